@@ -1,0 +1,1 @@
+"""Example models drawn in the sphinx-netviz documentation, in plain ``torch.nn``."""

@@ -1,0 +1,136 @@
+"""On-disk cache of finished diagrams, keyed by content.
+
+Pipeline step *write* (render/export → **cache**).  A diagram's files are
+named by a key made of the spec and the bytes of every project source file
+it depends on, so a rebuild where nothing changed finds them without
+importing torch, while an edit to the model's file misses.  Files are
+written to a temporary name and renamed, and the manifest is written last,
+so a crash never leaves a half-written entry that looks complete.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from .deps import file_digest
+
+FORMAT = "1"
+
+
+@dataclass(frozen=True)
+class CachedDiagram:
+    """A finished diagram's files on disk, and what to tell the author about it."""
+
+    key: str
+    svg_path: Path
+    dot_path: Path
+    onnx_path: Path | None
+    export_problem: str | None
+    sources: tuple[str, ...]
+    model_name: str
+    node_count: int
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that readers see the old file or the new one, never part."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def content_name(data: bytes, suffix: str, prefix: str = "netviz-") -> str:
+    """``netviz-<16 hex of sha256>.svg``: an output file name from its content."""
+    return f"{prefix}{hashlib.sha256(data).hexdigest()[:16]}{suffix}"
+
+
+class DiagramCache:
+    """Diagrams stored under ``root``: ``records/`` per spec, ``files/`` per result."""
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = Path(root)
+
+    def _record_path(self, spec_key: str) -> Path:
+        return self.root / "records" / f"{spec_key}.json"
+
+    def _manifest_path(self, result_key: str) -> Path:
+        return self.root / "files" / f"{result_key}.json"
+
+    @staticmethod
+    def result_key(spec_key: str, digests: dict[str, str | None]) -> str:
+        blob = json.dumps([FORMAT, spec_key, sorted(digests.items())])
+        return hashlib.sha256(blob.encode()).hexdigest()
+
+    def lookup(self, spec_key: str) -> CachedDiagram | None:
+        """The cached diagram for ``spec_key`` if none of its sources changed."""
+        try:
+            record = json.loads(self._record_path(spec_key).read_text())
+            sources = record["sources"]
+        except (OSError, ValueError, KeyError):
+            return None
+        digests = {path: file_digest(path) for path in sources}
+        if digests != record.get("digests"):
+            return None
+        return self._load(self.result_key(spec_key, digests))
+
+    def _load(self, result_key: str) -> CachedDiagram | None:
+        try:
+            manifest = json.loads(self._manifest_path(result_key).read_text())
+        except (OSError, ValueError):
+            return None
+        files = self.root / "files"
+        cached = CachedDiagram(
+            key=result_key,
+            svg_path=files / manifest["svg"],
+            dot_path=files / manifest["dot"],
+            onnx_path=files / manifest["onnx"] if manifest.get("onnx") else None,
+            export_problem=manifest.get("export_problem"),
+            sources=tuple(manifest.get("sources", ())),
+            model_name=manifest.get("model_name", ""),
+            node_count=int(manifest.get("node_count", 0)),
+        )
+        paths = [cached.svg_path, cached.dot_path] + ([cached.onnx_path] if cached.onnx_path else [])
+        return cached if all(p.is_file() for p in paths) else None
+
+    def store(self, spec_key: str, *, svg: bytes, dot: str, onnx: bytes | None,
+              export_problem: str | None, sources: list[str], model_name: str,
+              node_count: int) -> CachedDiagram:
+        """Write a finished diagram's files, then its manifest and record."""
+        digests = {path: file_digest(path) for path in sources}
+        result_key = self.result_key(spec_key, digests)
+        files = self.root / "files"
+        manifest: dict[str, object] = {
+            "svg": content_name(svg, ".svg"),
+            "dot": f"{result_key[:16]}.dot",
+            "onnx": content_name(onnx, ".onnx") if onnx is not None else None,
+            "export_problem": export_problem,
+            "sources": sources,
+            "model_name": model_name,
+            "node_count": node_count,
+        }
+        _write_if_missing(files / str(manifest["svg"]), svg)
+        _write_if_missing(files / str(manifest["dot"]), dot.encode())
+        if onnx is not None:
+            _write_if_missing(files / str(manifest["onnx"]), onnx)
+        write_atomic(self._manifest_path(result_key), json.dumps(manifest, indent=1).encode())
+        record = {"sources": sources, "digests": digests}
+        write_atomic(self._record_path(spec_key), json.dumps(record, indent=1).encode())
+        loaded = self._load(result_key)
+        assert loaded is not None
+        return loaded
+
+
+def _write_if_missing(path: Path, data: bytes) -> None:
+    """Content-named files never change, so an existing one is left alone (and its mtime)."""
+    if not path.exists():
+        write_atomic(path, data)

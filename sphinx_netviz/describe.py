@@ -1,0 +1,68 @@
+"""Short human descriptions of modules: hyper-parameters and parameter counts.
+
+Used by :mod:`sphinx_netviz.trace` while the model is alive; the strings it
+returns end up in node labels.  Hyper-parameters come from the module's own
+``extra_repr()`` (what ``print(model)`` shows), minus arguments left at the
+default of the class's ``__init__``, so labels stay short.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+#: keyword arguments that never help a reader of a diagram
+_NOISE = {"inplace"}
+_MAX_LEN = 72
+
+
+def split_top_level(text: str) -> list[str]:
+    """Split ``a, b=(1, 2), c`` at commas that are not inside brackets."""
+    parts, depth, start = [], 0, 0
+    for i, ch in enumerate(text):
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            parts.append(text[start:i].strip())
+            start = i + 1
+    parts.append(text[start:].strip())
+    return [p for p in parts if p]
+
+
+def _init_defaults(cls: type) -> dict[str, str]:
+    try:
+        sig = inspect.signature(cls.__init__)
+    except (TypeError, ValueError):
+        return {}
+    return {
+        name: repr(p.default)
+        for name, p in sig.parameters.items()
+        if p.default is not inspect.Parameter.empty
+    }
+
+
+def hyperparameters(module: Any) -> str:
+    """``3, 16, kernel_size=(5, 5), stride=(3, 3)`` for a ``Conv2d``; '' if none."""
+    try:
+        text = module.extra_repr()
+    except Exception:  # a broken extra_repr must not break the diagram
+        return ""
+    if not isinstance(text, str) or "\n" in text:
+        return ""
+    defaults = _init_defaults(type(module))
+    kept = []
+    for item in split_top_level(text):
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        if sep and (key in _NOISE or defaults.get(key) == value.strip()):
+            continue
+        kept.append(item)
+    summary = ", ".join(kept)
+    return summary if len(summary) <= _MAX_LEN else summary[: _MAX_LEN - 1] + "…"
+
+
+def parameter_count(module: Any) -> int:
+    """Number of parameters in the module and its children (shared ones once)."""
+    return sum(int(p.numel()) for p in module.parameters())

@@ -1,0 +1,134 @@
+"""Write a :class:`~sphinx_netviz.graph.Diagram` as Graphviz DOT source.
+
+Pipeline step *graph → DOT* (graph → **dot** → render).  Styling lives here:
+rounded boxes with HTML labels (path, class, hyper-parameters, parameter
+count), small ellipses for functional ops, tensor shapes on edges.  Fills
+are pastel with dark text, and lines and edge labels mid-grey, so the SVG
+reads on light and dark pages alike.  Every SVG element id carries a
+per-diagram prefix so several diagrams can be inlined in one page.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+import graphviz
+
+from .graph import Diagram, DiagramNode
+
+FONT = "Helvetica,Arial,sans-serif"
+LINE = "#8c8c8c"
+TEXT = "#1b1b1b"
+
+#: (class-name pattern, fill) — first match wins
+_FILLS: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"Conv|Unfold|Fold"), "#cfe3ff"),
+    (re.compile(r"Linear|Bilinear|Identity"), "#e3d7ff"),
+    (re.compile(r"Attention|Transformer"), "#ffd8e4"),
+    (re.compile(r"Norm"), "#d4f2d8"),
+    (re.compile(r"Pool"), "#c9f0ef"),
+    (re.compile(r"Embedding"), "#ffe5c2"),
+    (re.compile(r"Dropout"), "#e6e6e6"),
+    (re.compile(r"ReLU|GELU|SiLU|Sigmoid|Tanh|Softmax|ELU|Mish|Hardswish|Softplus|PReLU|GLU"), "#ffe9b8"),
+    (re.compile(r"RNN|LSTM|GRU"), "#f7d9c4"),
+]
+_DEFAULT_FILL = "#eeeeee"
+_FUNCTION_FILL = "#f4f4f4"
+_IO_FILL = "#fff6c8"
+
+
+def fill_for(class_name: str) -> str:
+    """The fill colour of a module box, by layer family."""
+    for pattern, colour in _FILLS:
+        if pattern.search(class_name):
+            return colour
+    return _DEFAULT_FILL
+
+
+def format_count(n: int) -> str:
+    """``1,216`` / ``2.4M`` / ``6.7B`` parameters."""
+    if n >= 10**9:
+        return f"{n / 10**9:.1f}B"
+    if n >= 10**6:
+        return f"{n / 10**6:.1f}M"
+    return f"{n:,}"
+
+
+def _esc(text: str) -> str:
+    return html.escape(text, quote=True)
+
+
+def _module_label(node: DiagramNode) -> str:
+    rows = [f"<B>{_esc(node.title)}</B>  {_esc(node.class_name)}"]
+    if node.hparams:
+        rows.append(f'<FONT POINT-SIZE="9">{_esc(node.hparams)}</FONT>')
+    if node.param_count:
+        rows.append(f'<FONT POINT-SIZE="9">{format_count(node.param_count)} params</FONT>')
+    return "<" + "<BR/>".join(rows) + ">"
+
+
+def _io_label(node: DiagramNode) -> str:
+    shapes = node.out_shapes if node.kind == "input" else node.in_shapes
+    return f"<<B>{_esc(node.title)}</B><BR/><FONT POINT-SIZE=\"9\">{_esc(', '.join(shapes))}</FONT>>"
+
+
+def _tooltip(node: DiagramNode) -> str:
+    lines = [f"{node.title}: {node.class_name}" if node.class_name else node.title]
+    if node.hparams:
+        lines.append(node.hparams)
+    if node.in_shapes and node.kind != "input":
+        lines.append("in: " + ", ".join(node.in_shapes))
+    if node.out_shapes and node.kind != "output":
+        lines.append("out: " + ", ".join(node.out_shapes))
+    if node.param_count:
+        lines.append(f"params: {node.param_count:,}")
+    return "\n".join(lines)
+
+
+def _node_attrs(node: DiagramNode, prefix: str) -> dict[str, str]:
+    attrs = {"id": f"{prefix}-{node.id}", "tooltip": _tooltip(node)}
+    if node.kind == "module":
+        attrs.update(label=_module_label(node), fillcolor=fill_for(node.class_name))
+    elif node.kind == "function":
+        attrs.update(label=_esc(node.title), shape="ellipse", fillcolor=_FUNCTION_FILL,
+                     fontsize="9", height="0.3", margin="0.04,0.02")
+    else:
+        attrs.update(label=_io_label(node), fillcolor=_IO_FILL, style="filled")
+    return attrs
+
+
+def to_dot(diagram: Diagram, direction: str = "TB", id_prefix: str = "nv") -> str:
+    """DOT source for ``diagram``; deterministic for the same diagram."""
+    g = graphviz.Digraph(name=diagram.name or "model")
+    g.attr(
+        "graph", rankdir=direction, bgcolor="transparent", fontname=FONT, fontsize="11",
+        fontcolor=LINE, nodesep="0.25", ranksep="0.35", id=f"{id_prefix}-graph",
+        label="", tooltip=diagram.name,
+    )
+    g.attr("node", shape="box", style="rounded,filled", fontname=FONT, fontsize="11",
+           fontcolor=TEXT, color="#5f5f5f", penwidth="0.8", margin="0.12,0.05")
+    g.attr("edge", color=LINE, fontcolor=LINE, fontname=FONT, fontsize="9", arrowsize="0.6", penwidth="0.9")
+
+    children: dict[str | None, list] = {}
+    for cluster in diagram.clusters:
+        children.setdefault(cluster.parent, []).append(cluster)
+    members: dict[str | None, list[DiagramNode]] = {}
+    for node in diagram.nodes:
+        members.setdefault(node.cluster, []).append(node)
+
+    def fill(graph: graphviz.Digraph, cluster_id: str | None) -> None:
+        for node in members.get(cluster_id, []):
+            graph.node(node.id, **_node_attrs(node, id_prefix))
+        for cluster in children.get(cluster_id, []):
+            with graph.subgraph(name=f"cluster_{cluster.id}") as sub:
+                sub.attr(label=f"{cluster.path}: {cluster.class_name}", style="rounded,dashed",
+                         color=LINE, fontcolor=LINE, labeljust="l", id=f"{id_prefix}-{cluster.id}",
+                         tooltip=f"{cluster.path}: {cluster.class_name}")
+                fill(sub, cluster.id)
+
+    fill(g, None)
+    for i, edge in enumerate(diagram.edges):
+        g.edge(edge.src, edge.dst, label=f" {edge.label}", id=f"{id_prefix}-e{i}",
+               tooltip=f"{edge.label}")
+    return g.source

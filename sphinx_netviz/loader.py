@@ -1,0 +1,194 @@
+"""Find the model the directive names, build it, and make its example inputs.
+
+Pipeline step *load* (spec → **load** → trace → graph → render/export).
+Imports the user's code, so every failure is turned into an
+:class:`~sphinx_netviz.errors.ImportProblem` or
+:class:`~sphinx_netviz.errors.TraceProblem` that says how to fix it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+from .errors import ImportProblem, InputProblem, TraceProblem
+from .spec import DiagramSpec
+
+#: seed for weights and example inputs, so that outputs are byte-identical
+SEED = 0
+
+
+@dataclass
+class LoadedModel:
+    """A built model in eval mode with the example inputs to call it with."""
+
+    model: Any
+    args: tuple[Any, ...]
+    kwargs: dict[str, Any]
+    input_names: list[str]
+    name: str
+    #: modules whose source decides the diagram (for cache invalidation)
+    source_modules: list[ModuleType]
+
+
+def import_object(path: str, what: str = "model") -> tuple[Any, ModuleType]:
+    """Resolve ``pkg.mod:Outer.Inner`` or ``pkg.mod.Name``; return the object and its module."""
+    if ":" in path:
+        module_name, _, attr_path = path.partition(":")
+        candidates = [(module_name, attr_path)]
+    else:
+        parts = path.split(".")
+        candidates = [(".".join(parts[:i]), ".".join(parts[i:])) for i in range(len(parts) - 1, 0, -1)]
+        if not candidates:
+            raise ImportProblem(
+                f"{what} path {path!r} names no module; write it as 'package.module:Name'"
+            )
+    first_error: ImportProblem | None = None
+    for module_name, attr_path in candidates:
+        try:
+            module = _import_module(module_name, path, what)
+        except ImportProblem as exc:
+            if not isinstance(exc.__cause__, ModuleNotFoundError):
+                raise
+            first_error = first_error or exc
+            continue
+        return _get_attr_path(module, attr_path, path, what), module
+    assert first_error is not None
+    raise first_error
+
+
+def _import_module(module_name: str, path: str, what: str) -> ModuleType:
+    try:
+        return importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        missing = exc.name or module_name
+        raise ImportProblem(
+            f"cannot import the {what} module {module_name!r} of {path!r}: no module named "
+            f"{missing!r}. Check the spelling, and that conf.py puts the package on sys.path "
+            "(e.g. sys.path.insert(0, os.path.abspath('..'))) or that it is installed"
+        ) from exc
+    except Exception as exc:
+        where = ""
+        if isinstance(exc, SyntaxError) and exc.filename:
+            where = f" ({exc.filename}, line {exc.lineno})"
+        raise ImportProblem(
+            f"importing the {what} module {module_name!r} raised "
+            f"{exc.__class__.__name__}: {exc}{where}"
+        ) from exc
+
+
+def _get_attr_path(module: ModuleType, attr_path: str, path: str, what: str) -> Any:
+    obj: Any = module
+    done = module.__name__
+    for part in attr_path.split("."):
+        try:
+            obj = getattr(obj, part)
+        except AttributeError:
+            available = sorted(n for n in dir(obj) if not n.startswith("_"))[:12]
+            raise ImportProblem(
+                f"{done!r} has no attribute {part!r} (looking up the {what} {path!r}); "
+                f"it has: {', '.join(available) or 'nothing public'}"
+            ) from None
+        done = f"{done}.{part}"
+    return obj
+
+
+def build_model(spec: DiagramSpec) -> LoadedModel:
+    """Import and instantiate the spec's model and make its example inputs."""
+    import torch
+    from torch import nn
+
+    target, module = import_object(spec.target)
+    source_modules = [module]
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(SEED)
+        model = _instantiate(target, spec, nn.Module)
+        defining = inspect.getmodule(type(model))
+        if defining is not None and defining is not module:
+            source_modules.append(defining)
+        if spec.inputs:
+            args, kwargs, names, inputs_module = _inputs_from_callable(spec.inputs)
+            source_modules.append(inputs_module)
+        else:
+            args, kwargs, names = _inputs_from_shapes(spec), {}, _shape_input_names(spec)
+    model.eval()
+    name = getattr(target, "__name__", type(model).__name__)
+    return LoadedModel(model, args, kwargs, names, name, source_modules)
+
+
+def _instantiate(target: Any, spec: DiagramSpec, module_cls: type) -> Any:
+    if isinstance(target, module_cls):
+        if spec.kwargs:
+            raise InputProblem(
+                f"{spec.target} is already a model instance; :kwargs: only apply to a class or factory"
+            )
+        return target
+    if not callable(target):
+        raise ImportProblem(
+            f"{spec.target} is a {type(target).__name__}, not a torch.nn.Module subclass "
+            "or a function that returns one"
+        )
+    try:
+        model = target(**spec.kwargs)
+    except TypeError as exc:
+        raise InputProblem(
+            f"calling {spec.target} with :kwargs: {spec.kwargs!r} failed: {exc}"
+        ) from exc
+    except Exception as exc:
+        raise TraceProblem(
+            f"building {spec.target} raised {exc.__class__.__name__}: {exc}"
+        ) from exc
+    if not isinstance(model, module_cls):
+        raise ImportProblem(
+            f"{spec.target} returned a {type(model).__name__}, not a torch.nn.Module; "
+            "name an nn.Module subclass or a function that returns a model"
+        )
+    return model
+
+
+def _shape_input_names(spec: DiagramSpec) -> list[str]:
+    if len(spec.input_shapes) == 1:
+        return ["input"]
+    return [f"input_{i}" for i in range(len(spec.input_shapes))]
+
+
+def _inputs_from_shapes(spec: DiagramSpec) -> tuple[Any, ...]:
+    import torch
+
+    generator = torch.Generator().manual_seed(SEED)
+    tensors = []
+    for shape, dtype_name in zip(spec.input_shapes, spec.dtypes_per_input):
+        dtype = getattr(torch, dtype_name)
+        if dtype.is_floating_point:
+            tensors.append(torch.randn(shape, generator=generator).to(dtype))
+        else:
+            tensors.append(torch.zeros(shape, dtype=dtype))
+    return tuple(tensors)
+
+
+def _inputs_from_callable(path: str) -> tuple[tuple[Any, ...], dict[str, Any], list[str], ModuleType]:
+    import torch
+
+    factory, module = import_object(path, what=":inputs:")
+    if not callable(factory):
+        raise ImportProblem(f":inputs: {path} is a {type(factory).__name__}, not a function")
+    try:
+        value = factory()
+    except Exception as exc:
+        raise InputProblem(
+            f":inputs: {path}() raised {exc.__class__.__name__}: {exc}"
+        ) from exc
+    if isinstance(value, torch.Tensor):
+        return (value,), {}, ["input"], module
+    if isinstance(value, dict):
+        return (), dict(value), list(value), module
+    if isinstance(value, (tuple, list)):
+        names = ["input"] if len(value) == 1 else [f"input_{i}" for i in range(len(value))]
+        return tuple(value), {}, names, module
+    raise InputProblem(
+        f":inputs: {path}() returned a {type(value).__name__}; return a tensor, "
+        "a tuple of positional inputs, or a dict of keyword inputs"
+    )

@@ -1,0 +1,49 @@
+"""Export a built model to ONNX bytes, deterministically.
+
+Pipeline step *export* (load → **export**).  Uses the TorchScript-based
+exporter (``dynamo=False``): on this project's reference machine it took
+0.05–0.36 s on the seed CNN and wrote the same bytes every run, where the
+dynamo exporter took 3.7–6.5 s and did not.  Graph and input/output names
+are fixed so the file is byte-identical for the same model and inputs.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from typing import Any
+
+from .errors import ExportProblem
+
+OPSET = 17
+
+
+def export_onnx(model: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
+                input_names: list[str], output_count: int) -> bytes:
+    """The ONNX bytes of ``model`` called as ``model(*args, **kwargs)``."""
+    import torch
+
+    output_names = ["output"] if output_count == 1 else [f"output_{i}" for i in range(output_count)]
+    buffer = io.BytesIO()
+    fastpath = getattr(getattr(torch.backends, "mha", None), "get_fastpath_enabled", None)
+    before = fastpath() if fastpath else None
+    try:
+        if fastpath:
+            torch.backends.mha.set_fastpath_enabled(False)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(
+                model, args, buffer, kwargs=kwargs or None, dynamo=False,
+                input_names=list(input_names), output_names=output_names,
+                opset_version=OPSET, do_constant_folding=True,
+            )
+    except Exception as exc:
+        first = (str(exc).strip().splitlines() or [""])[0]
+        raise ExportProblem(
+            f"the ONNX export failed ({exc.__class__.__name__}: {first}); the diagram is "
+            "still drawn. Set :onnx: false to skip the download"
+        ) from exc
+    finally:
+        if fastpath:
+            torch.backends.mha.set_fastpath_enabled(before)
+    return buffer.getvalue()

@@ -1,0 +1,57 @@
+"""Run Graphviz ``dot`` on DOT source, with a time limit.
+
+Pipeline step *render* (dot → **render**).  Uses the ``dot`` executable
+named by ``netviz_dot`` (or on ``PATH``); failures become
+:class:`~sphinx_netviz.errors.RenderProblem` with a fix in the message.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+
+from .errors import RenderProblem
+
+_XML_PROLOG = re.compile(r"^\s*<\?xml[^>]*\?>\s*(<!DOCTYPE[^>]*>\s*)?", re.S)
+_COMMENT = re.compile(r"<!--.*?-->\s*", re.S)
+
+
+def find_dot(dot: str = "dot") -> str:
+    """The full path of the Graphviz executable, or a :class:`RenderProblem`."""
+    found = shutil.which(dot)
+    if found is None:
+        raise RenderProblem(
+            f"the Graphviz executable {dot!r} was not found; install Graphviz "
+            "(Debian/Ubuntu: apt-get install graphviz; macOS: brew install graphviz; "
+            "conda: conda install graphviz) or set netviz_dot in conf.py to its path"
+        )
+    return found
+
+
+def run_dot(source: str, fmt: str, dot: str = "dot", timeout: float = 60.0) -> bytes:
+    """Lay out ``source`` and return the ``fmt`` (``svg``, ``pdf``, ``png``) bytes."""
+    executable = find_dot(dot)
+    try:
+        done = subprocess.run(
+            [executable, f"-T{fmt}"], input=source.encode(), capture_output=True,
+            timeout=timeout, check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise RenderProblem(
+            f"Graphviz did not finish the layout within {timeout:g} s; draw fewer levels "
+            "(a smaller :depth:) or raise netviz_layout_timeout"
+        ) from None
+    except OSError as exc:
+        raise RenderProblem(f"could not run Graphviz {executable!r}: {exc}") from exc
+    if done.returncode != 0 or not done.stdout:
+        message = done.stderr.decode(errors="replace").strip() or f"exit code {done.returncode}"
+        raise RenderProblem(f"Graphviz failed to render the diagram: {message}")
+    return done.stdout
+
+
+def svg_for_inline(svg: bytes | str) -> str:
+    """The ``<svg>`` element alone, ready to inline in HTML (no prolog, doctype, comments)."""
+    text = svg.decode() if isinstance(svg, bytes) else svg
+    text = _XML_PROLOG.sub("", text, count=1)
+    return _COMMENT.sub("", text).strip()

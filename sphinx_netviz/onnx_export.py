@@ -19,12 +19,16 @@ OPSET = 17
 
 
 def export_onnx(model: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
-                input_names: list[str], output_count: int) -> bytes:
-    """The ONNX bytes of ``model`` called as ``model(*args, **kwargs)``."""
+                input_names: list[str], output_names: list[str]) -> bytes:
+    """The ONNX bytes of ``model`` called as ``model(*args, **kwargs)``.
+
+    Whatever structure the model returns (dataclass, dict, named tuple), the
+    ONNX graph's outputs are its tensors in order, named ``output_names``.
+    """
     import torch
 
-    output_names = ["output"] if output_count == 1 else [f"output_{i}" for i in range(output_count)]
     buffer = io.BytesIO()
+    model = _flat_outputs(model)
     fastpath = getattr(getattr(torch.backends, "mha", None), "get_fastpath_enabled", None)
     before = fastpath() if fastpath else None
     try:
@@ -34,7 +38,7 @@ def export_onnx(model: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
             warnings.simplefilter("ignore")
             torch.onnx.export(
                 model, args, buffer, kwargs=kwargs or None, dynamo=False,
-                input_names=list(input_names), output_names=output_names,
+                input_names=list(input_names), output_names=list(output_names),
                 opset_version=OPSET, do_constant_folding=True,
             )
     except Exception as exc:
@@ -47,3 +51,22 @@ def export_onnx(model: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
         if fastpath:
             torch.backends.mha.set_fastpath_enabled(before)
     return buffer.getvalue()
+
+
+def _flat_outputs(model: Any) -> Any:
+    """``model`` wrapped to return a flat tuple of tensors (torch is imported lazily)."""
+    from torch import nn
+
+    from .trace import iter_tensors
+
+    class FlatOutputs(nn.Module):
+        """Calls the model and returns the tensors of its output as a flat tuple."""
+
+        def __init__(self, inner: nn.Module) -> None:
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, *args: Any, **kwargs: Any) -> tuple[Any, ...]:
+            return tuple(t for _, t in iter_tensors(self.inner(*args, **kwargs)))
+
+    return FlatOutputs(model)

@@ -91,7 +91,7 @@ def make_artifacts(spec: DiagramSpec, settings: RenderSettings = RenderSettings(
     onnx_bytes, problem = None, None
     if spec.onnx:
         try:
-            onnx_bytes = export_onnx_for(loaded, len(trace.outputs))
+            onnx_bytes = export_onnx_for(loaded, [name for name, _ in trace.outputs])
         except ExportProblem as exc:
             problem = exc.message
         lap("onnx")
@@ -102,11 +102,11 @@ def make_artifacts(spec: DiagramSpec, settings: RenderSettings = RenderSettings(
     )
 
 
-def export_onnx_for(loaded: LoadedModel, output_count: int) -> bytes:
+def export_onnx_for(loaded: LoadedModel, output_names: list[str]) -> bytes:
     """ONNX bytes for a built model and its example inputs."""
     from .onnx_export import export_onnx
 
-    return export_onnx(loaded.model, loaded.args, loaded.kwargs, loaded.input_names, output_count)
+    return export_onnx(loaded.model, loaded.args, loaded.kwargs, loaded.input_names, output_names)
 
 
 def cached_diagram(spec: DiagramSpec, cache: DiagramCache,

@@ -1,0 +1,49 @@
+"""Sphinx glue for sphinx-netviz: registers the directive, node, config and events.
+
+Nothing here imports torch: it is imported by the first diagram that misses
+the cache, in the process that reads that page (torch work in the parent
+process before Sphinx forks ``-j`` workers would hang them).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from docutils import nodes
+from sphinx.application import Sphinx
+
+from .. import __version__
+from . import config, events
+from . import diagram_node
+from .directive import NetvizDirective
+
+STATIC = Path(__file__).resolve().parent.parent / "static"
+
+
+def _add_static_path(app: Sphinx) -> None:
+    if app.builder.format == "html" and str(STATIC) not in app.config.html_static_path:
+        app.config.html_static_path.append(str(STATIC))
+
+
+def _add_page_assets(app: Sphinx, pagename: str, templatename: str,
+                     context: dict[str, Any], doctree: nodes.document | None) -> None:
+    """CSS only on pages that have a diagram."""
+    if doctree is not None and any(True for _ in doctree.findall(diagram_node.netviz_diagram)):
+        app.add_css_file("netviz.css")
+
+
+def setup(app: Sphinx) -> dict[str, Any]:
+    config.register(app)
+    diagram_node.register(app)
+    app.add_directive("netviz", NetvizDirective)
+    app.connect("config-inited", config.check)
+    app.connect("builder-inited", _add_static_path)
+    app.connect("env-before-read-docs", events.before_read)
+    app.connect("env-purge-doc", events.purge_doc)
+    app.connect("env-merge-info", events.merge_info)
+    app.connect("doctree-resolved", diagram_node.replace_for_other_builders)
+    app.connect("html-page-context", _add_page_assets)
+    app.connect("build-finished", events.report)
+    return {"version": __version__, "parallel_read_safe": True, "parallel_write_safe": True,
+            "env_version": 1}

@@ -1,0 +1,81 @@
+"""The ``netviz_*`` settings of ``conf.py``, as one typed dataclass.
+
+Declared with types at setup and checked at ``config-inited``: a bad value
+gets a ``netviz.config`` warning and falls back to its default, so the build
+goes on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any
+
+from sphinx.application import Sphinx
+from sphinx.config import Config
+from sphinx.util import logging
+
+from ..pipeline import RenderSettings
+from ..spec import DIRECTIONS
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class NetvizConfig:
+    """Project-wide defaults for ``.. netviz::`` (each is ``netviz_<field>`` in conf.py)."""
+
+    #: levels of the module tree to expand (0: one box for the whole model)
+    depth: int = 2
+    #: Graphviz ``rankdir``: ``TB`` (top to bottom) or ``LR`` (left to right)
+    direction: str = "TB"
+    #: export and link an ONNX file
+    onnx: bool = True
+    #: the Graphviz executable (a name on PATH or a full path)
+    dot: str = "dot"
+    #: seconds Graphviz may take to lay out one diagram
+    layout_timeout: float = 60.0
+
+    @classmethod
+    def from_sphinx(cls, config: Config) -> NetvizConfig:
+        return cls(**{f.name: getattr(config, f"netviz_{f.name}") for f in fields(cls)})
+
+    @property
+    def render_settings(self) -> RenderSettings:
+        return RenderSettings(dot=self.dot, layout_timeout=self.layout_timeout)
+
+    def problems(self) -> dict[str, str]:
+        """``{field: what is wrong}`` for each invalid value."""
+        out = {}
+        if not isinstance(self.depth, int) or isinstance(self.depth, bool) or self.depth < 0:
+            out["depth"] = "must be a whole number, 0 or more"
+        if self.direction not in DIRECTIONS:
+            out["direction"] = f"must be one of {', '.join(DIRECTIONS)}"
+        if not isinstance(self.onnx, bool):
+            out["onnx"] = "must be True or False"
+        if not isinstance(self.dot, str) or not self.dot:
+            out["dot"] = "must be the name or path of the Graphviz dot executable"
+        if not isinstance(self.layout_timeout, (int, float)) or self.layout_timeout <= 0:
+            out["layout_timeout"] = "must be a positive number of seconds"
+        return out
+
+
+_TYPES: dict[str, Any] = {"depth": (int,), "direction": (str,), "onnx": (bool,),
+                          "dot": (str,), "layout_timeout": (int, float)}
+
+
+def register(app: Sphinx) -> None:
+    """Declare every ``netviz_*`` value with its default and type."""
+    for f in fields(NetvizConfig):
+        app.add_config_value(f"netviz_{f.name}", f.default, "env", types=_TYPES[f.name])
+
+
+def check(app: Sphinx, config: Config) -> None:
+    """``config-inited``: warn about bad values and put their defaults back."""
+    current = NetvizConfig.from_sphinx(config)
+    for name, why in current.problems().items():
+        default = next(f.default for f in fields(NetvizConfig) if f.name == name)
+        logger.warning(
+            "netviz_%s = %r %s; using %r", name, getattr(current, name), why, default,
+            type="netviz", subtype="config",
+        )
+        setattr(config, f"netviz_{name}", default)

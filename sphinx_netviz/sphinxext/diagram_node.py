@@ -1,0 +1,153 @@
+"""The ``netviz_diagram`` doctree node and how each builder writes it.
+
+Pipeline step *write* (render/export → **write**).  HTML inlines the SVG
+(so it can be styled) and copies the ONNX and SVG files to ``_downloads``
+under content-hashed names; LaTeX renders a vector PDF from the stored DOT;
+text, man and texinfo print the alt text; any other builder gets a paragraph
+of alt text (see :func:`replace_for_other_builders`).
+"""
+
+from __future__ import annotations
+
+import html
+import shutil
+from pathlib import Path
+from typing import Any
+
+from docutils import nodes
+from sphinx.application import Sphinx
+from sphinx.util import logging
+
+from ..cache import content_name, write_atomic
+from ..errors import NetvizError
+from ..render import run_dot, svg_for_inline
+from .config import NetvizConfig
+
+logger = logging.getLogger(__name__)
+
+#: translator names with a visitor here; any other builder gets alt text
+WRITERS = ("html", "latex", "text", "man", "texinfo")
+
+
+class netviz_diagram(nodes.General, nodes.Element):  # noqa: N801 (docutils naming)
+    """One drawn network (or the placeholder for one that could not be drawn).
+
+    Attributes: ``target``, ``alt``, and either ``error`` or ``svg`` and
+    ``dot`` (absolute cache paths), ``onnx`` (path or ''), ``model``.
+    """
+
+
+def alt_text(node: netviz_diagram) -> str:
+    if node.get("error"):
+        return f"[netviz could not draw {node['target']}: {node['error']}]"
+    return f"[{node['alt']}]"
+
+
+def _copy_once(source: Path, target: Path) -> None:
+    """Copy a content-named file unless it is already there (keeps its mtime)."""
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.tmp")
+        shutil.copyfile(source, tmp)
+        tmp.replace(target)
+
+
+# -- HTML ---------------------------------------------------------------------
+
+def visit_html(self: Any, node: netviz_diagram) -> None:
+    classes = " ".join(["netviz", *node.get("classes", [])])
+    if node.get("error"):
+        self.body.append(
+            f'<div class="{classes} netviz-error" role="note"><p><strong>netviz could not draw '
+            f'<code>{html.escape(node["target"])}</code>:</strong> {html.escape(node["error"])}</p></div>\n'
+        )
+        raise nodes.SkipNode
+    svg_path = Path(node["svg"])
+    svg = svg_for_inline(svg_path.read_bytes())
+    downloads = Path(self.builder.outdir) / "_downloads" / "netviz"
+    links = []
+    if node.get("onnx"):
+        onnx_path = Path(node["onnx"])
+        _copy_once(onnx_path, downloads / onnx_path.name)
+        links.append(_download_link(self, onnx_path.name, "ONNX", node, "netviz-onnx"))
+    _copy_once(svg_path, downloads / svg_path.name)
+    links.append(_download_link(self, svg_path.name, "SVG", node, "netviz-svg"))
+    self.body.append(
+        f'<div class="{classes}" role="img" aria-label="{html.escape(node["alt"])}">\n'
+        f'<div class="netviz-canvas">{svg}</div>\n'
+        f'<p class="netviz-downloads">Download: {" · ".join(links)}</p>\n</div>\n'
+    )
+    raise nodes.SkipNode
+
+
+def _download_link(self: Any, name: str, label: str, node: netviz_diagram, css: str) -> str:
+    href = f"{self.builder.dlpath}/netviz/{name}"
+    title = f"{label} file of {node['model']}"
+    return (f'<a class="reference download {css}" href="{html.escape(href)}" download '
+            f'title="{html.escape(title)}">{label}</a>')
+
+
+# -- LaTeX --------------------------------------------------------------------
+
+def visit_latex(self: Any, node: netviz_diagram) -> None:
+    from sphinx.util.texescape import escape
+
+    if node.get("error"):
+        self.body.append("\n" + escape(alt_text(node)) + "\n")
+        raise nodes.SkipNode
+    settings = NetvizConfig.from_sphinx(self.builder.config).render_settings
+    dot_path = Path(node["dot"])
+    pdf_cache = dot_path.with_suffix(".pdf")
+    try:
+        if not pdf_cache.exists():
+            write_atomic(pdf_cache, run_dot(dot_path.read_text(), "pdf", settings.dot, settings.layout_timeout))
+    except NetvizError as exc:
+        logger.warning("cannot draw %s for LaTeX: %s", node["target"], exc.message,
+                       type="netviz", subtype=exc.stage, location=node)
+        self.body.append("\n" + escape(alt_text(node)) + "\n")
+        raise nodes.SkipNode from None
+    name = content_name(pdf_cache.read_bytes(), ".pdf")
+    _copy_once(pdf_cache, Path(self.builder.outdir) / name)
+    self.body.append(
+        "\n\\sphinxincludegraphics[width=\\linewidth,height=0.8\\textheight,keepaspectratio]"
+        f"{{{name}}}\n"
+    )
+    raise nodes.SkipNode
+
+
+# -- plain-text builders ------------------------------------------------------
+
+def visit_text(self: Any, node: netviz_diagram) -> None:
+    self.add_text(alt_text(node))
+    raise nodes.SkipNode
+
+
+def visit_man(self: Any, node: netviz_diagram) -> None:
+    self.body.append(self.deunicode(alt_text(node)) if hasattr(self, "deunicode") else alt_text(node))
+    raise nodes.SkipNode
+
+
+def visit_texinfo(self: Any, node: netviz_diagram) -> None:
+    self.body.append(self.escape(alt_text(node)))
+    raise nodes.SkipNode
+
+
+def register(app: Sphinx) -> None:
+    app.add_node(
+        netviz_diagram,
+        html=(visit_html, None),
+        latex=(visit_latex, None),
+        text=(visit_text, None),
+        man=(visit_man, None),
+        texinfo=(visit_texinfo, None),
+    )
+
+
+def replace_for_other_builders(app: Sphinx, doctree: nodes.document, docname: str) -> None:
+    """``doctree-resolved``: builders with no visitor here get the alt text as a paragraph."""
+    handlers = app.registry.translation_handlers
+    builder = app.builder
+    if any("netviz_diagram" in handlers.get(name, {}) for name in (builder.name, builder.format)):
+        return
+    for node in list(doctree.findall(netviz_diagram)):
+        node.replace_self(nodes.paragraph(text=alt_text(node)))

@@ -1,0 +1,76 @@
+"""Build-wide bookkeeping: per-page outcomes and the end-of-build summary.
+
+Each directive records ``traced``, ``reused`` or ``failed`` for its page.
+The records live in the build environment, so they survive incremental
+builds and are merged back from ``-j`` worker processes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Set
+from typing import Any
+
+from sphinx.application import Sphinx
+from sphinx.util import logging
+
+logger = logging.getLogger(__name__)
+
+
+def _outcomes(env: Any) -> dict[str, list[str]]:
+    if not hasattr(env, "netviz_outcomes"):
+        env.netviz_outcomes = {}
+    return env.netviz_outcomes
+
+
+def _read_now(env: Any) -> set[str]:
+    if not hasattr(env, "netviz_read_now"):
+        env.netviz_read_now = set()
+    return env.netviz_read_now
+
+
+def record(env: Any, outcome: str) -> None:
+    """Note one directive's outcome on the page being read."""
+    _outcomes(env).setdefault(env.docname, []).append(outcome)
+    _read_now(env).add(env.docname)
+
+
+def before_read(app: Sphinx, env: Any, docnames: list[str]) -> None:
+    env.netviz_read_now = set()
+
+
+def purge_doc(app: Sphinx, env: Any, docname: str) -> None:
+    _outcomes(env).pop(docname, None)
+    _read_now(env).discard(docname)
+
+
+def merge_info(app: Sphinx, env: Any, docnames: Set[str], other: Any) -> None:
+    mine, theirs = _outcomes(env), _outcomes(other)
+    for docname in docnames:
+        if docname in theirs:
+            mine[docname] = theirs[docname]
+    _read_now(env).update(_read_now(other) & set(docnames))
+
+
+def summary(env: Any) -> tuple[int, int, int]:
+    """(traced this build, reused, failed) over every diagram of the project."""
+    read_now = _read_now(env)
+    traced = reused = failed = 0
+    for docname, outcomes in _outcomes(env).items():
+        for outcome in outcomes:
+            if outcome == "failed":
+                failed += 1
+            elif outcome == "traced" and docname in read_now:
+                traced += 1
+            else:
+                reused += 1
+    return traced, reused, failed
+
+
+def report(app: Sphinx, exception: BaseException | None) -> None:
+    """``build-finished``: one line, ``netviz: traced N, reused M``."""
+    if exception is not None or app.env is None:
+        return
+    traced, reused, failed = summary(app.env)
+    if traced or reused or failed:
+        extra = f", failed {failed}" if failed else ""
+        logger.info("netviz: traced %d, reused %d%s", traced, reused, extra)

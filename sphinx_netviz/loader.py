@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import sys
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
+from .deps import file_digest, is_project_file
 from .errors import ImportProblem, InputProblem, TraceProblem
 from .spec import DiagramSpec
 
@@ -60,9 +62,40 @@ def import_object(path: str, what: str = "model") -> tuple[Any, ModuleType]:
     raise first_error
 
 
+#: digest of each project file when its module was last imported here
+_IMPORTED_DIGESTS: dict[str, str | None] = {}
+
+
+def _project_modules() -> list[tuple[str, str]]:
+    return [(name, module.__file__) for name, module in list(sys.modules.items())
+            if is_project_file(getattr(module, "__file__", None))]
+
+
+def forget_stale_project_modules() -> None:
+    """Drop the project's modules from ``sys.modules`` if any of their files changed.
+
+    A long-lived process (``sphinx-autobuild``, a test session) must draw the
+    model as its file is now, not as it was first imported.  Installed
+    packages are never touched.
+    """
+    project = _project_modules()
+    if any(_IMPORTED_DIGESTS.get(path, file_digest(path)) != file_digest(path) for _, path in project):
+        for name, _ in project:
+            sys.modules.pop(name, None)
+        importlib.invalidate_caches()
+
+
+def _remember_project_modules() -> None:
+    for _, path in _project_modules():
+        _IMPORTED_DIGESTS[path] = file_digest(path)
+
+
 def _import_module(module_name: str, path: str, what: str) -> ModuleType:
     try:
-        return importlib.import_module(module_name)
+        forget_stale_project_modules()
+        module = importlib.import_module(module_name)
+        _remember_project_modules()
+        return module
     except ModuleNotFoundError as exc:
         missing = exc.name or module_name
         raise ImportProblem(
@@ -71,12 +104,12 @@ def _import_module(module_name: str, path: str, what: str) -> ModuleType:
             "(e.g. sys.path.insert(0, os.path.abspath('..'))) or that it is installed"
         ) from exc
     except Exception as exc:
-        where = ""
+        detail = str(exc)
         if isinstance(exc, SyntaxError) and exc.filename:
-            where = f" ({exc.filename}, line {exc.lineno})"
+            detail = f"{exc.msg} ({exc.filename}, line {exc.lineno})"
         raise ImportProblem(
             f"importing the {what} module {module_name!r} raised "
-            f"{exc.__class__.__name__}: {exc}{where}"
+            f"{exc.__class__.__name__}: {detail}"
         ) from exc
 
 
@@ -128,7 +161,7 @@ def _instantiate(target: Any, spec: DiagramSpec, module_cls: type) -> Any:
         return target
     if not callable(target):
         raise ImportProblem(
-            f"{spec.target} is a {type(target).__name__}, not a torch.nn.Module subclass "
+            f"{spec.target} is of type {type(target).__name__}, not a torch.nn.Module subclass "
             "or a function that returns one"
         )
     try:
@@ -143,7 +176,7 @@ def _instantiate(target: Any, spec: DiagramSpec, module_cls: type) -> Any:
         ) from exc
     if not isinstance(model, module_cls):
         raise ImportProblem(
-            f"{spec.target} returned a {type(model).__name__}, not a torch.nn.Module; "
+            f"{spec.target} returned an object of type {type(model).__name__}, not a torch.nn.Module; "
             "name an nn.Module subclass or a function that returns a model"
         )
     return model
@@ -174,7 +207,7 @@ def _inputs_from_callable(path: str) -> tuple[tuple[Any, ...], dict[str, Any], l
 
     factory, module = import_object(path, what=":inputs:")
     if not callable(factory):
-        raise ImportProblem(f":inputs: {path} is a {type(factory).__name__}, not a function")
+        raise ImportProblem(f":inputs: {path} is of type {type(factory).__name__}, not a function")
     try:
         value = factory()
     except Exception as exc:
@@ -189,6 +222,6 @@ def _inputs_from_callable(path: str) -> tuple[tuple[Any, ...], dict[str, Any], l
         names = ["input"] if len(value) == 1 else [f"input_{i}" for i in range(len(value))]
         return tuple(value), {}, names, module
     raise InputProblem(
-        f":inputs: {path}() returned a {type(value).__name__}; return a tensor, "
+        f":inputs: {path}() returned an object of type {type(value).__name__}; return a tensor, "
         "a tuple of positional inputs, or a dict of keyword inputs"
     )

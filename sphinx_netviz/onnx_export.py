@@ -10,7 +10,12 @@ are fixed so the file is byte-identical for the same model and inputs.
 from __future__ import annotations
 
 import io
+import os
+import sys
+import tempfile
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from .errors import ExportProblem
@@ -34,7 +39,7 @@ def export_onnx(model: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
     try:
         if fastpath:
             torch.backends.mha.set_fastpath_enabled(False)
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), _silenced_fds():
             warnings.simplefilter("ignore")
             torch.onnx.export(
                 model, args, buffer, kwargs=kwargs or None, dynamo=False,
@@ -70,3 +75,23 @@ def _flat_outputs(model: Any) -> Any:
             return tuple(t for _, t in iter_tensors(self.inner(*args, **kwargs)))
 
     return FlatOutputs(model)
+
+
+@contextmanager
+def _silenced_fds() -> Iterator[None]:
+    """Swallow what the exporter's C++ side prints (it dumps whole IR graphs on failure)."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = [os.dup(1), os.dup(2)]
+    with tempfile.TemporaryFile() as sink:
+        os.dup2(sink.fileno(), 1)
+        os.dup2(sink.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            for fd in saved:
+                os.close(fd)

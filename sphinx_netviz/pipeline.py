@@ -14,7 +14,7 @@ from importlib import metadata
 
 from .cache import CachedDiagram, DiagramCache
 from .dot import to_dot
-from .errors import ExportProblem
+from .errors import ExportProblem, TraceProblem
 from .graph import build_diagram
 from .loader import LoadedModel, build_model
 from .render import run_dot
@@ -81,7 +81,12 @@ def make_artifacts(spec: DiagramSpec, settings: RenderSettings = RenderSettings(
     lap("import")
     loaded = build_model(spec)
     lap("build")
-    trace, _ = trace_model(loaded.model, loaded.args, loaded.kwargs, loaded.input_names, loaded.name)
+    try:
+        trace, _ = trace_model(loaded.model, loaded.args, loaded.kwargs, loaded.input_names, loaded.name)
+    except TraceProblem as exc:
+        given = "; ".join(", ".join(map(str, s)) for s in spec.input_shapes)
+        hint = f"check :input-shape: (given: {given})" if given else f"check :inputs: {spec.inputs}"
+        raise TraceProblem(f"{exc.message}; {hint}") from exc
     lap("trace")
     diagram = build_diagram(trace, spec.depth)
     source = to_dot(diagram, spec.direction, id_prefix)

@@ -201,10 +201,11 @@ def _describe_failure(exc: BaseException, stack: list[Call], recorder: _Recorder
         return f"the forward pass raised {reason}"
     where = module_calls[-1]
     info = modules.get(where.name)
-    label = where.name or "the model's own forward"
-    cls = f" ({info.class_name})" if info else ""
+    cls = info.class_name if info else "?"
     shapes = ", ".join(recorder.tensors[t].shape_text() for t in where.inputs) or "no tensors"
-    return f"layer {label}{cls} rejected its input {shapes}: {reason}"
+    if where.name == "":
+        return f"the forward of {cls} failed on input {shapes}: {reason}"
+    return f"layer {where.name} ({cls}) failed on input {shapes}: {reason}"
 
 
 def trace_model(

@@ -1,0 +1,43 @@
+"""Shared fixtures: Sphinx's own testing fixtures, test roots, HTML helpers."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from bs4 import BeautifulSoup
+
+pytest_plugins = ("sphinx.testing.fixtures",)
+
+TESTS = Path(__file__).resolve().parent
+REPO = TESTS.parent
+ROOTS = TESTS / "roots"
+DOCS = REPO / "docs"
+
+# the docs' example models (the seed CNN, ResNet, transformer) are test models too
+if str(DOCS) not in sys.path:
+    sys.path.insert(0, str(DOCS))
+
+
+@pytest.fixture(scope="session")
+def rootdir() -> Path:
+    return ROOTS
+
+
+def soup_of(path: Path) -> BeautifulSoup:
+    return BeautifulSoup(Path(path).read_text(encoding="utf-8"), "html.parser")
+
+
+def run_sphinx(srcdir: Path, outdir: Path, *args: str, builder: str = "html",
+               timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """``sphinx-build`` in a fresh process (needed for ``-j``: forking a process
+    that already ran torch would hang the workers)."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO), str(DOCS), env.get("PYTHONPATH", "")])
+    return subprocess.run(
+        [sys.executable, "-m", "sphinx", "-b", builder, *args, str(srcdir), str(outdir)],
+        capture_output=True, text=True, env=env, timeout=timeout, check=False,
+    )

@@ -1,0 +1,4 @@
+"""A module that does not import."""
+
+def broken(:
+    pass

@@ -17,7 +17,7 @@ from .dot import to_dot
 from .errors import ExportProblem, TraceProblem
 from .graph import build_diagram
 from .loader import LoadedModel, build_model
-from .render import run_dot
+from .render import find_dot, run_dot
 from .spec import DiagramSpec
 
 __all__ = ["Artifacts", "RenderSettings", "cached_diagram", "make_artifacts", "spec_key"]
@@ -74,6 +74,7 @@ def make_artifacts(spec: DiagramSpec, settings: RenderSettings = RenderSettings(
         timings[stage] = now - clock
         clock = now
 
+    find_dot(settings.dot)  # fail before the slow part if Graphviz is missing
     import torch
 
     if torch_threads:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -25,6 +26,21 @@ if str(DOCS) not in sys.path:
 @pytest.fixture(scope="session")
 def rootdir() -> Path:
     return ROOTS
+
+
+@pytest.fixture
+def build(make_app, rootdir, tmp_path):
+    """Copy ``tests/roots/test-<root>`` to a fresh folder, build it, return the app."""
+    counter = iter(range(1000))
+
+    def _build(root: str, builder: str = "html", **confoverrides):
+        srcdir = tmp_path / f"{root}-{next(counter)}"
+        shutil.copytree(rootdir / f"test-{root}", srcdir)
+        app = make_app(builder, srcdir=srcdir, confoverrides=confoverrides)
+        app.build()
+        return app
+
+    return _build
 
 
 def soup_of(path: Path) -> BeautifulSoup:

@@ -3,3 +3,4 @@ import sys
 
 sys.path.insert(0, os.path.abspath("."))
 extensions = ["sphinx_netviz"]
+numfig = True

@@ -103,7 +103,7 @@ def to_dot(diagram: Diagram, direction: str = "TB", id_prefix: str = "nv") -> st
     g = graphviz.Digraph(name=diagram.name or "model")
     g.attr(
         "graph", rankdir=direction, bgcolor="transparent", fontname=FONT, fontsize="11",
-        fontcolor=LINE, nodesep="0.25", ranksep="0.35", id=f"{id_prefix}-graph",
+        fontcolor=LINE, nodesep="0.25", ranksep="0.35", id=f"{id_prefix}_graph",
         label="", tooltip=diagram.name,
     )
     g.attr("node", shape="box", style="rounded,filled", fontname=FONT, fontsize="11",
@@ -123,12 +123,12 @@ def to_dot(diagram: Diagram, direction: str = "TB", id_prefix: str = "nv") -> st
         for cluster in children.get(cluster_id, []):
             with graph.subgraph(name=f"cluster_{cluster.id}") as sub:
                 sub.attr(label=f"{cluster.path}: {cluster.class_name}", style="rounded,dashed",
-                         color=LINE, fontcolor=LINE, labeljust="l", id=f"{id_prefix}-{cluster.id}",
+                         color=LINE, fontcolor=LINE, labeljust="l", id=f"{id_prefix}_{cluster.id}",
                          tooltip=f"{cluster.path}: {cluster.class_name}")
                 fill(sub, cluster.id)
 
     fill(g, None)
     for i, edge in enumerate(diagram.edges):
-        g.edge(edge.src, edge.dst, label=f" {edge.label}", id=f"{id_prefix}-e{i}",
+        g.edge(edge.src, edge.dst, label=f" {edge.label}", id=f"{id_prefix}_e{i}",
                tooltip=f"{edge.label}")
     return g.source

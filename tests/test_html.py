@@ -65,9 +65,9 @@ def test_seed_cnn_page(build, testroot):
     assert "16×16×170×170" in labels and "16×36" in labels
 
     ids = [el["id"] for el in svg.find_all(id=True)]
-    prefix = svg.select_one("g.graph")["id"].removesuffix("-graph")
+    prefix = svg.select_one("g.graph")["id"].removesuffix("_graph")
     assert len(ids) == len(set(ids))
-    assert all(i.removeprefix("a_").startswith(prefix + "-") for i in ids), ids
+    assert all(i.removeprefix("a_").startswith(prefix + "_") for i in ids), ids
 
     # the ONNX download: a real file that Netron (and onnxruntime) can open
     link = figure.select_one("a.netviz-onnx")

@@ -187,7 +187,7 @@ def test_labels_are_escaped_and_ids_prefixed():
     svg = run_dot(dot, "svg").decode()
     assert "<script>" not in svg
     ids = re.findall(r' id="([^"]+)"', svg)
-    assert ids and all(i.removeprefix("a_").startswith("nvtest-") for i in ids)
+    assert ids and all(i.removeprefix("a_").startswith("nvtest_") for i in ids)
 
 
 def test_dot_is_deterministic():

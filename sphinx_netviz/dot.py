@@ -87,7 +87,7 @@ def _tooltip(node: DiagramNode) -> str:
 
 
 def _node_attrs(node: DiagramNode, prefix: str) -> dict[str, str]:
-    attrs = {"id": f"{prefix}-{node.id}", "tooltip": _tooltip(node)}
+    attrs = {"id": f"{prefix}_{node.id}", "tooltip": _tooltip(node)}
     if node.kind == "module":
         attrs.update(label=_module_label(node), fillcolor=fill_for(node.class_name))
     elif node.kind == "function":

@@ -27,13 +27,16 @@ def export_onnx(model: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
                 input_names: list[str], output_names: list[str]) -> bytes:
     """The ONNX bytes of ``model`` called as ``model(*args, **kwargs)``.
 
+    Tensor arguments (positional, then keyword) become the graph's inputs,
+    named ``input_names``; other arguments are fixed at their given values.
     Whatever structure the model returns (dataclass, dict, named tuple), the
-    ONNX graph's outputs are its tensors in order, named ``output_names``.
+    graph's outputs are its tensors in order, named ``output_names``.
     """
     import torch
 
+    wrapper = _flat_call(model, args, kwargs)
+    tensors = tuple(v for v in (*args, *kwargs.values()) if isinstance(v, torch.Tensor))
     buffer = io.BytesIO()
-    model = _flat_outputs(model)
     fastpath = getattr(getattr(torch.backends, "mha", None), "get_fastpath_enabled", None)
     before = fastpath() if fastpath else None
     try:
@@ -42,8 +45,8 @@ def export_onnx(model: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
         with warnings.catch_warnings(), _silenced_fds():
             warnings.simplefilter("ignore")
             torch.onnx.export(
-                model, args, buffer, kwargs=kwargs or None, dynamo=False,
-                input_names=list(input_names), output_names=list(output_names),
+                wrapper, tensors, buffer, dynamo=False,
+                input_names=list(input_names)[: len(tensors)], output_names=list(output_names),
                 opset_version=OPSET, do_constant_folding=True,
             )
     except Exception as exc:
@@ -58,23 +61,33 @@ def export_onnx(model: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
     return buffer.getvalue()
 
 
-def _flat_outputs(model: Any) -> Any:
-    """``model`` wrapped to return a flat tuple of tensors (torch is imported lazily)."""
+def _flat_call(model: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """``model`` wrapped to take its tensor arguments positionally and return a flat tuple."""
+    import torch
     from torch import nn
 
     from .trace import iter_tensors
 
-    class FlatOutputs(nn.Module):
-        """Calls the model and returns the tensors of its output as a flat tuple."""
+    slots = [(None, v) for v in args] + list(kwargs.items())
 
+    class FlatCall(nn.Module):
         def __init__(self, inner: nn.Module) -> None:
             super().__init__()
             self.inner = inner
 
-        def forward(self, *args: Any, **kwargs: Any) -> tuple[Any, ...]:
-            return tuple(t for _, t in iter_tensors(self.inner(*args, **kwargs)))
+        def forward(self, *tensors: Any) -> tuple[Any, ...]:
+            supplied = iter(tensors)
+            call_args, call_kwargs = [], {}
+            for key, value in slots:
+                value = next(supplied) if isinstance(value, torch.Tensor) else value
+                if key is None:
+                    call_args.append(value)
+                else:
+                    call_kwargs[key] = value
+            return tuple(t for _, t in iter_tensors(self.inner(*call_args, **call_kwargs)))
 
-    return FlatOutputs(model)
+    # export restores the wrapper's mode recursively afterwards: keep the model's own
+    return FlatCall(model).train(model.training)
 
 
 @contextmanager

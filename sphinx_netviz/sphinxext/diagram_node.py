@@ -10,7 +10,6 @@ of alt text (see :func:`replace_for_other_builders`).
 from __future__ import annotations
 
 import html
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -44,12 +43,13 @@ def alt_text(node: netviz_diagram) -> str:
 
 
 def _copy_once(source: Path, target: Path) -> None:
-    """Copy a content-named file unless it is already there (keeps its mtime)."""
+    """Copy a content-named file unless it is already there (keeps its mtime).
+
+    ``-j`` writer processes may copy the same file at once: each writes its
+    own temporary file and renames it into place.
+    """
     if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.tmp")
-        shutil.copyfile(source, tmp)
-        tmp.replace(target)
+        write_atomic(target, source.read_bytes())
 
 
 # -- HTML ---------------------------------------------------------------------

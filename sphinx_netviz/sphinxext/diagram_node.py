@@ -73,8 +73,8 @@ def visit_html(self: Any, node: netviz_diagram) -> None:
     _copy_once(svg_path, downloads / svg_path.name)
     links.append(_download_link(self, svg_path.name, "SVG", node, "netviz-svg"))
     self.body.append(
-        f'<div class="{classes}" role="img" aria-label="{html.escape(node["alt"])}">\n'
-        f'<div class="netviz-canvas">{svg}</div>\n'
+        f'<div class="{classes}">\n'
+        f'<div class="netviz-canvas" role="img" aria-label="{html.escape(node["alt"])}">{svg}</div>\n'
         f'<p class="netviz-downloads">Download: {" · ".join(links)}</p>\n</div>\n'
     )
     raise nodes.SkipNode

@@ -10,6 +10,7 @@ and ``site-packages``.  Nothing here imports torch.
 from __future__ import annotations
 
 import ast
+import functools
 import hashlib
 import sys
 import sysconfig
@@ -18,6 +19,7 @@ from pathlib import Path
 from types import ModuleType
 
 
+@functools.cache
 def _library_roots() -> tuple[str, ...]:
     roots = set()
     for key in ("stdlib", "platstdlib", "purelib", "platlib"):
@@ -29,6 +31,7 @@ def _library_roots() -> tuple[str, ...]:
     return tuple(sorted(roots))
 
 
+@functools.lru_cache(maxsize=8192)
 def is_project_file(path: str | None) -> bool:
     """True for a ``.py`` file that is not part of Python or an installed package."""
     if not path or not path.endswith(".py"):

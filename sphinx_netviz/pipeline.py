@@ -62,9 +62,6 @@ def spec_key(spec: DiagramSpec) -> str:
 def make_artifacts(spec: DiagramSpec, settings: RenderSettings = RenderSettings(),
                    *, id_prefix: str = "nv", torch_threads: int | None = None) -> Artifacts:
     """Build, trace, draw and (if asked) export the model named by ``spec``."""
-    from .deps import project_sources
-    from .trace import trace_model
-
     timings: dict[str, float] = {}
     clock = time.perf_counter()
 
@@ -76,6 +73,9 @@ def make_artifacts(spec: DiagramSpec, settings: RenderSettings = RenderSettings(
 
     find_dot(settings.dot)  # fail before the slow part if Graphviz is missing
     import torch
+
+    from .deps import project_sources
+    from .trace import trace_model
 
     if torch_threads:
         torch.set_num_threads(torch_threads)

@@ -1,0 +1,26 @@
+"""Sphinx configuration of the sphinx-netviz documentation.
+
+No torch here: conf.py runs in the parent process before Sphinx forks its
+``-j`` workers, and torch work there would hang them.  The models live in
+``docs/example_models`` and are imported by the directives themselves.
+"""
+
+import os
+import sys
+
+DOCS = os.path.abspath(os.path.dirname(__file__))
+sys.path.insert(0, DOCS)  # example_models
+sys.path.insert(0, os.path.dirname(DOCS))  # sphinx_netviz, without installing it
+
+project = "sphinx-netviz"
+author = "sphinx-netviz contributors"
+copyright = "2026, sphinx-netviz contributors"
+
+extensions = ["sphinx_netviz", "myst_parser"]
+source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
+exclude_patterns = ["_build", "Thumbs.db", ".DS_Store"]
+
+numfig = True
+html_theme = "furo"
+html_title = "sphinx-netviz"
+html_static_path = ["_static"]

@@ -43,6 +43,7 @@ def write_atomic(path: Path, data: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual permissions
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -134,3 +135,9 @@ def _write_if_missing(path: Path, data: bytes) -> None:
     """Content-named files never change, so an existing one is left alone (and its mtime)."""
     if not path.exists():
         write_atomic(path, data)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

@@ -62,39 +62,40 @@ def import_object(path: str, what: str = "model") -> tuple[Any, ModuleType]:
     raise first_error
 
 
-#: digest of each project file when its module was last imported here
-_IMPORTED_DIGESTS: dict[str, str | None] = {}
+#: project modules this loader imported: name -> (file, digest of the file then)
+_IMPORTED: dict[str, tuple[str, str | None]] = {}
 
 
-def _project_modules() -> list[tuple[str, str]]:
-    return [(name, module.__file__) for name, module in list(sys.modules.items())
-            if is_project_file(getattr(module, "__file__", None))]
-
-
-def forget_stale_project_modules() -> None:
-    """Drop the project's modules from ``sys.modules`` if any of their files changed.
+def forget_stale_models() -> None:
+    """Drop the project modules this loader imported if any of their files changed.
 
     A long-lived process (``sphinx-autobuild``, a test session) must draw the
-    model as its file is now, not as it was first imported.  Installed
-    packages are never touched.
+    model as its file is now, not as it was first imported.  Only modules
+    that the loader's own imports brought in are dropped: never installed
+    packages, sphinx-netviz itself, or modules that conf.py or a test
+    imported.
     """
-    project = _project_modules()
-    if any(_IMPORTED_DIGESTS.get(path, file_digest(path)) != file_digest(path) for _, path in project):
-        for name, _ in project:
+    if any(file_digest(path) != digest for path, digest in _IMPORTED.values()):
+        for name in _IMPORTED:
             sys.modules.pop(name, None)
+        _IMPORTED.clear()
         importlib.invalidate_caches()
 
 
-def _remember_project_modules() -> None:
-    for _, path in _project_modules():
-        _IMPORTED_DIGESTS[path] = file_digest(path)
+def _remember_new_modules(before: set[str]) -> None:
+    for name in set(sys.modules) - before:
+        path = getattr(sys.modules[name], "__file__", None)
+        if is_project_file(path) and name.partition(".")[0] != __package__:
+            assert path is not None
+            _IMPORTED[name] = (path, file_digest(path))
 
 
 def _import_module(module_name: str, path: str, what: str) -> ModuleType:
     try:
-        forget_stale_project_modules()
+        forget_stale_models()
+        before = set(sys.modules)
         module = importlib.import_module(module_name)
-        _remember_project_modules()
+        _remember_new_modules(before)
         return module
     except ModuleNotFoundError as exc:
         missing = exc.name or module_name

@@ -117,17 +117,17 @@ def parse_shapes(text: str) -> tuple[tuple[int, ...], ...]:
 
 
 def _parse_one_shape(group: str, whole: str) -> tuple[int, ...]:
-    parts = [p for p in _DIM_SPLIT_RE.split(group.strip()) if p != ""]
+    body = group.strip().rstrip(",").strip()
+    if not body:
+        raise InputProblem(f":input-shape: {whole!r} has an empty shape")
     dims: list[int] = []
-    for part in parts:
+    for part in _DIM_SPLIT_RE.split(body):
         if not part.isdigit() or int(part) <= 0:
             raise InputProblem(
                 f":input-shape: {whole!r} has {part!r} where a positive whole number "
                 "belongs; write e.g. '16, 3, 512, 512'"
             )
         dims.append(int(part))
-    if not dims:
-        raise InputProblem(f":input-shape: {whole!r} has an empty shape")
     return tuple(dims)
 
 

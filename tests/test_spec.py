@@ -37,6 +37,8 @@ def test_shapes(text, shapes):
     ("1, 3.5", "'3.5'"),
     ("(1, 3), 7", "does not parse"),
     ("()", "empty shape"),
+    ("1,,3", "''"),
+    ("2,x,8", "''"),
 ])
 def test_bad_shapes(text, words):
     with pytest.raises(InputProblem, match="input-shape") as info:

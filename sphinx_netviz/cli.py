@@ -43,7 +43,7 @@ FORMATS: dict[str, str | None] = {
 _OPTION_FLAGS = re.compile(r":(input-shape|input-dtype|inputs|kwargs|depth|direction):")
 #: hints in the pipeline's messages that name conf.py settings, as command-line hints
 _CLI_HINTS: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"[Ss]et :onnx: false to skip the download"), "leave out --onnx to skip the export"),
+    (re.compile(r"[Ss]et :onnx: false to skip the download"), "Leave out --onnx to skip the export"),
     (re.compile(r"set netviz_dot in conf\.py to its path"), "pass its path with --dot"),
     (re.compile(r"raise netviz_layout_timeout"), "raise --timeout"),
 ]

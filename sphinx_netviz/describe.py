@@ -43,6 +43,18 @@ def _init_defaults(cls: type) -> dict[str, str]:
     }
 
 
+def _is_default(value: str, default: str | None) -> bool:
+    """``(1, 1)`` counts as the default ``1`` (torch expands ints to tuples)."""
+    if default is None:
+        return False
+    if value == default:
+        return True
+    if value.startswith("(") and value.endswith(")"):
+        items = [v.strip() for v in value[1:-1].split(",") if v.strip()]
+        return bool(items) and all(item == default for item in items)
+    return False
+
+
 def hyperparameters(module: Any) -> str:
     """``3, 16, kernel_size=(5, 5), stride=(3, 3)`` for a ``Conv2d``; '' if none."""
     try:
@@ -56,7 +68,7 @@ def hyperparameters(module: Any) -> str:
     for item in split_top_level(text):
         key, sep, value = item.partition("=")
         key = key.strip()
-        if sep and (key in _NOISE or defaults.get(key) == value.strip()):
+        if sep and (key in _NOISE or _is_default(value.strip(), defaults.get(key))):
             continue
         kept.append(item)
     summary = ", ".join(kept)

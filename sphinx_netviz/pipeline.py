@@ -17,7 +17,7 @@ from .dot import to_dot
 from .errors import ExportProblem, TraceProblem
 from .graph import build_diagram
 from .loader import LoadedModel, build_model
-from .render import find_dot, run_dot
+from .render import dot_version, find_dot, run_dot
 from .spec import DiagramSpec
 
 __all__ = ["Artifacts", "RenderSettings", "cached_diagram", "make_artifacts", "spec_key"]
@@ -52,11 +52,11 @@ def _version(dist: str) -> str:
         return "none"
 
 
-def spec_key(spec: DiagramSpec) -> str:
+def spec_key(spec: DiagramSpec, settings: RenderSettings = RenderSettings()) -> str:
     """The cache key of a spec: its options plus the versions that shape the output."""
     from . import __version__
 
-    return spec.key(__version__, _version("torch"), _version("onnx"))
+    return spec.key(__version__, _version("torch"), _version("onnx"), dot_version(settings.dot))
 
 
 def make_artifacts(spec: DiagramSpec, settings: RenderSettings = RenderSettings(),
@@ -119,7 +119,7 @@ def cached_diagram(spec: DiagramSpec, cache: DiagramCache,
                    settings: RenderSettings = RenderSettings(),
                    *, torch_threads: int | None = None) -> tuple[CachedDiagram, bool]:
     """The diagram for ``spec`` from ``cache``, made if missing; also whether it was traced."""
-    key = spec_key(spec)
+    key = spec_key(spec, settings)
     hit = cache.lookup(key)
     if hit is not None:
         return hit, False

@@ -7,6 +7,7 @@ named by ``netviz_dot`` (or on ``PATH``); failures become
 
 from __future__ import annotations
 
+import functools
 import re
 import shutil
 import subprocess
@@ -27,6 +28,16 @@ def find_dot(dot: str = "dot") -> str:
             "conda: conda install graphviz) or set netviz_dot in conf.py to its path"
         )
     return found
+
+
+@functools.lru_cache(maxsize=8)
+def dot_version(dot: str = "dot") -> str:
+    """``dot -V``'s answer (part of the cache key: a new Graphviz lays out anew)."""
+    try:
+        done = subprocess.run([find_dot(dot), "-V"], capture_output=True, timeout=30, check=False)
+    except (RenderProblem, OSError, subprocess.TimeoutExpired):
+        return "missing"
+    return (done.stderr or done.stdout).decode(errors="replace").strip()
 
 
 def run_dot(source: str, fmt: str, dot: str = "dot", timeout: float = 60.0) -> bytes:

@@ -142,6 +142,7 @@ def test_hyperparameters_drop_defaults():
     assert hyperparameters(nn.Conv2d(3, 16, kernel_size=(5, 5), stride=(3, 3))) == \
         "3, 16, kernel_size=(5, 5), stride=(3, 3)"
     assert hyperparameters(nn.BatchNorm2d(16)) == "16"
+    assert hyperparameters(nn.Conv2d(3, 8, 3, padding=1)) == "3, 8, kernel_size=(3, 3), padding=(1, 1)"
     assert hyperparameters(nn.Linear(36, 16)) == "in_features=36, out_features=16"
     assert hyperparameters(nn.Linear(36, 16, bias=False)) == "in_features=36, out_features=16, bias=False"
     assert hyperparameters(nn.LeakyReLU(0.2, inplace=True)) == "negative_slope=0.2"

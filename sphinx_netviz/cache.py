@@ -17,9 +17,10 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from .artifacts import Artifacts, Problem
 from .deps import file_digest
 
-FORMAT = "1"
+FORMAT = "2"
 
 
 @dataclass(frozen=True)
@@ -30,10 +31,15 @@ class CachedDiagram:
     svg_path: Path
     dot_path: Path
     onnx_path: Path | None
-    export_problem: str | None
+    onnx_mode: str | None
+    problems: tuple[Problem, ...]
+    notes: tuple[str, ...]
     sources: tuple[str, ...]
     model_name: str
     node_count: int
+    depth: int
+    device: str
+    weight_bytes: int
 
 
 def write_atomic(path: Path, data: bytes) -> None:
@@ -87,44 +93,52 @@ class DiagramCache:
     def _load(self, result_key: str) -> CachedDiagram | None:
         try:
             manifest = json.loads(self._manifest_path(result_key).read_text())
-        except (OSError, ValueError):
+            files = self.root / "files"
+            cached = CachedDiagram(
+                key=result_key,
+                svg_path=files / manifest["svg"],
+                dot_path=files / manifest["dot"],
+                onnx_path=files / manifest["onnx"] if manifest["onnx"] else None,
+                onnx_mode=manifest["onnx_mode"],
+                problems=tuple(Problem(stage, message) for stage, message in manifest["problems"]),
+                notes=tuple(manifest["notes"]),
+                sources=tuple(manifest["sources"]),
+                model_name=manifest["model_name"],
+                node_count=int(manifest["node_count"]),
+                depth=int(manifest["depth"]),
+                device=manifest["device"],
+                weight_bytes=int(manifest["weight_bytes"]),
+            )
+        except (OSError, ValueError, KeyError, TypeError):
             return None
-        files = self.root / "files"
-        cached = CachedDiagram(
-            key=result_key,
-            svg_path=files / manifest["svg"],
-            dot_path=files / manifest["dot"],
-            onnx_path=files / manifest["onnx"] if manifest.get("onnx") else None,
-            export_problem=manifest.get("export_problem"),
-            sources=tuple(manifest.get("sources", ())),
-            model_name=manifest.get("model_name", ""),
-            node_count=int(manifest.get("node_count", 0)),
-        )
         paths = [cached.svg_path, cached.dot_path] + ([cached.onnx_path] if cached.onnx_path else [])
         return cached if all(p.is_file() for p in paths) else None
 
-    def store(self, spec_key: str, *, svg: bytes, dot: str, onnx: bytes | None,
-              export_problem: str | None, sources: list[str], model_name: str,
-              node_count: int) -> CachedDiagram:
+    def store(self, spec_key: str, made: Artifacts) -> CachedDiagram:
         """Write a finished diagram's files, then its manifest and record."""
-        digests = {path: file_digest(path) for path in sources}
+        digests = {path: file_digest(path) for path in made.sources}
         result_key = self.result_key(spec_key, digests)
         files = self.root / "files"
         manifest: dict[str, object] = {
-            "svg": content_name(svg, ".svg"),
+            "svg": content_name(made.svg, ".svg"),
             "dot": f"{result_key[:16]}.dot",
-            "onnx": content_name(onnx, ".onnx") if onnx is not None else None,
-            "export_problem": export_problem,
-            "sources": sources,
-            "model_name": model_name,
-            "node_count": node_count,
+            "onnx": content_name(made.onnx, ".onnx") if made.onnx is not None else None,
+            "onnx_mode": made.onnx_mode,
+            "problems": [[p.stage, p.message] for p in made.problems],
+            "notes": made.notes,
+            "sources": made.sources,
+            "model_name": made.model_name,
+            "node_count": made.node_count,
+            "depth": made.depth,
+            "device": made.device,
+            "weight_bytes": made.weight_bytes,
         }
-        _write_if_missing(files / str(manifest["svg"]), svg)
-        _write_if_missing(files / str(manifest["dot"]), dot.encode())
-        if onnx is not None:
-            _write_if_missing(files / str(manifest["onnx"]), onnx)
+        _write_if_missing(files / str(manifest["svg"]), made.svg)
+        _write_if_missing(files / str(manifest["dot"]), made.dot.encode())
+        if made.onnx is not None:
+            _write_if_missing(files / str(manifest["onnx"]), made.onnx)
         write_atomic(self._manifest_path(result_key), json.dumps(manifest, indent=1).encode())
-        record = {"sources": sources, "digests": digests}
+        record = {"sources": made.sources, "digests": digests}
         write_atomic(self._record_path(spec_key), json.dumps(record, indent=1).encode())
         loaded = self._load(result_key)
         assert loaded is not None

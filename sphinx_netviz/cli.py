@@ -28,7 +28,16 @@ from pathlib import Path
 from . import __version__
 from .cache import write_atomic
 from .errors import InputProblem, NetvizError
-from .spec import DiagramSpec, parse_depth, parse_direction, parse_dtypes, parse_kwargs, parse_shapes
+from .spec import (
+    DiagramSpec,
+    parse_depth,
+    parse_device,
+    parse_direction,
+    parse_dtypes,
+    parse_kwargs,
+    parse_onnx_mode,
+    parse_shapes,
+)
 
 #: output formats by file extension; ``None`` means "written from the artifacts as they are"
 FORMATS: dict[str, str | None] = {
@@ -43,7 +52,9 @@ FORMATS: dict[str, str | None] = {
 _OPTION_FLAGS = re.compile(r":(input-shape|input-dtype|inputs|kwargs|depth|direction):")
 #: hints in the pipeline's messages that name conf.py settings, as command-line hints
 _CLI_HINTS: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"[Ss]et :onnx: false to skip the download"), "Leave out --onnx to skip the export"),
+    (re.compile(r"[Ss]et :onnx: none to skip the download"), "Leave out --onnx to skip the export"),
+    (re.compile(r":onnx: structure"), "--onnx-mode structure"),
+    (re.compile(r"netviz_cpu_max_mb"), "the CPU size limit"),
     (re.compile(r"set netviz_dot in conf\.py to its path"), "pass its path with --dot"),
     (re.compile(r"raise netviz_layout_timeout"), "raise --timeout"),
 ]
@@ -82,10 +93,22 @@ def build_parser() -> argparse.ArgumentParser:
                         help="layout direction: TB (top to bottom, default) or LR")
     parser.add_argument("--onnx", metavar="FILE", type=Path,
                         help="also export the model to this ONNX file")
+    parser.add_argument("--onnx-mode", default="auto", metavar="MODE",
+                        help="with --onnx: full (weights included), structure (weights declared, "
+                        "not stored) or auto (full up to --onnx-max-mb, default)")
+    parser.add_argument("--onnx-max-mb", default=25.0, type=float, metavar="MB",
+                        help="weights up to this size count as small: exported in full and "
+                        "traced with real weights (default 25)")
+    parser.add_argument("--device", default="auto", metavar="auto|meta|cpu",
+                        help="where to build and trace the model: meta allocates no weights; "
+                        "auto (default) uses the CPU for small models, meta for big ones")
+    parser.add_argument("--no-fold", action="store_true",
+                        help="draw every repeated block instead of one box marked ×N")
     parser.add_argument("--dot", default="dot", metavar="EXE",
                         help="the Graphviz dot executable (default: 'dot' on PATH)")
-    parser.add_argument("--timeout", default=60.0, type=float, metavar="SECONDS",
-                        help="time limit for each Graphviz layout (default 60)")
+    parser.add_argument("--timeout", default=30.0, type=float, metavar="SECONDS",
+                        help="time limit for each Graphviz layout; past it a coarser depth "
+                        "is drawn (default 30)")
     parser.add_argument("-p", "--path", action="append", default=[], metavar="DIR",
                         help="put DIR first on sys.path while importing the model "
                         "(repeatable); the current directory is always searched")
@@ -105,7 +128,9 @@ def spec_from_args(args: argparse.Namespace) -> DiagramSpec:
         kwargs=parse_kwargs(args.kwargs) if args.kwargs is not None else {},
         depth=parse_depth(args.depth),
         direction=parse_direction(args.direction),
-        onnx=args.onnx is not None,
+        onnx=parse_onnx_mode(args.onnx_mode) if args.onnx is not None else "none",
+        device=parse_device(args.device),
+        fold=not args.no_fold,
     )
 
 
@@ -137,13 +162,13 @@ def format_timings(timings: dict[str, float]) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Make the diagram (and ONNX file) that ``args`` ask for; return the exit code."""
-    from .pipeline import RenderSettings, make_artifacts
+    from .pipeline import PipelineSettings, make_artifacts
     from .render import run_dot
 
     output = Path(args.output)
     fmt = output_format(output)
     spec = spec_from_args(args)
-    settings = RenderSettings(dot=args.dot, layout_timeout=args.timeout)
+    settings = PipelineSettings(dot=args.dot, layout_timeout=args.timeout, onnx_max_mb=args.onnx_max_mb)
 
     artifacts = make_artifacts(spec, settings)
     timings = dict(artifacts.timings)
@@ -164,10 +189,15 @@ def run(args: argparse.Namespace) -> int:
 
     if args.timings:
         print(format_timings(timings))
-    if args.onnx is not None and artifacts.export_problem:
-        print(f"netviz: warning [export]: {cli_message(artifacts.export_problem)}; "
-              f"{args.onnx} was not written", file=sys.stderr)
+    for note in artifacts.notes:
+        print(f"netviz: {note}", file=sys.stderr)
+    for problem in artifacts.problems:
+        print(f"netviz: warning [{problem.stage}]: {cli_message(problem.message)}", file=sys.stderr)
+    if args.onnx is not None and artifacts.onnx is None:
+        print(f"netviz: {args.onnx} was not written", file=sys.stderr)
         return 1
+    if artifacts.onnx_mode:
+        print(f"netviz: wrote {args.onnx} ({artifacts.onnx_mode} ONNX)", file=sys.stderr)
     return 0
 
 

@@ -48,3 +48,7 @@ class RenderProblem(NetvizError):
     """Graphviz could not lay out the diagram."""
 
     stage = "render"
+
+
+class LayoutTimeout(RenderProblem):
+    """Graphviz ran out of time (the pipeline then tries a coarser depth)."""

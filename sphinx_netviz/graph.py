@@ -62,7 +62,7 @@ def _call_label(call: Call) -> str:
     return (call.name or "<root>") + suffix
 
 
-def build_diagram(trace: Trace, depth: int) -> Diagram:
+def build_diagram(trace: Trace, depth: int, *, fold: bool = True) -> Diagram:
     """The diagram of ``trace`` with modules expanded down to ``depth`` levels."""
     by_id = {c.id: c for c in trace.calls}
     has_child_module = {c.parent for c in trace.calls if c.kind == "module"}

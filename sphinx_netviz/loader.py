@@ -34,6 +34,10 @@ class LoadedModel:
     name: str
     #: modules whose source decides the diagram (for cache invalidation)
     source_modules: list[ModuleType]
+    #: ``cpu`` (real weights) or ``meta`` (shapes only)
+    device: str = "cpu"
+    #: size of the weights and buffers, real or not
+    weight_bytes: int = 0
 
 
 def import_object(path: str, what: str = "model") -> tuple[Any, ModuleType]:
@@ -130,27 +134,51 @@ def _get_attr_path(module: ModuleType, attr_path: str, path: str, what: str) -> 
     return obj
 
 
-def build_model(spec: DiagramSpec) -> LoadedModel:
-    """Import and instantiate the spec's model and make its example inputs."""
+def build_model(spec: DiagramSpec, device: str = "cpu") -> LoadedModel:
+    """Import and instantiate the spec's model on ``device`` and make its example inputs.
+
+    On ``cpu`` the weights are real (seeded, so exports are byte-identical);
+    on ``meta`` nothing is allocated: parameters and inputs carry only shape
+    and dtype.
+    """
     import torch
-    from torch import nn
 
     target, module = import_object(spec.target)
     source_modules = [module]
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(SEED)
-        model = _instantiate(target, spec, nn.Module)
+        with torch.device(device):
+            model = _instantiate(target, spec, torch.nn.Module)
         defining = inspect.getmodule(type(model))
         if defining is not None and defining is not module:
             source_modules.append(defining)
         if spec.inputs:
             args, kwargs, names, inputs_module = _inputs_from_callable(spec.inputs)
             source_modules.append(inputs_module)
+            args, kwargs = _to_device((args, kwargs), device)
         else:
-            args, kwargs, names = _inputs_from_shapes(spec), {}, _shape_input_names(spec)
+            args, kwargs, names = _inputs_from_shapes(spec, device), {}, _shape_input_names(spec)
     model.eval()
     name = getattr(target, "__name__", type(model).__name__)
-    return LoadedModel(model, args, kwargs, names, name, source_modules)
+    return LoadedModel(model, args, kwargs, names, name, source_modules, device, weight_bytes(model))
+
+
+def weight_bytes(model: Any) -> int:
+    """Bytes the model's parameters and buffers take (or would take, on ``meta``)."""
+    tensors = list(model.parameters()) + list(model.buffers())
+    return sum(int(t.numel()) * t.element_size() for t in tensors)
+
+
+def _to_device(value: Any, device: str) -> Any:
+    import torch
+
+    if isinstance(value, torch.Tensor):
+        return value.to(device)
+    if isinstance(value, dict):
+        return {k: _to_device(v, device) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_to_device(v, device) for v in value)
+    return value
 
 
 def _instantiate(target: Any, spec: DiagramSpec, module_cls: type) -> Any:
@@ -189,14 +217,16 @@ def _shape_input_names(spec: DiagramSpec) -> list[str]:
     return [f"input_{i}" for i in range(len(spec.input_shapes))]
 
 
-def _inputs_from_shapes(spec: DiagramSpec) -> tuple[Any, ...]:
+def _inputs_from_shapes(spec: DiagramSpec, device: str) -> tuple[Any, ...]:
     import torch
 
     generator = torch.Generator().manual_seed(SEED)
     tensors = []
     for shape, dtype_name in zip(spec.input_shapes, spec.dtypes_per_input):
         dtype = getattr(torch, dtype_name)
-        if dtype.is_floating_point:
+        if device == "meta":
+            tensors.append(torch.empty(shape, dtype=dtype, device="meta"))
+        elif dtype.is_floating_point:
             tensors.append(torch.randn(shape, generator=generator).to(dtype))
         else:
             tensors.append(torch.zeros(shape, dtype=dtype))

@@ -1,15 +1,25 @@
-"""Export a built model to ONNX bytes, deterministically.
+"""Export a built model to ONNX bytes, deterministically, in full or as structure only.
 
-Pipeline step *export* (load → **export**).  Uses the TorchScript-based
-exporter (``dynamo=False``): on this project's reference machine it took
-0.05–0.36 s on the seed CNN and wrote the same bytes every run, where the
-dynamo exporter took 3.7–6.5 s and did not.  Graph and input/output names
-are fixed so the file is byte-identical for the same model and inputs.
+Pipeline step *export* (load → **export**).
+
+* ``full``: the TorchScript-based exporter (``dynamo=False``) on the real
+  model.  On this project's reference machine it took 0.05–0.36 s on the seed
+  CNN and wrote the same bytes every run (the dynamo exporter: 3.7–6.5 s).
+* ``structure``: the dynamo exporter on the model as it was traced (usually
+  on the ``meta`` device), saved without weight data: every parameter is a
+  graph input with its name, shape and dtype, so Netron shows the whole
+  architecture and the file stays small (LLaMA-7B shape: a few MB instead of
+  26 GB).  ``optimize=False``, because the optimizer cannot run on meta
+  tensors.  Byte-stable across processes, and the same from meta or CPU.
+
+Names are fixed (inputs, outputs, parameters as in ``state_dict``) so the
+same model gives byte-identical files.
 """
 
 from __future__ import annotations
 
 import io
+import logging
 import os
 import sys
 import tempfile
@@ -21,44 +31,65 @@ from typing import Any
 from .errors import ExportProblem
 
 OPSET = 17
+#: the wrapper's attribute holding the model; stripped from parameter names
+_INNER = "inner"
 
 
 def export_onnx(model: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
-                input_names: list[str], output_names: list[str]) -> bytes:
+                input_names: list[str], output_names: list[str], *,
+                structure: bool = False) -> bytes:
     """The ONNX bytes of ``model`` called as ``model(*args, **kwargs)``.
 
     Tensor arguments (positional, then keyword) become the graph's inputs,
     named ``input_names``; other arguments are fixed at their given values.
     Whatever structure the model returns (dataclass, dict, named tuple), the
-    graph's outputs are its tensors in order, named ``output_names``.
+    graph's outputs are its tensors in order, named ``output_names``.  With
+    ``structure=True`` the weights are declared, not stored.
     """
+    import onnx
     import torch
+
+    from .trace import mha_fastpath_disabled
 
     wrapper = _flat_call(model, args, kwargs)
     tensors = tuple(v for v in (*args, *kwargs.values()) if isinstance(v, torch.Tensor))
+    names = {"input_names": list(input_names)[: len(tensors)], "output_names": list(output_names)}
     buffer = io.BytesIO()
-    fastpath = getattr(getattr(torch.backends, "mha", None), "get_fastpath_enabled", None)
-    before = fastpath() if fastpath else None
     try:
-        if fastpath:
-            torch.backends.mha.set_fastpath_enabled(False)
-        with warnings.catch_warnings(), _silenced_fds():
+        with mha_fastpath_disabled(), warnings.catch_warnings(), _silenced_fds():
             warnings.simplefilter("ignore")
-            torch.onnx.export(
-                wrapper, tensors, buffer, dynamo=False,
-                input_names=list(input_names)[: len(tensors)], output_names=list(output_names),
-                opset_version=OPSET, do_constant_folding=True,
-            )
+            if structure:
+                program = torch.onnx.export(wrapper, tensors, dynamo=True, optimize=False,
+                                            verbose=False, opset_version=18, **names)
+                program.save(buffer, include_initializers=False, keep_initializers_as_inputs=True)
+            else:
+                torch.onnx.export(wrapper, tensors, buffer, dynamo=False, opset_version=OPSET,
+                                  do_constant_folding=True, **names)
     except Exception as exc:
         first = (str(exc).strip().splitlines() or [""])[0]
         raise ExportProblem(
-            f"the ONNX export failed ({exc.__class__.__name__}: {first}); the diagram is "
-            "still drawn. Set :onnx: false to skip the download"
+            f"the {'structure' if structure else 'full'} ONNX export failed "
+            f"({exc.__class__.__name__}: {first}); the diagram is still drawn. "
+            "Set :onnx: none to skip the download"
+            + ("" if structure else ", or :onnx: structure to export the graph without weights")
         ) from exc
-    finally:
-        if fastpath:
-            torch.backends.mha.set_fastpath_enabled(before)
-    return buffer.getvalue()
+    proto = onnx.load_from_string(buffer.getvalue())
+    _strip_wrapper_prefix(proto)
+    return proto.SerializeToString(deterministic=True)
+
+
+def _strip_wrapper_prefix(proto: Any) -> None:
+    """Rename ``inner.conv.0.weight`` to ``conv.0.weight`` everywhere in the graph."""
+    prefix = _INNER + "."
+    graph = proto.graph
+    declared = [v.name for v in graph.input] + [t.name for t in graph.initializer]
+    renames = {name: name[len(prefix):] for name in declared if name.startswith(prefix)}
+    if not renames:
+        return
+    for value in [*graph.input, *graph.value_info, *graph.initializer]:
+        value.name = renames.get(value.name, value.name)
+    for node in graph.node:
+        node.input[:] = [renames.get(n, n) for n in node.input]
 
 
 def _flat_call(model: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
@@ -73,7 +104,7 @@ def _flat_call(model: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any
     class FlatCall(nn.Module):
         def __init__(self, inner: nn.Module) -> None:
             super().__init__()
-            self.inner = inner
+            setattr(self, _INNER, inner)
 
         def forward(self, *tensors: Any) -> tuple[Any, ...]:
             supplied = iter(tensors)
@@ -84,7 +115,8 @@ def _flat_call(model: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any
                     call_args.append(value)
                 else:
                     call_kwargs[key] = value
-            return tuple(t for _, t in iter_tensors(self.inner(*call_args, **call_kwargs)))
+            inner = getattr(self, _INNER)
+            return tuple(t for _, t in iter_tensors(inner(*call_args, **call_kwargs)))
 
     # export restores the wrapper's mode recursively afterwards: keep the model's own
     return FlatCall(model).train(model.training)
@@ -92,7 +124,8 @@ def _flat_call(model: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any
 
 @contextmanager
 def _silenced_fds() -> Iterator[None]:
-    """Swallow what the exporter's C++ side prints (it dumps whole IR graphs on failure)."""
+    """Swallow what the exporters print (C++ IR dumps on failure, dynamo's log lines)."""
+    logging.disable(logging.WARNING)
     sys.stdout.flush()
     sys.stderr.flush()
     saved = [os.dup(1), os.dup(2)]
@@ -108,3 +141,4 @@ def _silenced_fds() -> Iterator[None]:
             os.dup2(saved[1], 2)
             for fd in saved:
                 os.close(fd)
+            logging.disable(logging.NOTSET)

@@ -4,45 +4,50 @@ Shared by the Sphinx directive and the command line.  :func:`make_artifacts`
 does the work (and is the only place that imports torch);
 :func:`cached_diagram` wraps it with the on-disk cache so that an unchanged
 diagram costs a few file reads.
+
+Where the model lives: with ``device="auto"`` a model whose weights are small
+(at most ``onnx_max_mb``, so it would be exported in full anyway) is built
+for real on the CPU — a small real forward pass takes milliseconds, while the
+first operation on the ``meta`` device costs about a second — and a bigger
+model is built and traced on ``meta``, allocating nothing.  A forward pass
+that needs real data (``.item()``, data-dependent shapes) falls back to the
+CPU if the weights fit in ``cpu_max_mb``.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass
 from importlib import metadata
 
+from .artifacts import Artifacts, Problem
 from .cache import CachedDiagram, DiagramCache
 from .dot import to_dot
-from .errors import ExportProblem, TraceProblem
+from .errors import ExportProblem, LayoutTimeout, RenderProblem, TraceProblem
 from .graph import build_diagram
+from .ir import Trace
 from .loader import LoadedModel, build_model
 from .render import dot_version, find_dot, run_dot
 from .spec import DiagramSpec
 
-__all__ = ["Artifacts", "RenderSettings", "cached_diagram", "make_artifacts", "spec_key"]
+__all__ = ["PipelineSettings", "cached_diagram", "make_artifacts", "spec_key"]
+
+MB = 1024 * 1024
 
 
 @dataclass(frozen=True)
-class RenderSettings:
-    """How to run Graphviz: the executable and the layout time limit in seconds."""
+class PipelineSettings:
+    """Project-wide settings (``netviz_*`` in conf.py, flags on the command line)."""
 
+    #: the Graphviz executable
     dot: str = "dot"
-    layout_timeout: float = 60.0
-
-
-@dataclass
-class Artifacts:
-    """One diagram's outputs, in memory."""
-
-    svg: bytes
-    dot: str
-    onnx: bytes | None
-    export_problem: str | None
-    sources: list[str]
-    model_name: str
-    node_count: int
-    timings: dict[str, float] = field(default_factory=dict)
+    #: seconds one Graphviz layout may take before a coarser depth is tried
+    layout_timeout: float = 30.0
+    #: ``:onnx: auto`` exports weights in full up to this size, else the structure only;
+    #: ``:device: auto`` builds models up to this size for real
+    onnx_max_mb: float = 25.0
+    #: the largest model built on the CPU when the meta device cannot trace it
+    cpu_max_mb: float = 4096.0
 
 
 def _version(dist: str) -> str:
@@ -52,71 +57,156 @@ def _version(dist: str) -> str:
         return "none"
 
 
-def spec_key(spec: DiagramSpec, settings: RenderSettings = RenderSettings()) -> str:
-    """The cache key of a spec: its options plus the versions that shape the output."""
+def spec_key(spec: DiagramSpec, settings: PipelineSettings = PipelineSettings()) -> str:
+    """The cache key of a spec: its options, the settings and the versions that shape the output."""
     from . import __version__
 
-    return spec.key(__version__, _version("torch"), _version("onnx"), dot_version(settings.dot))
+    return spec.key(__version__, _version("torch"), _version("onnx"), _version("onnxscript"),
+                    dot_version(settings.dot), repr(sorted(asdict(settings).items())))
 
 
-def make_artifacts(spec: DiagramSpec, settings: RenderSettings = RenderSettings(),
+class _Timer:
+    def __init__(self) -> None:
+        self.timings: dict[str, float] = {}
+        self._clock = time.perf_counter()
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.timings[stage] = self.timings.get(stage, 0.0) + now - self._clock
+        self._clock = now
+
+
+def make_artifacts(spec: DiagramSpec, settings: PipelineSettings = PipelineSettings(),
                    *, id_prefix: str = "nv", torch_threads: int | None = None) -> Artifacts:
     """Build, trace, draw and (if asked) export the model named by ``spec``."""
-    timings: dict[str, float] = {}
-    clock = time.perf_counter()
-
-    def lap(stage: str) -> None:
-        nonlocal clock
-        now = time.perf_counter()
-        timings[stage] = now - clock
-        clock = now
-
+    timer = _Timer()
     find_dot(settings.dot)  # fail before the slow part if Graphviz is missing
     import torch
 
     from .deps import project_sources
-    from .trace import trace_model
 
     if torch_threads:
         torch.set_num_threads(torch_threads)
-    lap("import")
-    loaded = build_model(spec)
-    lap("build")
+    timer.lap("import")
+    notes: list[str] = []
+    loaded, trace = _load_and_trace(spec, settings, notes, timer)
+    svg, source, depth, node_count, problems = _draw(trace, spec, settings, id_prefix)
+    timer.lap("layout")
+    onnx_bytes, onnx_mode = None, None
+    if spec.onnx != "none":
+        onnx_mode = _onnx_mode(spec, settings, loaded)
+        try:
+            onnx_bytes = _export(spec, loaded, trace, onnx_mode, settings)
+        except ExportProblem as exc:
+            problems.append(Problem(exc.stage, exc.message))
+            onnx_mode = None
+        timer.lap("onnx")
+    return Artifacts(
+        svg=svg, dot=source, onnx=onnx_bytes, onnx_mode=onnx_mode,
+        sources=project_sources(loaded.source_modules), model_name=loaded.name,
+        node_count=node_count, depth=depth, device=loaded.device,
+        weight_bytes=loaded.weight_bytes, problems=problems, notes=notes, timings=timer.timings,
+    )
+
+
+def _size(n_bytes: int) -> str:
+    return f"{n_bytes / 1e9:.1f} GB" if n_bytes >= 1e9 else f"{n_bytes / 1e6:.1f} MB"
+
+
+def _load_and_trace(spec: DiagramSpec, settings: PipelineSettings, notes: list[str],
+                    timer: _Timer) -> tuple[LoadedModel, Trace]:
+    """Build the model where it belongs (see the module docstring) and trace it."""
+    if spec.device == "cpu":
+        loaded = build_model(spec, "cpu")
+    else:
+        loaded = build_model(spec, "meta")
+        if spec.device == "auto" and loaded.weight_bytes <= settings.onnx_max_mb * MB:
+            loaded = build_model(spec, "cpu")
+    timer.lap("build")
+    where = "with real weights on the CPU" if loaded.device == "cpu" else "on the meta device (no weights allocated)"
+    try:
+        trace = _trace(spec, loaded)
+    except TraceProblem as meta_failure:
+        if loaded.device != "meta" or spec.device == "meta":
+            raise
+        if loaded.weight_bytes > settings.cpu_max_mb * MB:
+            raise TraceProblem(
+                f"{meta_failure.message}; on the meta device the forward pass needs real data, and "
+                f"building the model for real would allocate {_size(loaded.weight_bytes)} (more than "
+                f"netviz_cpu_max_mb = {settings.cpu_max_mb:g}). Make the forward work on meta "
+                "tensors (no .item() or data-dependent shapes) or raise netviz_cpu_max_mb"
+            ) from meta_failure
+        timer.lap("trace")
+        loaded = build_model(spec, "cpu")
+        timer.lap("build")
+        trace = _trace(spec, loaded)
+        where = (f"with real weights on the CPU, because on the meta device "
+                 f"{meta_failure.message.split('; check')[0]}")
+    timer.lap("trace")
+    notes.append(f"traced {spec.target} {where} (weights: {_size(loaded.weight_bytes)})")
+    return loaded, trace
+
+
+def _trace(spec: DiagramSpec, loaded: LoadedModel) -> Trace:
+    from .trace import trace_model
+
     try:
         trace, _ = trace_model(loaded.model, loaded.args, loaded.kwargs, loaded.input_names, loaded.name)
     except TraceProblem as exc:
         given = "; ".join(", ".join(map(str, s)) for s in spec.input_shapes)
         hint = f"check :input-shape: (given: {given})" if given else f"check :inputs: {spec.inputs}"
         raise TraceProblem(f"{exc.message}; {hint}") from exc
-    lap("trace")
-    diagram = build_diagram(trace, spec.depth)
-    source = to_dot(diagram, spec.direction, id_prefix)
-    lap("graph")
-    svg = run_dot(source, "svg", settings.dot, settings.layout_timeout)
-    lap("layout")
-    onnx_bytes, problem = None, None
-    if spec.onnx:
+    return trace
+
+
+def _draw(trace: Trace, spec: DiagramSpec, settings: PipelineSettings,
+          id_prefix: str) -> tuple[bytes, str, int, int, list[Problem]]:
+    """Lay the diagram out at the asked depth, or a coarser one if Graphviz runs out of time."""
+    problems: list[Problem] = []
+    depth = spec.depth
+    while True:
+        diagram = build_diagram(trace, depth, fold=spec.fold)
+        source = to_dot(diagram, spec.direction, id_prefix)
         try:
-            onnx_bytes = export_onnx_for(loaded, [name for name, _ in trace.outputs])
-        except ExportProblem as exc:
-            problem = exc.message
-        lap("onnx")
-    return Artifacts(
-        svg=svg, dot=source, onnx=onnx_bytes, export_problem=problem,
-        sources=project_sources(loaded.source_modules), model_name=loaded.name,
-        node_count=len(diagram.nodes), timings=timings,
-    )
+            svg = run_dot(source, "svg", settings.dot, settings.layout_timeout)
+        except LayoutTimeout as exc:
+            if depth == 0:
+                raise RenderProblem(exc.message) from exc
+            problems.append(Problem("render", (
+                f"Graphviz did not lay out depth {depth} ({len(diagram.nodes)} boxes) within "
+                f"{settings.layout_timeout:g} s, so depth {depth - 1} is drawn instead; set a "
+                "smaller :depth: or raise netviz_layout_timeout")))
+            depth -= 1
+            continue
+        return svg, source, depth, len(diagram.nodes), problems
 
 
-def export_onnx_for(loaded: LoadedModel, output_names: list[str]) -> bytes:
-    """ONNX bytes for a built model and its example inputs."""
+def _onnx_mode(spec: DiagramSpec, settings: PipelineSettings, loaded: LoadedModel) -> str:
+    if spec.onnx != "auto":
+        return spec.onnx
+    return "full" if loaded.weight_bytes <= settings.onnx_max_mb * MB else "structure"
+
+
+def _export(spec: DiagramSpec, loaded: LoadedModel, trace: Trace, mode: str,
+            settings: PipelineSettings) -> bytes:
+    """ONNX bytes in ``mode``; a full export of a meta-traced model builds it for real first."""
     from .onnx_export import export_onnx
 
-    return export_onnx(loaded.model, loaded.args, loaded.kwargs, loaded.input_names, output_names)
+    if mode == "full" and loaded.device == "meta":
+        if loaded.weight_bytes > settings.cpu_max_mb * MB:
+            raise ExportProblem(
+                f"a full ONNX export needs the real weights ({_size(loaded.weight_bytes)}, more than "
+                f"netviz_cpu_max_mb = {settings.cpu_max_mb:g}); use :onnx: structure (or auto) "
+                "for the graph with every weight declared but not stored"
+            )
+        loaded = build_model(spec, "cpu")
+    outputs = [name for name, _ in trace.outputs]
+    return export_onnx(loaded.model, loaded.args, loaded.kwargs, loaded.input_names, outputs,
+                       structure=mode == "structure")
 
 
 def cached_diagram(spec: DiagramSpec, cache: DiagramCache,
-                   settings: RenderSettings = RenderSettings(),
+                   settings: PipelineSettings = PipelineSettings(),
                    *, torch_threads: int | None = None) -> tuple[CachedDiagram, bool]:
     """The diagram for ``spec`` from ``cache``, made if missing; also whether it was traced."""
     key = spec_key(spec, settings)
@@ -124,8 +214,4 @@ def cached_diagram(spec: DiagramSpec, cache: DiagramCache,
     if hit is not None:
         return hit, False
     made = make_artifacts(spec, settings, id_prefix=f"nv{key[:8]}", torch_threads=torch_threads)
-    stored = cache.store(
-        key, svg=made.svg, dot=made.dot, onnx=made.onnx, export_problem=made.export_problem,
-        sources=made.sources, model_name=made.model_name, node_count=made.node_count,
-    )
-    return stored, True
+    return cache.store(key, made), True

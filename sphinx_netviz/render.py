@@ -12,7 +12,7 @@ import re
 import shutil
 import subprocess
 
-from .errors import RenderProblem
+from .errors import LayoutTimeout, RenderProblem
 
 _XML_PROLOG = re.compile(r"^\s*<\?xml[^>]*\?>\s*(<!DOCTYPE[^>]*>\s*)?", re.S)
 _COMMENT = re.compile(r"<!--.*?-->\s*", re.S)
@@ -49,7 +49,7 @@ def run_dot(source: str, fmt: str, dot: str = "dot", timeout: float = 60.0) -> b
             timeout=timeout, check=False,
         )
     except subprocess.TimeoutExpired:
-        raise RenderProblem(
+        raise LayoutTimeout(
             f"Graphviz did not finish the layout within {timeout:g} s; draw fewer levels "
             "(a smaller :depth:) or raise netviz_layout_timeout"
         ) from None

@@ -33,6 +33,10 @@ DTYPE_ALIASES: dict[str, str] = {
 }
 
 DIRECTIONS = ("TB", "LR", "BT", "RL")
+#: ``:onnx:`` modes: ``auto`` is ``full`` for small weights, else ``structure``
+ONNX_MODES = ("auto", "full", "structure", "none")
+#: ``:device:`` values: ``auto`` builds small models for real and big ones on ``meta``
+DEVICES = ("auto", "meta", "cpu")
 
 _TARGET_RE = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*(:[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*)?$")
 _DIM_SPLIT_RE = re.compile(r"\s*(?:,|x|×|\*)\s*")
@@ -49,9 +53,13 @@ class DiagramSpec:
     kwargs: dict[str, object] = field(default_factory=dict)
     depth: int = 2
     direction: str = "TB"
-    onnx: bool = True
+    onnx: str = "auto"
+    device: str = "auto"
+    fold: bool = True
 
     def __post_init__(self) -> None:
+        if isinstance(self.onnx, bool):  # :onnx: true/false
+            object.__setattr__(self, "onnx", "auto" if self.onnx else "none")
         check_target(self.target, "model")
         if self.inputs is not None:
             check_target(self.inputs, ":inputs:")
@@ -71,6 +79,10 @@ class DiagramSpec:
             raise InputProblem(
                 f":direction: must be one of {', '.join(DIRECTIONS)}, not {self.direction!r}"
             )
+        if self.onnx not in ONNX_MODES:
+            raise InputProblem(f":onnx: must be one of {', '.join(ONNX_MODES)}, not {self.onnx!r}")
+        if self.device not in DEVICES:
+            raise InputProblem(f":device: must be one of {', '.join(DEVICES)}, not {self.device!r}")
 
     @property
     def dtypes_per_input(self) -> tuple[str, ...]:
@@ -174,6 +186,27 @@ def parse_bool(text: str | None, what: str) -> bool:
     if lowered in ("false", "no", "off", "0"):
         return False
     raise InputProblem(f"{what} must be true or false, not {text.strip()!r}")
+
+
+def parse_onnx_mode(text: str | None) -> str:
+    """Parse ``:onnx:``: a mode (``auto``, ``full``, ``structure``, ``none``) or true/false."""
+    value = (text or "").strip().lower()
+    if value in ONNX_MODES:
+        return value
+    try:
+        return "auto" if parse_bool(value, ":onnx:") else "none"
+    except InputProblem:
+        raise InputProblem(
+            f":onnx: must be one of {', '.join(ONNX_MODES)} (or true/false), not {value!r}"
+        ) from None
+
+
+def parse_device(text: str) -> str:
+    """Parse ``:device:`` (``auto``, ``meta`` or ``cpu``)."""
+    value = text.strip().lower()
+    if value not in DEVICES:
+        raise InputProblem(f":device: must be one of {', '.join(DEVICES)}, not {text.strip()!r}")
+    return value
 
 
 def parse_depth(text: str) -> int:

@@ -222,16 +222,13 @@ def trace_model(
     flat_inputs = list(iter_tensors(args)) + list(iter_tensors(kwargs))
     for (key, tensor), name in zip(flat_inputs, input_names + [f"input{k}" for k, _ in flat_inputs[len(input_names):]]):
         inputs.append((name, recorder.tensor_id(tensor)))
-    fastpath = _disable_mha_fastpath()
     try:
-        with _hooks(model, recorder), recorder:
+        with mha_fastpath_disabled(), _hooks(model, recorder), recorder:
             output = model(*args, **kwargs)
     except TraceProblem:
         raise
     except Exception as exc:
         raise TraceProblem(_describe_failure(exc, recorder.stack, recorder, modules)) from exc
-    finally:
-        fastpath()
     outputs = [
         ("output" + key, recorder.tensor_id(tensor)) for key, tensor in iter_tensors(output)
     ]
@@ -251,11 +248,16 @@ def trace_model(
     return trace, output
 
 
-def _disable_mha_fastpath():
-    """Turn off the fused attention fast path (it hides the layers inside); return an undo."""
+@contextmanager
+def mha_fastpath_disabled() -> Iterator[None]:
+    """Turn off the fused attention fast path: it hides the layers inside and cannot be exported."""
     mha = getattr(torch.backends, "mha", None)
     if mha is None or not hasattr(mha, "set_fastpath_enabled"):
-        return lambda: None
+        yield
+        return
     before = mha.get_fastpath_enabled()
     mha.set_fastpath_enabled(False)
-    return lambda: mha.set_fastpath_enabled(before)
+    try:
+        yield
+    finally:
+        mha.set_fastpath_enabled(before)

@@ -18,7 +18,7 @@ EXPECTED = [
     (20, "trace", ["layer 0 (Linear) failed on input 1×5", "check :input-shape: (given: 1, 5)"]),
     (23, "trace", ["forward of RaisesInForward", "this model refuses to run"]),
     (26, "import", ["SyntaxError", "syntax_error_model.py, line 3"]),
-    (29, "export", ["ONNX export failed", "kthvalue", ":onnx: false"]),
+    (29, "export", ["full ONNX export failed", "kthvalue", ":onnx: none", ":onnx: structure"]),
     (35, "input", [":input-dtype:", "'float8'"]),
     (39, "input", ["unexpected keyword argument 'depth'"]),
 ]
@@ -90,7 +90,9 @@ def test_bad_config_value_warns_and_uses_the_default(build):
 @pytest.mark.parametrize("option, value, words", [
     ("depth", "two", ":depth: must be a whole number"),
     ("direction", "diagonal", ":direction: must be TB or LR"),
-    ("onnx", "maybe", ":onnx: must be true or false"),
+    ("onnx", "maybe", ":onnx: must be one of auto, full, structure, none (or true/false), not 'maybe'"),
+    ("device", "gpu", ":device: must be one of auto, meta, cpu, not 'gpu'"),
+    ("fold", "sometimes", ":fold: must be true or false"),
 ])
 def test_bad_option_values(build, tmp_path, rootdir, make_app, option, value, words):
     import shutil

@@ -14,8 +14,8 @@ from sphinx.application import Sphinx
 from sphinx.config import Config
 from sphinx.util import logging
 
-from ..pipeline import RenderSettings
-from ..spec import DIRECTIONS
+from ..pipeline import PipelineSettings
+from ..spec import DEVICES, DIRECTIONS, ONNX_MODES
 
 logger = logging.getLogger(__name__)
 
@@ -28,20 +28,36 @@ class NetvizConfig:
     depth: int = 2
     #: Graphviz ``rankdir``: ``TB`` (top to bottom) or ``LR`` (left to right)
     direction: str = "TB"
-    #: export and link an ONNX file
-    onnx: bool = True
+    #: ONNX download: ``auto`` (``full`` up to ``onnx_max_mb``, else ``structure``),
+    #: ``full``, ``structure``, ``none``; ``True``/``False`` mean ``auto``/``none``
+    onnx: str | bool = "auto"
+    #: weights up to this size (MB) are exported in full, and traced for real with ``device = auto``
+    onnx_max_mb: float = 25.0
+    #: ``auto`` (CPU for small models, ``meta`` for big ones), ``meta`` or ``cpu``
+    device: str = "auto"
+    #: the largest model (MB of weights) built on the CPU when ``meta`` cannot trace it
+    cpu_max_mb: float = 4096.0
+    #: draw runs of identical sibling blocks once, marked ×N
+    fold: bool = True
     #: the Graphviz executable (a name on PATH or a full path)
     dot: str = "dot"
-    #: seconds Graphviz may take to lay out one diagram
-    layout_timeout: float = 60.0
+    #: seconds Graphviz may take to lay out one diagram before a coarser depth is drawn
+    layout_timeout: float = 30.0
 
     @classmethod
     def from_sphinx(cls, config: Config) -> NetvizConfig:
         return cls(**{f.name: getattr(config, f"netviz_{f.name}") for f in fields(cls)})
 
     @property
-    def render_settings(self) -> RenderSettings:
-        return RenderSettings(dot=self.dot, layout_timeout=self.layout_timeout)
+    def onnx_mode(self) -> str:
+        if isinstance(self.onnx, bool):
+            return "auto" if self.onnx else "none"
+        return self.onnx
+
+    @property
+    def pipeline_settings(self) -> PipelineSettings:
+        return PipelineSettings(dot=self.dot, layout_timeout=self.layout_timeout,
+                                onnx_max_mb=self.onnx_max_mb, cpu_max_mb=self.cpu_max_mb)
 
     def problems(self) -> dict[str, str]:
         """``{field: what is wrong}`` for each invalid value."""
@@ -50,8 +66,16 @@ class NetvizConfig:
             out["depth"] = "must be a whole number, 0 or more"
         if self.direction not in DIRECTIONS:
             out["direction"] = f"must be one of {', '.join(DIRECTIONS)}"
-        if not isinstance(self.onnx, bool):
-            out["onnx"] = "must be True or False"
+        if not isinstance(self.onnx, bool) and self.onnx not in ONNX_MODES:
+            out["onnx"] = f"must be one of {', '.join(ONNX_MODES)} (or True/False)"
+        if self.device not in DEVICES:
+            out["device"] = f"must be one of {', '.join(DEVICES)}"
+        if not isinstance(self.fold, bool):
+            out["fold"] = "must be True or False"
+        for name in ("onnx_max_mb", "cpu_max_mb"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
+                out[name] = "must be a number of megabytes, 0 or more"
         if not isinstance(self.dot, str) or not self.dot:
             out["dot"] = "must be the name or path of the Graphviz dot executable"
         if not isinstance(self.layout_timeout, (int, float)) or self.layout_timeout <= 0:
@@ -59,8 +83,11 @@ class NetvizConfig:
         return out
 
 
-_TYPES: dict[str, Any] = {"depth": (int,), "direction": (str,), "onnx": (bool,),
-                          "dot": (str,), "layout_timeout": (int, float)}
+_TYPES: dict[str, Any] = {
+    "depth": (int,), "direction": (str,), "onnx": (str, bool), "onnx_max_mb": (int, float),
+    "device": (str,), "cpu_max_mb": (int, float), "fold": (bool,), "dot": (str,),
+    "layout_timeout": (int, float),
+}
 
 
 def register(app: Sphinx) -> None:

@@ -69,7 +69,8 @@ def visit_html(self: Any, node: netviz_diagram) -> None:
     if node.get("onnx"):
         onnx_path = Path(node["onnx"])
         _copy_once(onnx_path, downloads / onnx_path.name)
-        links.append(_download_link(self, onnx_path.name, "ONNX", node, "netviz-onnx"))
+        label = "ONNX" if node.get("onnx_mode") != "structure" else "ONNX (structure only)"
+        links.append(_download_link(self, onnx_path.name, label, node, "netviz-onnx"))
     _copy_once(svg_path, downloads / svg_path.name)
     links.append(_download_link(self, svg_path.name, "SVG", node, "netviz-svg"))
     self.body.append(
@@ -83,6 +84,8 @@ def visit_html(self: Any, node: netviz_diagram) -> None:
 def _download_link(self: Any, name: str, label: str, node: netviz_diagram, css: str) -> str:
     href = f"{self.builder.dlpath}/netviz/{name}"
     title = f"{label} file of {node['model']}"
+    if node.get("onnx_mode") == "structure" and css == "netviz-onnx":
+        title += ": every layer and weight shape, without the weights' values"
     return (f'<a class="reference download {css}" href="{html.escape(href)}" download '
             f'title="{html.escape(title)}">{label}</a>')
 
@@ -95,7 +98,7 @@ def visit_latex(self: Any, node: netviz_diagram) -> None:
     if node.get("error"):
         self.body.append("\n" + escape(alt_text(node)) + "\n")
         raise nodes.SkipNode
-    settings = NetvizConfig.from_sphinx(self.builder.config).render_settings
+    settings = NetvizConfig.from_sphinx(self.builder.config).pipeline_settings
     dot_path = Path(node["dot"])
     pdf_cache = dot_path.with_suffix(".pdf")
     try:

@@ -29,7 +29,9 @@ from ..spec import (
     parse_depth,
     parse_direction,
     parse_dtypes,
+    parse_device,
     parse_kwargs,
+    parse_onnx_mode,
     parse_shapes,
 )
 from . import events
@@ -64,6 +66,8 @@ class NetvizDirective(SphinxDirective):
         "depth": directives.unchanged_required,
         "direction": directives.unchanged_required,
         "onnx": directives.unchanged,
+        "device": directives.unchanged_required,
+        "fold": directives.unchanged,
         # as on ``figure``
         "caption": directives.unchanged,
         "name": directives.unchanged,
@@ -83,7 +87,9 @@ class NetvizDirective(SphinxDirective):
             kwargs=parse_kwargs(opts["kwargs"]) if "kwargs" in opts else {},
             depth=parse_depth(opts["depth"]) if "depth" in opts else config.depth,
             direction=parse_direction(opts["direction"]) if "direction" in opts else config.direction,
-            onnx=parse_bool(opts["onnx"], ":onnx:") if "onnx" in opts else config.onnx,
+            onnx=parse_onnx_mode(opts["onnx"]) if "onnx" in opts else config.onnx_mode,
+            device=parse_device(opts["device"]) if "device" in opts else config.device,
+            fold=parse_bool(opts["fold"], ":fold:") if "fold" in opts else config.fold,
         )
 
     def run(self) -> list[nodes.Node]:
@@ -94,7 +100,7 @@ class NetvizDirective(SphinxDirective):
         self.set_source_info(node)
         try:
             spec = self.make_spec(config)
-            found, traced = cached_diagram(spec, cache_for(self.env), config.render_settings,
+            found, traced = cached_diagram(spec, cache_for(self.env), config.pipeline_settings,
                                            torch_threads=1)
         except NetvizError as exc:
             self._fail(node, exc.stage, exc.message)
@@ -104,14 +110,19 @@ class NetvizDirective(SphinxDirective):
             for source in found.sources:
                 self.env.note_dependency(source)
             node.update_all_atts({"svg": str(found.svg_path), "dot": str(found.dot_path),
-                                  "onnx": str(found.onnx_path or ""), "model": found.model_name})
-            if found.export_problem:
-                self._warn("export", found.export_problem)
+                                  "onnx": str(found.onnx_path or ""), "onnx_mode": found.onnx_mode or "",
+                                  "model": found.model_name})
+            for problem in found.problems:
+                self._warn(problem.stage, problem.message, drawn=True)
+            if traced:
+                for note in found.notes:
+                    logger.info("netviz: %s", note, location=(self.env.docname, self.lineno))
             events.record(self.env, "traced" if traced else "reused")
         return [self._figure(node)]
 
-    def _warn(self, stage: str, message: str) -> None:
-        logger.warning("cannot draw %s: %s" if stage != "export" else "%s: %s",
+    def _warn(self, stage: str, message: str, *, drawn: bool = False) -> None:
+        """One ``netviz.<stage>`` warning at the directive's line."""
+        logger.warning("%s: %s" if drawn else "cannot draw %s: %s",
                        self.arguments[0].strip(), message,
                        type="netviz", subtype=stage, location=(self.env.docname, self.lineno))
 

@@ -1,0 +1,41 @@
+"""What the pipeline hands over for one diagram: the outputs and what to tell the author.
+
+Made by :mod:`sphinx_netviz.pipeline`, stored by :mod:`sphinx_netviz.cache`,
+shown by the directive and the command line.  Plain data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A non-fatal problem: the diagram was made, but not all as asked (a warning)."""
+
+    stage: str
+    message: str
+
+
+@dataclass
+class Artifacts:
+    """One diagram's outputs, in memory."""
+
+    svg: bytes
+    dot: str
+    #: ONNX bytes, or None (not asked for, or the export failed: see ``problems``)
+    onnx: bytes | None
+    #: ``full`` (weights included) or ``structure`` (weights declared only); None without a file
+    onnx_mode: str | None
+    sources: list[str]
+    model_name: str
+    node_count: int
+    #: the depth actually drawn (smaller than asked when the layout timed out)
+    depth: int
+    #: where the model was traced: ``cpu`` or ``meta``
+    device: str
+    weight_bytes: int
+    problems: list[Problem] = field(default_factory=list)
+    #: what happened, for an info-level message (device chosen, fallbacks)
+    notes: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)

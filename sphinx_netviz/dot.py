@@ -34,6 +34,8 @@ _FILLS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"RNN|LSTM|GRU"), "#f7d9c4"),
 ]
 _DEFAULT_FILL = "#eeeeee"
+#: above this many boxes, bound Graphviz's iterations
+BIG_GRAPH = 150
 _FUNCTION_FILL = "#f4f4f4"
 _IO_FILL = "#fff6c8"
 
@@ -60,11 +62,13 @@ def _esc(text: str) -> str:
 
 
 def _module_label(node: DiagramNode) -> str:
-    rows = [f"<B>{_esc(node.title)}</B>  {_esc(node.class_name)}"]
+    repeat = f"  <B>×{node.repeat}</B>" if node.repeat > 1 else ""
+    rows = [f"<B>{_esc(node.title)}</B>  {_esc(node.class_name)}{repeat}"]
     if node.hparams:
         rows.append(f'<FONT POINT-SIZE="9">{_esc(node.hparams)}</FONT>')
     if node.param_count:
-        rows.append(f'<FONT POINT-SIZE="9">{format_count(node.param_count)} params</FONT>')
+        each = " each" if node.repeat > 1 else ""
+        rows.append(f'<FONT POINT-SIZE="9">{format_count(node.param_count)} params{each}</FONT>')
     return "<" + "<BR/>".join(rows) + ">"
 
 
@@ -74,7 +78,12 @@ def _io_label(node: DiagramNode) -> str:
 
 
 def _tooltip(node: DiagramNode) -> str:
+    if node.kind == "ref":
+        return (f"{', '.join(node.out_shapes)} from {node.title} "
+                "(drawn again here instead of a long edge)")
     lines = [f"{node.title}: {node.class_name}" if node.class_name else node.title]
+    if node.repeat > 1:
+        lines.append(f"{node.repeat} identical blocks, drawn once: " + ", ".join(node.paths))
     if node.hparams:
         lines.append(node.hparams)
     if node.in_shapes and node.kind != "input":
@@ -88,11 +97,17 @@ def _tooltip(node: DiagramNode) -> str:
 
 def _node_attrs(node: DiagramNode, prefix: str) -> dict[str, str]:
     attrs = {"id": f"{prefix}_{node.id}", "tooltip": _tooltip(node)}
+    if node.kind != "ref":
+        # one group: edges between boxes stay straight, reference boxes go beside them
+        attrs["group"] = "main"
     if node.kind == "module":
         attrs.update(label=_module_label(node), fillcolor=fill_for(node.class_name))
     elif node.kind == "function":
         attrs.update(label=_esc(node.title), shape="ellipse", fillcolor=_FUNCTION_FILL,
                      fontsize="9", height="0.3", margin="0.04,0.02")
+    elif node.kind == "ref":
+        attrs.update(label=f"↪ {_esc(node.title)}", style="rounded,dashed", color=LINE, fontcolor=LINE,
+                     fontsize="9", height="0.25", margin="0.06,0.02")
     else:
         attrs.update(label=_io_label(node), fillcolor=_IO_FILL, style="filled")
     return attrs
@@ -106,6 +121,9 @@ def to_dot(diagram: Diagram, direction: str = "TB", id_prefix: str = "nv") -> st
         fontcolor=LINE, nodesep="0.25", ranksep="0.35", id=f"{id_prefix}_graph",
         label="", tooltip=diagram.name,
     )
+    if len(diagram.nodes) > BIG_GRAPH:
+        # network simplex dominates dot's time on big graphs; bounding it costs little quality
+        g.attr("graph", nslimit="2", nslimit1="2", mclimit="0.5")
     g.attr("node", shape="box", style="rounded,filled", fontname=FONT, fontsize="11",
            fontcolor=TEXT, color="#5f5f5f", penwidth="0.8", margin="0.12,0.05")
     g.attr("edge", color=LINE, fontcolor=LINE, fontname=FONT, fontsize="9", arrowsize="0.6", penwidth="0.9")
@@ -122,13 +140,16 @@ def to_dot(diagram: Diagram, direction: str = "TB", id_prefix: str = "nv") -> st
             graph.node(node.id, **_node_attrs(node, id_prefix))
         for cluster in children.get(cluster_id, []):
             with graph.subgraph(name=f"cluster_{cluster.id}") as sub:
-                sub.attr(label=f"{cluster.path}: {cluster.class_name}", style="rounded,dashed",
-                         color=LINE, fontcolor=LINE, labeljust="l", id=f"{id_prefix}_{cluster.id}",
-                         tooltip=f"{cluster.path}: {cluster.class_name}")
+                repeat = f" ×{cluster.repeat}" if cluster.repeat > 1 else ""
+                title = f"{cluster.path}{repeat}: {cluster.class_name}"
+                sub.attr(label=title, style="rounded,dashed", color=LINE, fontcolor=LINE, labeljust="l",
+                         id=f"{id_prefix}_{cluster.id}", tooltip=title)
                 fill(sub, cluster.id)
 
     fill(g, None)
+    refs = {n.id for n in diagram.nodes if n.kind == "ref"}
     for i, edge in enumerate(diagram.edges):
-        g.edge(edge.src, edge.dst, label=f" {edge.label}", id=f"{id_prefix}_e{i}",
-               tooltip=f"{edge.label}")
+        # a reference box's edge is short and its box's tooltip has the shape: no label
+        label = {"style": "dashed"} if edge.src in refs else {"label": f" {edge.label}"}
+        g.edge(edge.src, edge.dst, id=f"{id_prefix}_e{i}", tooltip=edge.label, **label)
     return g.source

@@ -1,10 +1,13 @@
 """Turn a recorded forward pass into the boxes, clusters and edges to draw.
 
-Pipeline step *graph* (trace → **graph** → render/export).  Pure Python over
-:mod:`sphinx_netviz.ir`: choose which module calls are boxes at the requested
-depth, which become clusters, which functional ops are shown, and connect
-them by following each tensor from the node that produced it to every node
-that used it.
+Pipeline step *graph* (trace → fold → **graph** → dot).  Pure Python over
+:mod:`sphinx_netviz.ir`: choose which module calls are boxes at the
+requested depth, which become clusters, which functional ops are shown, fold
+runs of repeated blocks (:mod:`sphinx_netviz.fold`), and connect the boxes by
+following each tensor from the node that produced it to every node that used
+it.  A tensor used by many boxes (an attention mask, rotary tables) gets one
+real edge and a small reference box beside each other user, instead of a fan
+of long edges that no layout can make readable or fast.
 """
 
 from __future__ import annotations
@@ -12,9 +15,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from .fold import Run, find_runs
 from .ir import Call, Trace, module_depth
 
-NodeKind = Literal["module", "function", "input", "output"]
+NodeKind = Literal["module", "function", "input", "output", "ref"]
+
+#: a tensor used by more boxes than this gets reference boxes instead of long edges
+FANOUT_LIMIT = 3
 
 
 @dataclass
@@ -29,6 +36,10 @@ class DiagramNode:
     cluster: str | None = None
     in_shapes: list[str] = field(default_factory=list)
     out_shapes: list[str] = field(default_factory=list)
+    #: how many identical blocks this box stands for (1: just itself)
+    repeat: int = 1
+    #: module paths this box stands for, when it is a folded run
+    paths: tuple[str, ...] = ()
 
 
 @dataclass
@@ -37,6 +48,7 @@ class DiagramCluster:
     path: str
     class_name: str
     parent: str | None
+    repeat: int = 1
 
 
 @dataclass(frozen=True)
@@ -62,16 +74,14 @@ def _call_label(call: Call) -> str:
     return (call.name or "<root>") + suffix
 
 
-def build_diagram(trace: Trace, depth: int, *, fold: bool = True) -> Diagram:
-    """The diagram of ``trace`` with modules expanded down to ``depth`` levels."""
-    by_id = {c.id: c for c in trace.calls}
+def _roles(trace: Trace, depth: int, runs: list[Run]) -> dict[int, str]:
+    """What each call becomes: ``node``, ``cluster``, ``root`` (the expanded model) or ``hidden``."""
     has_child_module = {c.parent for c in trace.calls if c.kind == "module"}
-
-    # What each call becomes: "node", "cluster", "root" (expanded root), or hidden.
+    folded_away = {c.id for run in runs for c in run.calls[1:]}
     role: dict[int, str] = {}
     for call in sorted(trace.calls, key=lambda c: c.id):
         parent_role = role.get(call.parent) if call.parent is not None else "top"
-        if parent_role in ("node", "hidden"):
+        if parent_role in ("node", "hidden") or call.id in folded_away:
             role[call.id] = "hidden"
         elif call.kind == "function":
             role[call.id] = "node" if parent_role in ("cluster", "root") else "hidden"
@@ -79,6 +89,17 @@ def build_diagram(trace: Trace, depth: int, *, fold: bool = True) -> Diagram:
             role[call.id] = "root" if call.name == "" else "cluster"
         else:
             role[call.id] = "node"
+    return role
+
+
+def build_diagram(trace: Trace, depth: int, *, fold: bool = True) -> Diagram:
+    """The diagram of ``trace`` with modules expanded down to ``depth`` levels."""
+    runs = find_runs(trace) if fold else []
+    run_of = {run.first.id: run for run in runs}
+    role = _roles(trace, depth, runs)
+    # the outputs of a run's last block are drawn as the outputs of its first
+    alias = {last: first for run in runs for first, last in zip(run.first.outputs, run.last.outputs)}
+    by_id = {c.id: c for c in trace.calls}
 
     def cluster_of(call: Call) -> str | None:
         parent = by_id.get(call.parent) if call.parent is not None else None
@@ -88,70 +109,93 @@ def build_diagram(trace: Trace, depth: int, *, fold: bool = True) -> Diagram:
 
     nodes: dict[str, DiagramNode] = {}
     clusters: list[DiagramCluster] = []
-    edges: dict[DiagramEdge, None] = {}
+    uses: dict[tuple[str, int], list[str]] = {}  # (producer, tensor) -> consumers, in order
     producer: dict[int, str] = {}
-    consumers: dict[str, set[str]] = {}
+
+    def use(tid: int, consumer: str) -> None:
+        src = producer.get(alias.get(tid, tid))
+        if src is not None and src != consumer:
+            users = uses.setdefault((src, tid), [])
+            if consumer not in users:
+                users.append(consumer)
 
     for i, (name, tid) in enumerate(trace.inputs):
-        node_id = f"in{i}"
         meta = trace.tensors[tid]
-        nodes[node_id] = DiagramNode(node_id, "input", name, out_shapes=[f"{meta.shape_text()} {meta.dtype}"])
-        producer[tid] = node_id
+        nodes[f"in{i}"] = DiagramNode(f"in{i}", "input", name, out_shapes=[f"{meta.shape_text()} {meta.dtype}"])
+        producer[tid] = f"in{i}"
 
     for call in sorted(trace.calls, key=lambda c: c.id):
         if role[call.id] == "cluster":
-            info = trace.modules[call.name]
-            clusters.append(DiagramCluster(f"c{call.id}", _call_label(call), info.class_name, cluster_of(call)))
+            info, run = trace.modules[call.name], run_of.get(call.id)
+            clusters.append(DiagramCluster(f"c{call.id}", run.label() if run else _call_label(call),
+                                           info.class_name, cluster_of(call), len(run.calls) if run else 1))
 
     for call in trace.calls:  # finishing order: producers before consumers
         if role[call.id] != "node":
             continue
         node_id = f"n{call.id}"
-        shapes_in = [trace.tensors[t].shape_text() for t in call.inputs]
-        shapes_out = [trace.tensors[t].shape_text() for t in call.outputs]
+        node = DiagramNode(node_id, "function", call.name, cluster=cluster_of(call),
+                           in_shapes=[trace.tensors[t].shape_text() for t in call.inputs],
+                           out_shapes=[trace.tensors[t].shape_text() for t in call.outputs])
         if call.kind == "module":
-            info = trace.modules[call.name]
-            node = DiagramNode(node_id, "module", _call_label(call), info.class_name, info.qualname,
-                               info.hparams, info.param_count, cluster_of(call), shapes_in, shapes_out)
-        else:
-            node = DiagramNode(node_id, "function", call.name, cluster=cluster_of(call),
-                               in_shapes=shapes_in, out_shapes=shapes_out)
+            info, run = trace.modules[call.name], run_of.get(call.id)
+            node.kind, node.class_name, node.qualname = "module", info.class_name, info.qualname
+            node.hparams, node.param_count = info.hparams, info.param_count
+            node.title = run.label() if run else _call_label(call)
+            if run:
+                node.repeat, node.paths = len(run.calls), tuple(c.name for c in run.calls)
         nodes[node_id] = node
         for tid in call.inputs:
-            src = producer.get(tid)
-            if src is not None and src != node_id:
-                edges[DiagramEdge(src, node_id, trace.tensors[tid].shape_text())] = None
-                consumers.setdefault(src, set()).add(node_id)
+            use(tid, node_id)
         for tid in call.outputs:
             producer[tid] = node_id
 
     for i, (name, tid) in enumerate(trace.outputs):
-        node_id = f"out{i}"
         meta = trace.tensors[tid]
-        nodes[node_id] = DiagramNode(node_id, "output", name, in_shapes=[f"{meta.shape_text()} {meta.dtype}"])
-        src = producer.get(tid)
-        if src is not None:
-            edges[DiagramEdge(src, node_id, meta.shape_text())] = None
-            consumers.setdefault(src, set()).add(node_id)
+        nodes[f"out{i}"] = DiagramNode(f"out{i}", "output", name, in_shapes=[f"{meta.shape_text()} {meta.dtype}"])
+        use(tid, f"out{i}")
 
-    # Drop functional ops whose results nothing visible used (dead ends).
-    dead = {nid for nid, n in nodes.items() if n.kind == "function" and not consumers.get(nid)}
-    while dead:
+    _drop_dead_functions(nodes, uses)
+    edges = _edges_with_references(nodes, uses, trace)
+    used = {n.cluster for n in nodes.values()}
+    by_cid = {c.id: c for c in clusters}
+    for cid in list(used):
+        while cid in by_cid and by_cid[cid].parent is not None:
+            cid = by_cid[cid].parent
+            used.add(cid)
+    return Diagram(trace.model_name, list(nodes.values()), [c for c in clusters if c.id in used], edges)
+
+
+def _drop_dead_functions(nodes: dict[str, DiagramNode], uses: dict[tuple[str, int], list[str]]) -> None:
+    """Functional ops whose results no box used are dead ends: leave them out."""
+    while True:
+        producers = {src for (src, _), users in uses.items() if users}
+        dead = [nid for nid, n in nodes.items() if n.kind == "function" and nid not in producers]
+        if not dead:
+            return
         for nid in dead:
             del nodes[nid]
-        kept = {e: None for e in edges if e.dst not in dead}
-        edges = kept
-        for users in consumers.values():
-            users -= dead
-        dead = {nid for nid, n in nodes.items() if n.kind == "function" and not consumers.get(nid)}
+        for key, users in list(uses.items()):
+            if key[0] in dead:
+                del uses[key]
+            else:
+                users[:] = [u for u in users if u not in dead]
 
-    used_clusters = {n.cluster for n in nodes.values()}
-    by_cid = {c.id: c for c in clusters}
-    for cid in list(used_clusters):
-        parent = by_cid[cid].parent if cid in by_cid else None
-        while parent is not None:
-            used_clusters.add(parent)
-            parent = by_cid[parent].parent
-    clusters = [c for c in clusters if c.id in used_clusters]
 
-    return Diagram(trace.model_name, list(nodes.values()), clusters, list(edges))
+def _edges_with_references(nodes: dict[str, DiagramNode], uses: dict[tuple[str, int], list[str]],
+                           trace: Trace) -> list[DiagramEdge]:
+    """Edges; a tensor with many users keeps one edge, the other users get a reference box."""
+    edges: dict[DiagramEdge, None] = {}
+    for (src, tid), users in uses.items():
+        label = trace.tensors[tid].shape_text()
+        far_users = users[1:] if len(users) > FANOUT_LIMIT else []
+        for dst in users[: len(users) - len(far_users)]:
+            edges[DiagramEdge(src, dst, label)] = None
+        for dst in far_users:  # one reference box per producer and user, whatever the tensors
+            ref_id = f"r_{src}_{dst}"
+            if ref_id not in nodes:
+                nodes[ref_id] = DiagramNode(ref_id, "ref", nodes[src].title, cluster=nodes[dst].cluster,
+                                            paths=(src,))
+            nodes[ref_id].out_shapes.append(label)
+            edges[DiagramEdge(ref_id, dst, label)] = None
+    return list(edges)

@@ -33,6 +33,8 @@ class ModuleInfo:
     hparams: str
     param_count: int
     children: tuple[str, ...] = ()
+    #: the module's own parameters (not its children's): name, shape, dtype
+    param_shapes: tuple[tuple[str, tuple[int, ...], str], ...] = ()
 
     @property
     def depth(self) -> int:

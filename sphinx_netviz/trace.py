@@ -189,6 +189,8 @@ def _module_table(model: nn.Module) -> dict[str, ModuleInfo]:
             hparams=hyperparameters(module),
             param_count=parameter_count(module),
             children=tuple(prefix + name for name, _ in module.named_children()),
+            param_shapes=tuple((name, tuple(int(d) for d in p.shape), str(p.dtype).removeprefix("torch."))
+                               for name, p in module.named_parameters(recurse=False)),
         )
     return table
 

@@ -52,7 +52,7 @@ def edges_by_title(diagram):
 
 def test_depths_expand_the_module_tree():
     t = trace(Net(), torch.randn(3, 4))
-    by_depth = {d: build_diagram(t, d) for d in range(4)}
+    by_depth = {d: build_diagram(t, d, fold=False) for d in range(4)}
     titles = {d: sorted(n.title for n in g.nodes if n.kind == "module") for d, g in by_depth.items()}
     assert titles[0] == ["<root>"]
     assert titles[1] == ["blocks", "head", "stem"]
@@ -65,7 +65,7 @@ def test_depths_expand_the_module_tree():
 
 
 def test_skip_connections_are_drawn():
-    g = build_diagram(trace(Net(), torch.randn(3, 4)), 3)
+    g = build_diagram(trace(Net(), torch.randn(3, 4)), 3, fold=False)
     edges = edges_by_title(g)
     adds = [n for n in g.nodes if n.kind == "function" and n.title == "add"]
     assert len(adds) == 2

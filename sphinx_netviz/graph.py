@@ -12,6 +12,7 @@ of long edges that no layout can make readable or fast.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -130,7 +131,24 @@ def build_diagram(trace: Trace, depth: int, *, fold: bool = True) -> Diagram:
             clusters.append(DiagramCluster(f"c{call.id}", run.label() if run else _call_label(call),
                                            info.class_name, cluster_of(call), len(run.calls) if run else 1))
 
+    folded_into = {c.id: run.first.id for run in runs for c in run.calls[1:]}
+
+    def owner(call: Call) -> str | None:
+        """The box a hidden call is drawn inside (its nearest ancestor that is a box)."""
+        current: int | None = call.id
+        while current is not None:
+            current = folded_into.get(current, current)
+            if role[current] == "node":
+                return f"n{current}"
+            current = by_id[current].parent
+        return None
+
     for call in trace.calls:  # finishing order: producers before consumers
+        if role[call.id] == "hidden":
+            # a tensor made inside a box and used outside it (a cache entry) comes from that box
+            box = owner(call)
+            for tid in call.outputs if box else ():
+                producer.setdefault(alias.get(tid, tid), box)
         if role[call.id] != "node":
             continue
         node_id = f"n{call.id}"
@@ -150,10 +168,14 @@ def build_diagram(trace: Trace, depth: int, *, fold: bool = True) -> Diagram:
         for tid in call.outputs:
             producer[tid] = node_id
 
-    for i, (name, tid) in enumerate(trace.outputs):
-        meta = trace.tensors[tid]
-        nodes[f"out{i}"] = DiagramNode(f"out{i}", "output", name, in_shapes=[f"{meta.shape_text()} {meta.dtype}"])
-        use(tid, f"out{i}")
+    for i, (title, members) in enumerate(_output_groups(trace.outputs)):
+        metas = [trace.tensors[tid] for tid in members]
+        shapes = sorted({f"{m.shape_text()} {m.dtype}" for m in metas})
+        if len(members) > 1 and len(shapes) == 1:
+            shapes = [f"{len(members)} × {shapes[0]}"]
+        nodes[f"out{i}"] = DiagramNode(f"out{i}", "output", title, in_shapes=shapes)
+        for tid in members:
+            use(tid, f"out{i}")
 
     _drop_dead_functions(nodes, uses)
     edges = _edges_with_references(nodes, uses, trace)
@@ -164,6 +186,15 @@ def build_diagram(trace: Trace, depth: int, *, fold: bool = True) -> Diagram:
             cid = by_cid[cid].parent
             used.add(cid)
     return Diagram(trace.model_name, list(nodes.values()), [c for c in clusters if c.id in used], edges)
+
+
+def _output_groups(outputs: list[tuple[str, int]]) -> list[tuple[str, list[int]]]:
+    """Outputs that differ only by index (``cache.keys[0]`` … ``[11]``) share one box."""
+    groups: dict[str, list[tuple[str, int]]] = {}
+    for name, tid in outputs:
+        groups.setdefault(re.sub(r"\[\d+\]", "[…]", name), []).append((name, tid))
+    return [(key if len(members) > 1 else members[0][0], [tid for _, tid in members])
+            for key, members in groups.items()]
 
 
 def _drop_dead_functions(nodes: dict[str, DiagramNode], uses: dict[tuple[str, int], list[str]]) -> None:

@@ -51,12 +51,15 @@ def function_name(func: Any) -> str | None:
     return None if name in _SKIP_FUNCTIONS else name
 
 
-def iter_tensors(value: Any, _seen: set[int] | None = None) -> Iterator[tuple[str, torch.Tensor]]:
+def iter_tensors(value: Any, *, objects: bool = True,
+                 _seen: set[int] | None = None) -> Iterator[tuple[str, torch.Tensor]]:
     """Yield ``(key path, tensor)`` for every tensor inside ``value``.
 
-    Walks tuples, lists, dicts, named tuples, dataclasses and plain objects
-    (such as Hugging Face ``ModelOutput`` or cache objects), so any output
-    structure draws.
+    Walks tuples, lists, dicts, named tuples and dataclasses (such as Hugging
+    Face ``ModelOutput``), and with ``objects`` also the attributes of plain
+    objects (such as a cache object in a model's output), so any output
+    structure draws.  Arguments are walked without ``objects``: the tensors a
+    cache object holds are state, not inputs of the call.
     """
     seen = set() if _seen is None else _seen
     if isinstance(value, torch.Tensor):
@@ -74,12 +77,12 @@ def iter_tensors(value: Any, _seen: set[int] | None = None) -> Iterator[tuple[st
         items = [(f"[{i}]", v) for i, v in enumerate(value)]
     elif dataclasses.is_dataclass(value) and not isinstance(value, type):
         items = [(f".{f.name}", getattr(value, f.name)) for f in dataclasses.fields(value)]
-    elif hasattr(value, "__dict__") and not isinstance(value, (nn.Module, type)):
+    elif objects and hasattr(value, "__dict__") and not isinstance(value, (nn.Module, type)):
         items = [(f".{k}", v) for k, v in vars(value).items() if not k.startswith("_")]
     else:
         return
     for key, item in items:
-        for sub, tensor in iter_tensors(item, seen):
+        for sub, tensor in iter_tensors(item, objects=objects, _seen=seen):
             yield key + sub, tensor
 
 
@@ -112,8 +115,9 @@ class _Recorder(TorchFunctionMode):
         return id(tensor) in self._tensor_ids
 
     def ids(self, value: Any) -> list[int]:
+        """Ids of the tensors in a call's arguments or results (not inside plain objects)."""
         out: list[int] = []
-        for _, tensor in iter_tensors(value):
+        for _, tensor in iter_tensors(value, objects=False):
             if isinstance(tensor, nn.Parameter):
                 continue
             tid = self.tensor_id(tensor)
@@ -144,7 +148,7 @@ class _Recorder(TorchFunctionMode):
         name = function_name(func)
         if name is None or not self.stack:
             return result
-        outputs = [t for _, t in iter_tensors(result)]
+        outputs = [t for _, t in iter_tensors(result, objects=False)]
         if not outputs:
             return result
         call = self.open_call("function", name, self.ids((args, kwargs)))

@@ -75,7 +75,26 @@ def export_onnx(model: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
         ) from exc
     proto = onnx.load_from_string(buffer.getvalue())
     _strip_wrapper_prefix(proto)
+    _drop_build_details(proto)
     return proto.SerializeToString(deterministic=True)
+
+
+#: node metadata the dynamo exporter writes that names files on this machine (and is most
+#: of a structure file's size): dropped, so the bytes do not depend on where the build runs
+_DROPPED_METADATA = {"pkg.torch.onnx.stack_trace", "pkg.torch.onnx.fx_node"}
+
+
+def _drop_build_details(proto: Any) -> None:
+    """Drop per-node stack traces; name scopes stay, without the export wrapper's own."""
+    wrapper = f"{_flat_call.__module__}._flat_call.<locals>.FlatCall"
+    for node in proto.graph.node:
+        kept = [(p.key, p.value) for p in node.metadata_props if p.key not in _DROPPED_METADATA]
+        del node.metadata_props[:]
+        for key, value in kept:
+            value = value.replace(f": {wrapper}/{_INNER}: ", ": ").replace(f"'{wrapper}', ", "")
+            value = value.replace("['', 'inner', ", "['', ")
+            entry = node.metadata_props.add()
+            entry.key, entry.value = key, value
 
 
 def _strip_wrapper_prefix(proto: Any) -> None:

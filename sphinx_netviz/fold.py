@@ -2,7 +2,7 @@
 
 Pipeline step *graph* (trace → **fold** → graph).  Two sibling module calls
 are the same block when their whole call subtrees match: classes,
-hyper-parameters, parameter shapes, the tensor shapes in and out of every
+hyper-parameters and other plain attributes, parameter shapes, the tensor shapes in and out of every
 call, and the wiring between the calls inside.  A run is two or more such
 calls, one after another under the same parent, where each call takes the
 previous one's output and otherwise the very same tensors (an attention
@@ -53,7 +53,7 @@ def signatures(trace: Trace, children: dict[int | None, list[Call]]) -> dict[int
         parts: list[object] = [call.kind]
         if call.kind == "module":
             info = trace.modules[call.name]
-            parts += [info.qualname, info.hparams, info.param_shapes]
+            parts += [info.qualname, info.hparams, info.param_shapes, info.config]
         else:
             parts.append(call.name)
         parts.append([trace.tensors[t] for t in call.inputs])

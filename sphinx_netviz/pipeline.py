@@ -123,7 +123,9 @@ def _load_and_trace(spec: DiagramSpec, settings: PipelineSettings, notes: list[s
         if spec.device == "auto" and loaded.weight_bytes <= settings.onnx_max_mb * MB:
             loaded = build_model(spec, "cpu")
     timer.lap("build")
-    where = "with real weights on the CPU" if loaded.device == "cpu" else "on the meta device (no weights allocated)"
+    size = _size(loaded.weight_bytes)
+    where = (f"with real weights on the CPU ({size})" if loaded.device == "cpu"
+             else f"on the meta device, allocating none of its {size} of weights")
     try:
         trace = _trace(spec, loaded)
     except TraceProblem as meta_failure:
@@ -140,10 +142,10 @@ def _load_and_trace(spec: DiagramSpec, settings: PipelineSettings, notes: list[s
         loaded = build_model(spec, "cpu")
         timer.lap("build")
         trace = _trace(spec, loaded)
-        where = (f"with real weights on the CPU, because on the meta device "
+        where = (f"with real weights on the CPU ({size}), because on the meta device "
                  f"{meta_failure.message.split('; check')[0]}")
     timer.lap("trace")
-    notes.append(f"traced {spec.target} {where} (weights: {_size(loaded.weight_bytes)})")
+    notes.append(f"traced {spec.target} {where}")
     return loaded, trace
 
 

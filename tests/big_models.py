@@ -1,0 +1,63 @@
+"""Test models for folding, fan-out and device fallback (plain torch.nn)."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+class EncoderLayer(nn.Module):
+    def __init__(self, dim: int = 32, heads: int = 4):
+        super().__init__()
+        self.attention = nn.MultiheadAttention(dim, heads, batch_first=True)
+        self.norm1 = nn.LayerNorm(dim)
+        self.ffn = nn.Sequential(nn.Linear(dim, 4 * dim), nn.GELU(), nn.Linear(4 * dim, dim))
+        self.norm2 = nn.LayerNorm(dim)
+
+    def forward(self, x, mask):
+        x = self.norm1(x + self.attention(x, x, x, key_padding_mask=mask, need_weights=False)[0])
+        return self.norm2(x + self.ffn(x))
+
+
+class Bert(nn.Module):
+    """A BERT-style encoder: embeddings, 12 layers that all take the padding mask, a pooler."""
+
+    def __init__(self, vocab: int = 100, dim: int = 32, layers: int = 12):
+        super().__init__()
+        self.embeddings = nn.Embedding(vocab, dim)
+        self.layer = nn.ModuleList(EncoderLayer(dim) for _ in range(layers))
+        self.pooler = nn.Linear(dim, dim)
+
+    def forward(self, tokens):
+        mask = tokens == 0
+        x = self.embeddings(tokens)
+        for layer in self.layer:
+            x = layer(x, mask)
+        return self.pooler(x[:, 0])
+
+
+class NeedsData(nn.Module):
+    """Its forward reads a value (``.item()``), which the meta device cannot give."""
+
+    def __init__(self, width: int = 16):
+        super().__init__()
+        self.fc = nn.Linear(width, width)
+
+    def forward(self, x):
+        scale = float(x.abs().max().item()) + 1.0
+        return self.fc(x) / scale
+
+
+class FanOut(nn.Module):
+    """One tensor (a gate) feeds 60 unrelated layers: the layout trap of masks and rotary tables."""
+
+    def __init__(self, width: int = 8, layers: int = 60):
+        super().__init__()
+        self.gate = nn.Linear(width, width)
+        self.blocks = nn.ModuleList(nn.Linear(width, width) for _ in range(layers))
+
+    def forward(self, x):
+        gate = torch.sigmoid(self.gate(x))
+        for i, block in enumerate(self.blocks):
+            x = block(x) * gate + x if i % 2 else block(x) * gate
+        return x

@@ -1,0 +1,226 @@
+"""Real models at full size: meta tracing, folding, reference boxes, structure ONNX, time limits."""
+
+from __future__ import annotations
+
+import os
+import resource
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import onnx
+import onnxruntime
+import pytest
+import torch
+from big_models import Bert
+from conftest import DOCS, REPO, ROOTS, soup_of
+
+from sphinx_netviz.graph import build_diagram
+from sphinx_netviz.loader import build_model
+from sphinx_netviz.pipeline import PipelineSettings, make_artifacts
+from sphinx_netviz.spec import DiagramSpec
+from sphinx_netviz.trace import trace_model
+
+TESTS = Path(__file__).parent
+
+
+def trace_of(model, *args):
+    trace, _ = trace_model(model.eval(), args, {}, ["tokens"], type(model).__name__)
+    return trace
+
+
+def edges_by_title(diagram):
+    title = {n.id: n.title for n in diagram.nodes}
+    return {(title[e.src], title[e.dst]) for e in diagram.edges}
+
+
+def test_twelve_layers_fold_into_one_block():
+    trace = trace_of(Bert(), torch.ones(2, 7, dtype=torch.long))
+    folded, unfolded = build_diagram(trace, 1), build_diagram(trace, 1, fold=False)
+    layers = [n for n in folded.nodes if n.class_name == "EncoderLayer"]
+    assert len(layers) == 1
+    block = layers[0]
+    assert block.repeat == 12 and block.title == "layer.0 … layer.11"
+    assert block.paths == tuple(f"layer.{i}" for i in range(12))
+    assert [n.title for n in unfolded.nodes if n.class_name == "EncoderLayer"] == [f"layer.{i}" for i in range(12)]
+
+    # the same edges into and out of the block as into the first layer and out of the last
+    into_first = {src for src, dst in edges_by_title(unfolded) if dst == "layer.0"}
+    out_of_last = {dst for src, dst in edges_by_title(unfolded) if src == "layer.11"}
+    assert into_first == {"embeddings", "eq"}
+    assert {src for src, dst in edges_by_title(folded) if dst == block.title} == into_first
+    assert {dst for src, dst in edges_by_title(folded) if src == block.title} == out_of_last == {"getitem"}
+
+
+def test_folded_cluster_at_a_deeper_depth():
+    trace = trace_of(Bert(), torch.ones(2, 7, dtype=torch.long))
+    diagram = build_diagram(trace, 3)  # the ModuleList is never called: its items are depth 2
+    assert [(c.path, c.repeat) for c in diagram.clusters] == [("layer.0 … layer.11", 12)]
+    inner = {n.title for n in diagram.nodes if n.cluster == diagram.clusters[0].id}
+    assert {"layer.0.attention", "layer.0.ffn", "layer.0.norm2"} <= inner
+    assert not any(n.title.startswith("layer.1.") for n in diagram.nodes)
+
+
+def test_blocks_that_differ_do_not_fold():
+    from big_models import EncoderLayer
+
+    class Mixed(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.blocks = torch.nn.ModuleList([EncoderLayer(32), EncoderLayer(32), EncoderLayer(32, heads=2)])
+
+        def forward(self, x):
+            mask = torch.zeros(x.shape[:2], dtype=torch.bool)
+            for block in self.blocks:
+                x = block(x, mask)
+            return x
+
+    trace, _ = trace_model(Mixed().eval(), (torch.randn(2, 5, 32),), {}, ["x"], "Mixed")
+    titles = [n.title for n in build_diagram(trace, 2).nodes if n.class_name == "EncoderLayer"]
+    # heads=2 has the same parameter shapes but other hyper-parameters: only the first two fold
+    assert titles == ["blocks.0 … blocks.1", "blocks.2"]
+
+
+def test_fan_out_gets_reference_boxes_and_lays_out_fast():
+    spec = DiagramSpec("big_models:FanOut", ((4, 8),), fold=False, onnx="none")
+    made = make_artifacts(spec, PipelineSettings(layout_timeout=20))
+    assert made.problems == []  # laid out within the time limit, at the asked depth
+    assert made.depth == 2
+    svg = made.svg.decode()
+    assert svg.count("↪ sigmoid") >= 55  # the gate goes through sigmoid, then to 60 products
+    assert made.timings["layout"] < 20
+
+
+def test_meta_failure_falls_back_to_cpu_and_says_so():
+    spec = DiagramSpec("big_models:NeedsData", ((2, 16),), device="auto")
+    made = make_artifacts(spec, PipelineSettings(onnx_max_mb=0))  # 0 MB: "big", so meta first
+    assert made.device == "cpu"
+    assert "with real weights on the CPU" in made.notes[0]
+    assert "because on the meta device" in made.notes[0] and "item" in made.notes[0]
+    assert b'class="node"' in made.svg
+
+
+def test_forced_meta_reports_the_data_dependent_layer():
+    from sphinx_netviz.errors import TraceProblem
+
+    with pytest.raises(TraceProblem, match="forward of NeedsData failed"):
+        make_artifacts(DiagramSpec("big_models:NeedsData", ((2, 16),), device="meta"))
+
+
+def test_fallback_refused_over_the_cpu_limit():
+    from sphinx_netviz.errors import TraceProblem
+
+    settings = PipelineSettings(onnx_max_mb=0, cpu_max_mb=0)
+    with pytest.raises(TraceProblem, match="would allocate .* netviz_cpu_max_mb = 0"):
+        make_artifacts(DiagramSpec("big_models:NeedsData", ((2, 16),)), settings)
+
+
+def test_small_models_are_traced_for_real_and_big_ones_on_meta():
+    small = make_artifacts(DiagramSpec("example_models.cnn:CNNModel", ((16, 3, 512, 512),), onnx="none"))
+    big = make_artifacts(DiagramSpec("example_models.gpt2:GPT2", ((1, 128),), input_dtypes=("int64",),
+                                     onnx="none"))
+    assert (small.device, big.device) == ("cpu", "meta")
+    assert "allocating none of its 497.8 MB of weights" in big.notes[0]
+
+
+def test_structure_onnx_declares_every_weight_and_runs_with_them():
+    """A structure file is a valid model: feed it the real weights and it computes the real output."""
+    spec = DiagramSpec("example_models.resnet:SmallResNet", ((1, 3, 64, 64),), onnx="structure")
+    made = make_artifacts(spec)
+    assert made.onnx_mode == "structure"
+    model = onnx.load_from_string(made.onnx)
+    onnx.checker.check_model(model, full_check=True)
+    assert len(model.graph.initializer) == 0
+    declared = {i.name: [d.dim_value for d in i.type.tensor_type.shape.dim] for i in model.graph.input}
+
+    net = build_model(spec, "cpu")
+    state = dict(net.model.named_parameters()) | dict(net.model.named_buffers())
+    for name, tensor in state.items():
+        if name in declared:
+            assert declared[name] == list(tensor.shape), name
+    assert all(name in declared for name, _ in net.model.named_parameters())
+
+    feeds = {name: t.detach().numpy() for name, t in state.items() if name in declared}
+    feeds["input"] = net.args[0].numpy()
+    session = onnxruntime.InferenceSession(made.onnx, providers=["CPUExecutionProvider"])
+    (got,) = session.run(None, feeds)
+    with torch.no_grad():
+        expected = net.model(*net.args).numpy()
+    np.testing.assert_allclose(got, expected, atol=1e-5, rtol=1e-4)
+
+
+LLAMA_BUILD = """
+import resource, sys
+from sphinx.cmd.build import main
+code = main(sys.argv[1:])
+print("PEAK RSS MB", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+sys.exit(code)
+"""
+
+
+def test_llama_7b_builds_in_a_docs_build_under_a_memory_cap(tmp_path):
+    """6.7 B parameters would be 27 GB; the whole build runs with 3 GB of address space."""
+    cap = 3 * 1024**3
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO), str(DOCS)]))
+    done = subprocess.run([sys.executable, "-c", LLAMA_BUILD, "-W", "-b", "html", str(ROOTS / "test-big"),
+                           str(tmp_path / "out")], env=env, preexec_fn=limit, capture_output=True,
+                          text=True, timeout=600, check=False)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "on the meta device, allocating none of its 27.0 GB of weights" in done.stdout
+    peak = int(done.stdout.split("PEAK RSS MB")[1].split()[0])
+    assert peak < 1536, peak
+
+    page = soup_of(tmp_path / "out" / "index.html")
+    svg = page.select_one("div.netviz svg")
+    texts = [g.find("text").get_text() for g in svg.select("g.cluster")]
+    assert "layers.0 … layers.31 ×32: DecoderLayer" in texts
+    link = page.select_one("a.netviz-onnx")
+    assert link.get_text() == "ONNX (structure only)"
+    data = (tmp_path / "out" / link["href"]).read_bytes()
+    assert len(data) < 5 * 1024 * 1024
+    model = onnx.load_from_string(data)
+    onnx.checker.check_model(model)
+    declared = {i.name: [d.dim_value for d in i.type.tensor_type.shape.dim] for i in model.graph.input}
+    assert declared["embed_tokens.weight"] == [32000, 4096]
+    assert declared["layers.31.mlp.down_proj.weight"] == [4096, 11008]
+    assert sum(1 for name in declared if name.endswith("_proj.weight")) == 32 * 7
+
+
+SLOW_DOT = """#!/bin/sh
+# a Graphviz that takes too long on any diagram with clusters
+[ "$1" = "-V" ] && exec dot -V
+input=$(cat)
+case "$input" in *cluster_*) sleep 5 ;; esac
+printf '%s' "$input" | exec dot "$@"
+"""
+
+
+def test_layout_time_limit_falls_back_to_a_coarser_depth(tmp_path):
+    slow = tmp_path / "slow-dot"
+    slow.write_text(SLOW_DOT)
+    slow.chmod(0o755)
+    spec = DiagramSpec("example_models.cnn:CNNModel", ((16, 3, 512, 512),), depth=2, onnx="none")
+    made = make_artifacts(spec, PipelineSettings(dot=str(slow), layout_timeout=1))
+    assert made.depth == 1
+    assert [p.stage for p in made.problems] == ["render"]
+    assert "did not lay out depth 2 (17 boxes) within 1 s, so depth 1 is drawn instead" in made.problems[0].message
+    titles = made.svg.decode()
+    assert "conv.0" not in titles and ">conv<" in titles
+
+
+def test_layout_fallback_is_a_warning_in_the_page_build(build, tmp_path):
+    slow = tmp_path / "slow-dot"
+    slow.write_text(SLOW_DOT)
+    slow.chmod(0o755)
+    app = build("seed", netviz_dot=str(slow), netviz_layout_timeout=1, netviz_onnx="none")
+    warnings = app.warning.getvalue()
+    assert "index.rst:4: WARNING: example_models.cnn:CNNModel: Graphviz did not lay out depth 2" in warnings
+    assert "[netviz.render]" in warnings
+    page = soup_of(Path(app.outdir) / "index.html")
+    assert len(page.select("div.netviz svg g.node")) == 5  # depth 1: input, conv, view, ful_layer, output
+    assert page.select_one("a.netviz-onnx") is None

@@ -13,6 +13,8 @@ from typing import Any
 
 #: keyword arguments that never help a reader of a diagram
 _NOISE = {"inplace"}
+#: attributes to show for torch.nn classes whose ``extra_repr`` is empty
+_SHOWN_ATTRIBUTES = {"MultiheadAttention": ("embed_dim", "num_heads")}
 _MAX_LEN = 72
 
 
@@ -63,6 +65,8 @@ def hyperparameters(module: Any) -> str:
         return ""
     if not isinstance(text, str) or "\n" in text:
         return ""
+    if not text and type(module).__name__ in _SHOWN_ATTRIBUTES:
+        return ", ".join(f"{name}={getattr(module, name, '?')}" for name in _SHOWN_ATTRIBUTES[type(module).__name__])
     defaults = _init_defaults(type(module))
     kept = []
     for item in split_top_level(text):

@@ -147,6 +147,7 @@ def test_hyperparameters_drop_defaults():
     assert hyperparameters(nn.Linear(36, 16, bias=False)) == "in_features=36, out_features=16, bias=False"
     assert hyperparameters(nn.LeakyReLU(0.2, inplace=True)) == "negative_slope=0.2"
     assert hyperparameters(nn.Sequential()) == ""
+    assert hyperparameters(nn.MultiheadAttention(32, 4)) == "embed_dim=32, num_heads=4"
     assert split_top_level("a, b=(1, 2), c=[3, 4]") == ["a", "b=(1, 2)", "c=[3, 4]"]
 
 

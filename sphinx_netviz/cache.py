@@ -78,17 +78,40 @@ class DiagramCache:
         blob = json.dumps([FORMAT, spec_key, sorted(digests.items())])
         return hashlib.sha256(blob.encode()).hexdigest()
 
+    @staticmethod
+    def _current(path: Path) -> dict | None:
+        """A record whose source files are unchanged, or None."""
+        try:
+            record = json.loads(path.read_text())
+            digests = {source: file_digest(source) for source in record["sources"]}
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        return record if digests == record.get("digests") else None
+
     def lookup(self, spec_key: str) -> CachedDiagram | None:
         """The cached diagram for ``spec_key`` if none of its sources changed."""
+        record = self._current(self._record_path(spec_key))
+        return self._load(self.result_key(spec_key, record["digests"])) if record else None
+
+    def lookup_export(self, export_key: str) -> tuple[bytes, str] | None:
+        """ONNX bytes and mode made earlier for the same model and inputs (another drawing of it)."""
+        record = self._current(self.root / "exports" / f"{export_key}.json")
+        if record is None:
+            return None
         try:
-            record = json.loads(self._record_path(spec_key).read_text())
-            sources = record["sources"]
-        except (OSError, ValueError, KeyError):
+            return (self.root / "files" / record["onnx"]).read_bytes(), record["mode"]
+        except (OSError, KeyError):
             return None
-        digests = {path: file_digest(path) for path in sources}
-        if digests != record.get("digests"):
-            return None
-        return self._load(self.result_key(spec_key, digests))
+
+    def store_export(self, export_key: str, made: Artifacts) -> None:
+        """Remember a diagram's ONNX file for other drawings of the same model and inputs."""
+        if made.onnx is None or made.onnx_mode is None:
+            return
+        name = content_name(made.onnx, ".onnx")
+        _write_if_missing(self.root / "files" / name, made.onnx)
+        record = {"sources": made.sources, "digests": {p: file_digest(p) for p in made.sources},
+                  "onnx": name, "mode": made.onnx_mode}
+        write_atomic(self.root / "exports" / f"{export_key}.json", json.dumps(record, indent=1).encode())
 
     def _load(self, result_key: str) -> CachedDiagram | None:
         try:

@@ -54,7 +54,7 @@ _OPTION_FLAGS = re.compile(r":(input-shape|input-dtype|inputs|kwargs|depth|direc
 _CLI_HINTS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"[Ss]et :onnx: none to skip the download"), "Leave out --onnx to skip the export"),
     (re.compile(r":onnx: structure"), "--onnx-mode structure"),
-    (re.compile(r"netviz_cpu_max_mb"), "the CPU size limit"),
+    (re.compile(r"netviz_cpu_max_mb"), "--cpu-max-mb"),
     (re.compile(r"set netviz_dot in conf\.py to its path"), "pass its path with --dot"),
     (re.compile(r"raise netviz_layout_timeout"), "raise --timeout"),
 ]
@@ -97,11 +97,17 @@ def build_parser() -> argparse.ArgumentParser:
                         help="with --onnx: full (weights included), structure (weights declared, "
                         "not stored) or auto (full up to --onnx-max-mb, default)")
     parser.add_argument("--onnx-max-mb", default=25.0, type=float, metavar="MB",
-                        help="weights up to this size count as small: exported in full and "
-                        "traced with real weights (default 25)")
+                        help="with --onnx-mode auto, weights up to this size are exported in "
+                        "full (default 25)")
+    parser.add_argument("--meta-above-mb", default=128.0, type=float, metavar="MB",
+                        help="with --device auto, models with more weights than this are traced "
+                        "on the meta device (default 128)")
+    parser.add_argument("--cpu-max-mb", default=4096.0, type=float, metavar="MB",
+                        help="the largest model built for real when the meta device cannot "
+                        "trace it (default 4096)")
     parser.add_argument("--device", default="auto", metavar="auto|meta|cpu",
                         help="where to build and trace the model: meta allocates no weights; "
-                        "auto (default) uses the CPU for small models, meta for big ones")
+                        "auto (default) uses the CPU up to --meta-above-mb, meta above")
     parser.add_argument("--no-fold", action="store_true",
                         help="draw every repeated block instead of one box marked ×N")
     parser.add_argument("--dot", default="dot", metavar="EXE",
@@ -168,7 +174,8 @@ def run(args: argparse.Namespace) -> int:
     output = Path(args.output)
     fmt = output_format(output)
     spec = spec_from_args(args)
-    settings = PipelineSettings(dot=args.dot, layout_timeout=args.timeout, onnx_max_mb=args.onnx_max_mb)
+    settings = PipelineSettings(dot=args.dot, layout_timeout=args.timeout, onnx_max_mb=args.onnx_max_mb,
+                                meta_above_mb=args.meta_above_mb, cpu_max_mb=args.cpu_max_mb)
 
     artifacts = make_artifacts(spec, settings)
     timings = dict(artifacts.timings)

@@ -83,20 +83,3 @@ def parameter_count(module: Any) -> int:
     """Number of parameters in the module and its children (shared ones once)."""
     return sum(int(p.numel()) for p in module.parameters())
 
-
-_PLAIN = (int, float, bool, str, type(None))
-
-
-def plain_config(module: Any) -> str:
-    """The module's public attributes that hold plain values, as a stable string.
-
-    ``extra_repr`` does not always name what makes two modules differ
-    (``nn.MultiheadAttention`` shows nothing, yet has ``num_heads``).
-    """
-    items = []
-    for key, value in sorted(vars(module).items()):
-        if key.startswith("_") or key == "training":
-            continue
-        if isinstance(value, _PLAIN) or (isinstance(value, tuple) and all(isinstance(v, _PLAIN) for v in value)):
-            items.append(f"{key}={value!r}")
-    return ", ".join(items)

@@ -82,8 +82,7 @@ def _tooltip(node: DiagramNode) -> str:
         return (f"{', '.join(node.out_shapes)} from {node.title} "
                 "(drawn again here instead of a long edge)")
     lines = [f"{node.title}: {node.class_name}" if node.class_name else node.title]
-    if node.repeat > 1:
-        lines.append(f"{node.repeat} identical blocks, drawn once: " + ", ".join(node.paths))
+    lines[0] += _stands_for(node.paths)
     if node.hparams:
         lines.append(node.hparams)
     if node.in_shapes and node.kind != "input":
@@ -113,6 +112,10 @@ def _node_attrs(node: DiagramNode, prefix: str) -> dict[str, str]:
     return attrs
 
 
+def _stands_for(paths: tuple[str, ...]) -> str:
+    return f"\n{len(paths)} identical blocks, drawn once: " + ", ".join(paths) if len(paths) > 1 else ""
+
+
 def to_dot(diagram: Diagram, direction: str = "TB", id_prefix: str = "nv") -> str:
     """DOT source for ``diagram``; deterministic for the same diagram."""
     g = graphviz.Digraph(name=diagram.name or "model")
@@ -138,18 +141,25 @@ def to_dot(diagram: Diagram, direction: str = "TB", id_prefix: str = "nv") -> st
     def fill(graph: graphviz.Digraph, cluster_id: str | None) -> None:
         for node in members.get(cluster_id, []):
             graph.node(node.id, **_node_attrs(node, id_prefix))
+        for node in members.get(cluster_id, []):
+            if node.anchor:  # a reference box sits beside the box it feeds, not a row above
+                with graph.subgraph() as beside:
+                    beside.attr(rank="same")
+                    beside.node(node.id)
+                    beside.node(node.anchor)
         for cluster in children.get(cluster_id, []):
             with graph.subgraph(name=f"cluster_{cluster.id}") as sub:
                 repeat = f" ×{cluster.repeat}" if cluster.repeat > 1 else ""
                 title = f"{cluster.path}{repeat}: {cluster.class_name}"
                 sub.attr(label=title, style="rounded,dashed", color=LINE, fontcolor=LINE, labeljust="l",
-                         id=f"{id_prefix}_{cluster.id}", tooltip=title)
+                         id=f"{id_prefix}_{cluster.id}", tooltip=title + _stands_for(cluster.paths))
                 fill(sub, cluster.id)
 
     fill(g, None)
     refs = {n.id for n in diagram.nodes if n.kind == "ref"}
     for i, edge in enumerate(diagram.edges):
         # a reference box's edge is short and its box's tooltip has the shape: no label
-        label = {"style": "dashed"} if edge.src in refs else {"label": f" {edge.label}"}
+        label = ({"style": "dashed", "tailport": "e", "headport": "w"} if edge.src in refs
+                 else {"label": f" {edge.label}"})
         g.edge(edge.src, edge.dst, id=f"{id_prefix}_e{i}", tooltip=edge.label, **label)
     return g.source

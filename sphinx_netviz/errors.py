@@ -18,6 +18,8 @@ class NetvizError(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+        #: the message without a hint about the inputs (where one was added)
+        self.without_hint = message
 
 
 class ImportProblem(NetvizError):

@@ -2,7 +2,7 @@
 
 Pipeline step *graph* (trace → **fold** → graph).  Two sibling module calls
 are the same block when their whole call subtrees match: classes,
-hyper-parameters and other plain attributes, parameter shapes, the tensor shapes in and out of every
+hyper-parameters (as labels show them), parameter shapes, the tensor shapes in and out of every
 call, and the wiring between the calls inside.  A run is two or more such
 calls, one after another under the same parent, where each call takes the
 previous one's output and otherwise the very same tensors (an attention
@@ -53,7 +53,7 @@ def signatures(trace: Trace, children: dict[int | None, list[Call]]) -> dict[int
         parts: list[object] = [call.kind]
         if call.kind == "module":
             info = trace.modules[call.name]
-            parts += [info.qualname, info.hparams, info.param_shapes, info.config]
+            parts += [info.qualname, info.hparams, info.param_shapes]
         else:
             parts.append(call.name)
         parts.append([trace.tensors[t] for t in call.inputs])
@@ -98,7 +98,8 @@ def find_runs(trace: Trace) -> list[Run]:
             return False
         if any(t not in outputs and t != p for t, p in zip(nxt.inputs, prev.inputs)):
             return False
-        return all(inside(c, nxt.id) for t in outputs for c in consumers[t])
+        # an in-place last op (ReLU(inplace=True)) uses the block's own output inside the block
+        return all(inside(c, nxt.id) or inside(c, prev.id) for t in outputs for c in consumers[t])
 
     runs = []
     for siblings in children.values():

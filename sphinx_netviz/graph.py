@@ -41,6 +41,8 @@ class DiagramNode:
     repeat: int = 1
     #: module paths this box stands for, when it is a folded run
     paths: tuple[str, ...] = ()
+    #: for a reference box: the box it feeds, drawn on the same rank beside it
+    anchor: str | None = None
 
 
 @dataclass
@@ -50,6 +52,7 @@ class DiagramCluster:
     class_name: str
     parent: str | None
     repeat: int = 1
+    paths: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -129,7 +132,8 @@ def build_diagram(trace: Trace, depth: int, *, fold: bool = True) -> Diagram:
         if role[call.id] == "cluster":
             info, run = trace.modules[call.name], run_of.get(call.id)
             clusters.append(DiagramCluster(f"c{call.id}", run.label() if run else _call_label(call),
-                                           info.class_name, cluster_of(call), len(run.calls) if run else 1))
+                                           info.class_name, cluster_of(call), len(run.calls) if run else 1,
+                                           tuple(c.name for c in run.calls) if run else ()))
 
     folded_into = {c.id: run.first.id for run in runs for c in run.calls[1:]}
 
@@ -222,11 +226,14 @@ def _edges_with_references(nodes: dict[str, DiagramNode], uses: dict[tuple[str, 
         far_users = users[1:] if len(users) > FANOUT_LIMIT else []
         for dst in users[: len(users) - len(far_users)]:
             edges[DiagramEdge(src, dst, label)] = None
-        for dst in far_users:  # one reference box per producer and user, whatever the tensors
-            ref_id = f"r_{src}_{dst}"
+        for dst in far_users:  # one reference box per user, naming every far producer
+            ref_id = f"r_{dst}"
             if ref_id not in nodes:
-                nodes[ref_id] = DiagramNode(ref_id, "ref", nodes[src].title, cluster=nodes[dst].cluster,
-                                            paths=(src,))
-            nodes[ref_id].out_shapes.append(label)
-            edges[DiagramEdge(ref_id, dst, label)] = None
+                nodes[ref_id] = DiagramNode(ref_id, "ref", "", cluster=nodes[dst].cluster, anchor=dst)
+            ref = nodes[ref_id]
+            if src not in ref.paths:
+                ref.paths += (src,)
+                ref.title = " · ".join(nodes[p].title for p in ref.paths)
+            ref.out_shapes.append(label)
+            edges[DiagramEdge(ref_id, dst, "")] = None  # one short edge; the box lists the shapes
     return list(edges)

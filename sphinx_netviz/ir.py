@@ -35,8 +35,6 @@ class ModuleInfo:
     children: tuple[str, ...] = ()
     #: the module's own parameters (not its children's): name, shape, dtype
     param_shapes: tuple[tuple[str, tuple[int, ...], str], ...] = ()
-    #: its public plain-value attributes (``num_heads=4``...), to tell look-alike blocks apart
-    config: str = ""
 
     @property
     def depth(self) -> int:

@@ -149,6 +149,8 @@ def build_model(spec: DiagramSpec, device: str = "cpu") -> LoadedModel:
         torch.manual_seed(SEED)
         with torch.device(device):
             model = _instantiate(target, spec, torch.nn.Module)
+        # a ready-made instance lives where it was built; its inputs must too
+        device = next((p.device.type for p in model.parameters()), device)
         defining = inspect.getmodule(type(model))
         if defining is not None and defining is not module:
             source_modules.append(defining)

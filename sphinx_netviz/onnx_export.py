@@ -21,6 +21,7 @@ from __future__ import annotations
 import io
 import logging
 import os
+import re
 import sys
 import tempfile
 import warnings
@@ -31,6 +32,8 @@ from typing import Any
 from .errors import ExportProblem
 
 OPSET = 17
+#: terminal colour codes the dynamo exporter puts in its messages
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 #: the wrapper's attribute holding the model; stripped from parameter names
 _INNER = "inner"
 
@@ -66,12 +69,13 @@ def export_onnx(model: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
                 torch.onnx.export(wrapper, tensors, buffer, dynamo=False, opset_version=OPSET,
                                   do_constant_folding=True, **names)
     except Exception as exc:
-        first = (str(exc).strip().splitlines() or [""])[0]
+        first = _ANSI.sub("", (str(exc).strip().splitlines() or [""])[0])
+        other = ":onnx: full to export with the real weights" if structure else \
+            ":onnx: structure to export the graph without weights"
         raise ExportProblem(
             f"the {'structure' if structure else 'full'} ONNX export failed "
             f"({exc.__class__.__name__}: {first}); the diagram is still drawn. "
-            "Set :onnx: none to skip the download"
-            + ("" if structure else ", or :onnx: structure to export the graph without weights")
+            f"Set :onnx: none to skip the download, or {other}"
         ) from exc
     proto = onnx.load_from_string(buffer.getvalue())
     _strip_wrapper_prefix(proto)

@@ -5,20 +5,23 @@ does the work (and is the only place that imports torch);
 :func:`cached_diagram` wraps it with the on-disk cache so that an unchanged
 diagram costs a few file reads.
 
-Where the model lives: with ``device="auto"`` a model whose weights are small
-(at most ``onnx_max_mb``, so it would be exported in full anyway) is built
-for real on the CPU — a small real forward pass takes milliseconds, while the
-first operation on the ``meta`` device costs about a second — and a bigger
-model is built and traced on ``meta``, allocating nothing.  A forward pass
+Where the model lives: with ``device="auto"`` a model whose weights are at
+most ``meta_above_mb`` (128 MB) is built for real on the CPU — building and
+running ResNet-50 for real took 0.5 s here, while the first operation on the
+``meta`` device in a process costs 1.1–1.3 s (it imports ``torch._dynamo``) —
+and a bigger model is built and traced on ``meta``, allocating nothing.  A forward pass
 that needs real data (``.item()``, data-dependent shapes) falls back to the
 CPU if the weights fit in ``cpu_max_mb``.
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import time
 from dataclasses import asdict, dataclass
 from importlib import metadata
+from pathlib import Path
 
 from .artifacts import Artifacts, Problem
 from .cache import CachedDiagram, DiagramCache
@@ -32,7 +35,8 @@ from .spec import DiagramSpec
 
 __all__ = ["PipelineSettings", "cached_diagram", "make_artifacts", "spec_key"]
 
-MB = 1024 * 1024
+#: the ``*_mb`` settings count decimal megabytes, like the sizes in messages
+MB = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -43,9 +47,10 @@ class PipelineSettings:
     dot: str = "dot"
     #: seconds one Graphviz layout may take before a coarser depth is tried
     layout_timeout: float = 30.0
-    #: ``:onnx: auto`` exports weights in full up to this size, else the structure only;
-    #: ``:device: auto`` builds models up to this size for real
+    #: ``:onnx: auto`` exports weights in full up to this size, else the structure only
     onnx_max_mb: float = 25.0
+    #: ``:device: auto`` traces models with more weights than this on the meta device
+    meta_above_mb: float = 128.0
     #: the largest model built on the CPU when the meta device cannot trace it
     cpu_max_mb: float = 4096.0
 
@@ -57,11 +62,18 @@ def _version(dist: str) -> str:
         return "none"
 
 
+@functools.cache
+def _own_source_digest() -> str:
+    """A digest of sphinx-netviz's own code: a changed checkout draws anew, whatever the version."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.rglob("*.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
 def spec_key(spec: DiagramSpec, settings: PipelineSettings = PipelineSettings()) -> str:
     """The cache key of a spec: its options, the settings and the versions that shape the output."""
-    from . import __version__
-
-    return spec.key(__version__, _version("torch"), _version("onnx"), _version("onnxscript"),
+    return spec.key(_own_source_digest(), _version("torch"), _version("onnx"), _version("onnxscript"),
                     dot_version(settings.dot), repr(sorted(asdict(settings).items())))
 
 
@@ -77,8 +89,13 @@ class _Timer:
 
 
 def make_artifacts(spec: DiagramSpec, settings: PipelineSettings = PipelineSettings(),
-                   *, id_prefix: str = "nv", torch_threads: int | None = None) -> Artifacts:
-    """Build, trace, draw and (if asked) export the model named by ``spec``."""
+                   *, id_prefix: str = "nv", torch_threads: int | None = None,
+                   known_onnx: tuple[bytes, str] | None = None) -> Artifacts:
+    """Build, trace, draw and (if asked) export the model named by ``spec``.
+
+    ``known_onnx`` (bytes and mode) is an export already made for the same
+    model and inputs; it is used instead of exporting again.
+    """
     timer = _Timer()
     find_dot(settings.dot)  # fail before the slow part if Graphviz is missing
     import torch
@@ -92,8 +109,8 @@ def make_artifacts(spec: DiagramSpec, settings: PipelineSettings = PipelineSetti
     loaded, trace = _load_and_trace(spec, settings, notes, timer)
     svg, source, depth, node_count, problems = _draw(trace, spec, settings, id_prefix)
     timer.lap("layout")
-    onnx_bytes, onnx_mode = None, None
-    if spec.onnx != "none":
+    onnx_bytes, onnx_mode = known_onnx or (None, None)
+    if spec.onnx != "none" and known_onnx is None:
         onnx_mode = _onnx_mode(spec, settings, loaded)
         try:
             onnx_bytes = _export(spec, loaded, trace, onnx_mode, settings)
@@ -120,7 +137,13 @@ def _load_and_trace(spec: DiagramSpec, settings: PipelineSettings, notes: list[s
         loaded = build_model(spec, "cpu")
     else:
         loaded = build_model(spec, "meta")
-        if spec.device == "auto" and loaded.weight_bytes <= settings.onnx_max_mb * MB:
+        if loaded.device != "meta" and spec.device == "meta":
+            raise TraceProblem(
+                f"{spec.target} is a model instance, already built on {loaded.device}; to trace "
+                "on the meta device name its class or a factory function instead, or set :device: cpu"
+            )
+        if loaded.device == "meta" and spec.device == "auto" \
+                and loaded.weight_bytes <= settings.meta_above_mb * MB:
             loaded = build_model(spec, "cpu")
     timer.lap("build")
     size = _size(loaded.weight_bytes)
@@ -133,9 +156,9 @@ def _load_and_trace(spec: DiagramSpec, settings: PipelineSettings, notes: list[s
             raise
         if loaded.weight_bytes > settings.cpu_max_mb * MB:
             raise TraceProblem(
-                f"{meta_failure.message}; on the meta device the forward pass needs real data, and "
-                f"building the model for real would allocate {_size(loaded.weight_bytes)} (more than "
-                f"netviz_cpu_max_mb = {settings.cpu_max_mb:g}). Make the forward work on meta "
+                f"on the meta device {meta_failure.without_hint}; the forward pass needs "
+                f"real data, and building the model for real would allocate {size} (more than "
+                f"netviz_cpu_max_mb = {settings.cpu_max_mb:g} MB). Make the forward work on meta "
                 "tensors (no .item() or data-dependent shapes) or raise netviz_cpu_max_mb"
             ) from meta_failure
         timer.lap("trace")
@@ -143,7 +166,7 @@ def _load_and_trace(spec: DiagramSpec, settings: PipelineSettings, notes: list[s
         timer.lap("build")
         trace = _trace(spec, loaded)
         where = (f"with real weights on the CPU ({size}), because on the meta device "
-                 f"{meta_failure.message.split('; check')[0]}")
+                 f"{meta_failure.without_hint}")
     timer.lap("trace")
     notes.append(f"traced {spec.target} {where}")
     return loaded, trace
@@ -157,7 +180,9 @@ def _trace(spec: DiagramSpec, loaded: LoadedModel) -> Trace:
     except TraceProblem as exc:
         given = "; ".join(", ".join(map(str, s)) for s in spec.input_shapes)
         hint = f"check :input-shape: (given: {given})" if given else f"check :inputs: {spec.inputs}"
-        raise TraceProblem(f"{exc.message}; {hint}") from exc
+        hinted = TraceProblem(f"{exc.message}; {hint}")
+        hinted.without_hint = exc.message  # for failures the inputs did not cause
+        raise hinted from exc
     return trace
 
 
@@ -198,7 +223,7 @@ def _export(spec: DiagramSpec, loaded: LoadedModel, trace: Trace, mode: str,
         if loaded.weight_bytes > settings.cpu_max_mb * MB:
             raise ExportProblem(
                 f"a full ONNX export needs the real weights ({_size(loaded.weight_bytes)}, more than "
-                f"netviz_cpu_max_mb = {settings.cpu_max_mb:g}); use :onnx: structure (or auto) "
+                f"netviz_cpu_max_mb = {settings.cpu_max_mb:g} MB); use :onnx: structure (or auto) "
                 "for the graph with every weight declared but not stored"
             )
         loaded = build_model(spec, "cpu")
@@ -215,5 +240,9 @@ def cached_diagram(spec: DiagramSpec, cache: DiagramCache,
     hit = cache.lookup(key)
     if hit is not None:
         return hit, False
-    made = make_artifacts(spec, settings, id_prefix=f"nv{key[:8]}", torch_threads=torch_threads)
+    export_key = spec_key(spec.export_view(), settings)
+    known = cache.lookup_export(export_key) if spec.onnx != "none" else None
+    made = make_artifacts(spec, settings, id_prefix=f"nv{key[:8]}", torch_threads=torch_threads,
+                          known_onnx=known)
+    cache.store_export(export_key, made)
     return cache.store(key, made), True

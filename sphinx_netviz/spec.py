@@ -12,7 +12,7 @@ import ast
 import hashlib
 import json
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 from .errors import InputProblem
 
@@ -92,6 +92,10 @@ class DiagramSpec:
         if len(self.input_dtypes) == 1:
             return self.input_dtypes * len(self.input_shapes)
         return self.input_dtypes
+
+    def export_view(self) -> DiagramSpec:
+        """The spec as far as the ONNX file goes: drawing options do not change the model."""
+        return replace(self, depth=0, direction="TB", fold=True)
 
     def key(self, *salt: str) -> str:
         """A stable hex digest of the spec (plus any ``salt`` strings)."""

@@ -19,7 +19,7 @@ import torch
 from torch import nn
 from torch.overrides import TorchFunctionMode
 
-from .describe import hyperparameters, parameter_count, plain_config
+from .describe import hyperparameters, parameter_count
 from .errors import TraceProblem
 from .ir import Call, ModuleInfo, TensorMeta, Trace
 
@@ -195,7 +195,6 @@ def _module_table(model: nn.Module) -> dict[str, ModuleInfo]:
             children=tuple(prefix + name for name, _ in module.named_children()),
             param_shapes=tuple((name, tuple(int(d) for d in p.shape), str(p.dtype).removeprefix("torch."))
                                for name, p in module.named_parameters(recurse=False)),
-            config=plain_config(module),
         )
     return table
 

@@ -61,3 +61,7 @@ class FanOut(nn.Module):
         for i, block in enumerate(self.blocks):
             x = block(x) * gate + x if i % 2 else block(x) * gate
         return x
+
+
+#: a ready-made instance (not a class or factory)
+INSTANCE = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2))

@@ -94,7 +94,7 @@ def test_fan_out_gets_reference_boxes_and_lays_out_fast():
 
 def test_meta_failure_falls_back_to_cpu_and_says_so():
     spec = DiagramSpec("big_models:NeedsData", ((2, 16),), device="auto")
-    made = make_artifacts(spec, PipelineSettings(onnx_max_mb=0))  # 0 MB: "big", so meta first
+    made = make_artifacts(spec, PipelineSettings(meta_above_mb=0))  # every model is "big": meta first
     assert made.device == "cpu"
     assert "with real weights on the CPU" in made.notes[0]
     assert "because on the meta device" in made.notes[0] and "item" in made.notes[0]
@@ -111,8 +111,8 @@ def test_forced_meta_reports_the_data_dependent_layer():
 def test_fallback_refused_over_the_cpu_limit():
     from sphinx_netviz.errors import TraceProblem
 
-    settings = PipelineSettings(onnx_max_mb=0, cpu_max_mb=0)
-    with pytest.raises(TraceProblem, match="would allocate .* netviz_cpu_max_mb = 0"):
+    settings = PipelineSettings(meta_above_mb=0, cpu_max_mb=0)
+    with pytest.raises(TraceProblem, match="would allocate .* netviz_cpu_max_mb = 0 MB"):
         make_artifacts(DiagramSpec("big_models:NeedsData", ((2, 16),)), settings)
 
 
@@ -224,3 +224,33 @@ def test_layout_fallback_is_a_warning_in_the_page_build(build, tmp_path):
     page = soup_of(Path(app.outdir) / "index.html")
     assert len(page.select("div.netviz svg g.node")) == 5  # depth 1: input, conv, view, ful_layer, output
     assert page.select_one("a.netviz-onnx") is None
+
+
+def test_instances_are_traced_where_they_live():
+    from sphinx_netviz.errors import TraceProblem
+
+    made = make_artifacts(DiagramSpec("big_models:INSTANCE", ((2, 4),), onnx="none"),
+                          PipelineSettings(meta_above_mb=0))
+    assert made.device == "cpu"
+    with pytest.raises(TraceProblem, match="is a model instance, already built on cpu"):
+        make_artifacts(DiagramSpec("big_models:INSTANCE", ((2, 4),), device="meta"))
+
+
+def test_other_drawings_of_a_model_reuse_its_onnx_file(tmp_path, monkeypatch):
+    from sphinx_netviz import onnx_export
+    from sphinx_netviz.cache import DiagramCache
+    from sphinx_netviz.pipeline import cached_diagram
+
+    cache = DiagramCache(tmp_path)
+    first, traced = cached_diagram(DiagramSpec("example_models.cnn:CNNModel", ((16, 3, 512, 512),)), cache)
+    assert traced and first.onnx_mode == "full"
+
+    def no_export(*args, **kwargs):
+        raise AssertionError("exported again")
+
+    monkeypatch.setattr(onnx_export, "export_onnx", no_export)
+    for variant in ({"depth": 1}, {"direction": "LR"}, {"fold": False}):
+        spec = DiagramSpec("example_models.cnn:CNNModel", ((16, 3, 512, 512),), **variant)
+        other, traced = cached_diagram(spec, cache)
+        assert traced and other.svg_path != first.svg_path
+        assert other.onnx_path == first.onnx_path and other.onnx_mode == "full"

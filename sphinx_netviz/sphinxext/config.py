@@ -31,10 +31,12 @@ class NetvizConfig:
     #: ONNX download: ``auto`` (``full`` up to ``onnx_max_mb``, else ``structure``),
     #: ``full``, ``structure``, ``none``; ``True``/``False`` mean ``auto``/``none``
     onnx: str | bool = "auto"
-    #: weights up to this size (MB) are exported in full, and traced for real with ``device = auto``
+    #: weights up to this size (MB) are exported in full with ``onnx = auto``
     onnx_max_mb: float = 25.0
-    #: ``auto`` (CPU for small models, ``meta`` for big ones), ``meta`` or ``cpu``
+    #: ``auto`` (CPU up to ``meta_above_mb`` of weights, ``meta`` above), ``meta`` or ``cpu``
     device: str = "auto"
+    #: with ``device = auto``, models with more weights than this (MB) are traced on ``meta``
+    meta_above_mb: float = 128.0
     #: the largest model (MB of weights) built on the CPU when ``meta`` cannot trace it
     cpu_max_mb: float = 4096.0
     #: draw runs of identical sibling blocks once, marked ×N
@@ -57,7 +59,8 @@ class NetvizConfig:
     @property
     def pipeline_settings(self) -> PipelineSettings:
         return PipelineSettings(dot=self.dot, layout_timeout=self.layout_timeout,
-                                onnx_max_mb=self.onnx_max_mb, cpu_max_mb=self.cpu_max_mb)
+                                onnx_max_mb=self.onnx_max_mb, meta_above_mb=self.meta_above_mb,
+                                cpu_max_mb=self.cpu_max_mb)
 
     def problems(self) -> dict[str, str]:
         """``{field: what is wrong}`` for each invalid value."""
@@ -72,7 +75,7 @@ class NetvizConfig:
             out["device"] = f"must be one of {', '.join(DEVICES)}"
         if not isinstance(self.fold, bool):
             out["fold"] = "must be True or False"
-        for name in ("onnx_max_mb", "cpu_max_mb"):
+        for name in ("onnx_max_mb", "meta_above_mb", "cpu_max_mb"):
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
                 out[name] = "must be a number of megabytes, 0 or more"
@@ -85,6 +88,7 @@ class NetvizConfig:
 
 _TYPES: dict[str, Any] = {
     "depth": (int,), "direction": (str,), "onnx": (str, bool), "onnx_max_mb": (int, float),
+    "meta_above_mb": (int, float),
     "device": (str,), "cpu_max_mb": (int, float), "fold": (bool,), "dot": (str,),
     "layout_timeout": (int, float),
 }

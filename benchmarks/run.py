@@ -109,7 +109,7 @@ def _peak_rss_mb() -> float:
 
 def _count_boxes(svg: bytes) -> int:
     # Graphviz writes <g id="..." class="node">: the attribute order varies by version
-    return len(re.findall(rb'<g\b[^>]*\bclass="node"', svg))
+    return len(re.findall(rb'<g\b[^>]*\bclass="node[ "]', svg))
 
 
 def _dot_svg(source: str, timeout: float) -> tuple[bytes | None, float]:

@@ -35,6 +35,10 @@ class Artifacts:
     #: where the model was traced: ``cpu`` or ``meta``
     device: str
     weight_bytes: int
+    #: the SVG of every depth the page's viewer can switch to (including ``depth``)
+    layouts: dict[int, bytes] = field(default_factory=dict)
+    #: what the viewer shows about each box, and the summary table (JSON-ready)
+    details: dict[str, object] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     #: what happened, for an info-level message (device chosen, fallbacks)
     notes: list[str] = field(default_factory=list)

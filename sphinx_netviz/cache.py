@@ -20,7 +20,7 @@ from pathlib import Path
 from .artifacts import Artifacts, Problem
 from .deps import file_digest
 
-FORMAT = "2"
+FORMAT = "3"
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,10 @@ class CachedDiagram:
     depth: int
     device: str
     weight_bytes: int
+    #: every depth's SVG for the page's viewer, by depth
+    layouts: dict[int, Path]
+    #: the viewer's JSON (details of each box, summary table)
+    details_path: Path
 
 
 def write_atomic(path: Path, data: bytes) -> None:
@@ -131,10 +135,13 @@ class DiagramCache:
                 depth=int(manifest["depth"]),
                 device=manifest["device"],
                 weight_bytes=int(manifest["weight_bytes"]),
+                layouts={int(depth): files / name for depth, name in manifest["layouts"].items()},
+                details_path=files / manifest["details"],
             )
         except (OSError, ValueError, KeyError, TypeError):
             return None
-        paths = [cached.svg_path, cached.dot_path] + ([cached.onnx_path] if cached.onnx_path else [])
+        paths = [cached.svg_path, cached.dot_path, cached.details_path, *cached.layouts.values()]
+        paths += [cached.onnx_path] if cached.onnx_path else []
         return cached if all(p.is_file() for p in paths) else None
 
     def store(self, spec_key: str, made: Artifacts) -> CachedDiagram:
@@ -142,6 +149,7 @@ class DiagramCache:
         digests = {path: file_digest(path) for path in made.sources}
         result_key = self.result_key(spec_key, digests)
         files = self.root / "files"
+        details = json.dumps(made.details, sort_keys=True, ensure_ascii=False).encode()
         manifest: dict[str, object] = {
             "svg": content_name(made.svg, ".svg"),
             "dot": f"{result_key[:16]}.dot",
@@ -155,7 +163,12 @@ class DiagramCache:
             "depth": made.depth,
             "device": made.device,
             "weight_bytes": made.weight_bytes,
+            "layouts": {str(depth): content_name(svg, ".svg") for depth, svg in made.layouts.items()},
+            "details": content_name(details, ".json"),
         }
+        for depth, svg in made.layouts.items():
+            _write_if_missing(files / content_name(svg, ".svg"), svg)
+        _write_if_missing(files / str(manifest["details"]), details)
         _write_if_missing(files / str(manifest["svg"]), made.svg)
         _write_if_missing(files / str(manifest["dot"]), made.dot.encode())
         if made.onnx is not None:

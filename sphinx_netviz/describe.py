@@ -83,3 +83,54 @@ def parameter_count(module: Any) -> int:
     """Number of parameters in the module and its children (shared ones once)."""
     return sum(int(p.numel()) for p in module.parameters())
 
+
+
+def _numel(shape: Any) -> int:
+    n = 1
+    for dim in shape:
+        n *= int(dim)
+    return n
+
+
+def module_macs(module: Any, inputs: list[Any], outputs: list[Any]) -> int | None:
+    """Multiply-accumulates of one call of a layer, where that is well defined; else None.
+
+    Convolutions, linear layers and multi-head attention; ``inputs`` and
+    ``outputs`` are the call's tensors (real or meta: only shapes are read).
+    """
+    name = type(module).__name__
+    if not outputs:
+        return None
+    out = outputs[0]
+    if name in ("Conv1d", "Conv2d", "Conv3d"):
+        return _numel(out.shape) * (module.in_channels // module.groups) * _numel(module.kernel_size)
+    if name in ("ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d") and inputs:
+        per_input = (module.out_channels // module.groups) * _numel(module.kernel_size)
+        return _numel(inputs[0].shape) * per_input
+    if name in ("Linear", "LazyLinear"):
+        return _numel(out.shape) * module.in_features
+    if name == "MultiheadAttention" and len(inputs) >= 3:
+        q, k, v = inputs[:3]
+        batch_first = module.batch_first and q.dim() == 3
+        L = q.shape[1] if batch_first else q.shape[0]
+        S = k.shape[1] if batch_first else k.shape[0]
+        batch = _numel(q.shape) // (L * module.embed_dim)
+        e = module.embed_dim
+        projections = batch * (L * e * e + S * module.kdim * e + S * module.vdim * e + L * e * e)
+        return projections + batch * 2 * L * S * e
+    return None
+
+
+def function_macs(name: str, inputs: list[Any], outputs: list[Any]) -> int | None:
+    """Multiply-accumulates of a functional op (matrix products, attention); else None."""
+    if not outputs or not inputs:
+        return None
+    if name in ("matmul", "mm", "bmm", "baddbmm", "addmm") and len(inputs) >= 2:
+        a = inputs[-2]
+        return _numel(outputs[0].shape) * int(a.shape[-1]) if a.dim() else None
+    if name == "linear" and len(inputs) >= 2:
+        return _numel(outputs[0].shape) * int(inputs[1].shape[-1])
+    if name == "scaled_dot_product_attention" and len(inputs) >= 3:
+        q, k, v = inputs[:3]
+        return _numel(q.shape[:-1]) * int(k.shape[-2]) * (int(q.shape[-1]) + int(v.shape[-1]))
+    return None

@@ -21,31 +21,39 @@ FONT = "Helvetica,Arial,sans-serif"
 LINE = "#8c8c8c"
 TEXT = "#1b1b1b"
 
-#: (class-name pattern, fill) — first match wins
-_FILLS: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"Conv|Unfold|Fold"), "#cfe3ff"),
-    (re.compile(r"Linear|Bilinear|Identity"), "#e3d7ff"),
-    (re.compile(r"Attention|Transformer"), "#ffd8e4"),
-    (re.compile(r"Norm"), "#d4f2d8"),
-    (re.compile(r"Pool"), "#c9f0ef"),
-    (re.compile(r"Embedding"), "#ffe5c2"),
-    (re.compile(r"Dropout"), "#e6e6e6"),
-    (re.compile(r"ReLU|GELU|SiLU|Sigmoid|Tanh|Softmax|ELU|Mish|Hardswish|Softplus|PReLU|GLU"), "#ffe9b8"),
-    (re.compile(r"RNN|LSTM|GRU"), "#f7d9c4"),
+#: (class-name pattern, layer family) — first match wins
+_FAMILIES: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"Conv|Unfold|Fold"), "conv"),
+    (re.compile(r"Linear|Bilinear|Identity"), "linear"),
+    (re.compile(r"Attention|Transformer"), "attn"),
+    (re.compile(r"Norm"), "norm"),
+    (re.compile(r"Pool"), "pool"),
+    (re.compile(r"Embedding"), "embed"),
+    (re.compile(r"Dropout"), "drop"),
+    (re.compile(r"ReLU|GELU|SiLU|Sigmoid|Tanh|Softmax|ELU|Mish|Hardswish|Softplus|PReLU|GLU"), "act"),
+    (re.compile(r"RNN|LSTM|GRU"), "rnn"),
 ]
-_DEFAULT_FILL = "#eeeeee"
+#: light-page fills; netviz.css overrides them with the theme's colours (``--netviz-fill-<family>``)
+FILLS = {
+    "conv": "#cfe3ff", "linear": "#e3d7ff", "attn": "#ffd8e4", "norm": "#d4f2d8", "pool": "#c9f0ef",
+    "embed": "#ffe5c2", "drop": "#e6e6e6", "act": "#ffe9b8", "rnn": "#f7d9c4", "other": "#eeeeee",
+    "fn": "#f4f4f4", "io": "#fff6c8",
+}
 #: above this many boxes, bound Graphviz's iterations
 BIG_GRAPH = 150
-_FUNCTION_FILL = "#f4f4f4"
-_IO_FILL = "#fff6c8"
+
+
+def family_of(class_name: str) -> str:
+    """The layer family of a module class (``conv``, ``norm``…; ``other`` if none)."""
+    for pattern, family in _FAMILIES:
+        if pattern.search(class_name):
+            return family
+    return "other"
 
 
 def fill_for(class_name: str) -> str:
     """The fill colour of a module box, by layer family."""
-    for pattern, colour in _FILLS:
-        if pattern.search(class_name):
-            return colour
-    return _DEFAULT_FILL
+    return FILLS[family_of(class_name)]
 
 
 def format_count(n: int) -> str:
@@ -100,15 +108,16 @@ def _node_attrs(node: DiagramNode, prefix: str) -> dict[str, str]:
         # one group: edges between boxes stay straight, reference boxes go beside them
         attrs["group"] = "main"
     if node.kind == "module":
-        attrs.update(label=_module_label(node), fillcolor=fill_for(node.class_name))
+        family = family_of(node.class_name)
+        attrs.update(label=_module_label(node), fillcolor=FILLS[family], **{"class": f"nv-{family}"})
     elif node.kind == "function":
-        attrs.update(label=_esc(node.title), shape="ellipse", fillcolor=_FUNCTION_FILL,
-                     fontsize="9", height="0.3", margin="0.04,0.02")
+        attrs.update(label=_esc(node.title), shape="ellipse", fillcolor=FILLS["fn"],
+                     fontsize="9", height="0.3", margin="0.04,0.02", **{"class": "nv-fn"})
     elif node.kind == "ref":
         attrs.update(label=f"↪ {_esc(node.title)}", style="rounded,dashed", color=LINE, fontcolor=LINE,
-                     fontsize="9", height="0.25", margin="0.06,0.02")
+                     fontsize="9", height="0.25", margin="0.06,0.02", **{"class": "nv-ref"})
     else:
-        attrs.update(label=_io_label(node), fillcolor=_IO_FILL, style="filled")
+        attrs.update(label=_io_label(node), fillcolor=FILLS["io"], style="filled", **{"class": "nv-io"})
     return attrs
 
 

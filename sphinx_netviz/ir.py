@@ -53,6 +53,8 @@ class Call:
     outputs: list[int] = field(default_factory=list)
     #: 0 for the first call of a module, 1 for its second, ...
     repeat: int = 0
+    #: multiply-accumulates of this call alone, where well defined (conv, linear, attention)
+    macs: int | None = None
 
 
 @dataclass

@@ -19,7 +19,7 @@ import torch
 from torch import nn
 from torch.overrides import TorchFunctionMode
 
-from .describe import hyperparameters, parameter_count
+from .describe import function_macs, hyperparameters, module_macs, parameter_count
 from .errors import TraceProblem
 from .ir import Call, ModuleInfo, TensorMeta, Trace
 
@@ -153,6 +153,8 @@ class _Recorder(TorchFunctionMode):
             return result
         call = self.open_call("function", name, self.ids((args, kwargs)))
         call.outputs = self.ids(result)
+        inputs = [t for _, t in iter_tensors((args, kwargs), objects=False)]
+        call.macs = function_macs(name, inputs, outputs)
         self.calls.append(call)
         return result
 
@@ -169,6 +171,9 @@ def _hooks(model: nn.Module, recorder: _Recorder) -> Iterator[None]:
     def post(module: nn.Module, args: tuple, kwargs: dict, output: Any) -> None:
         call = recorder.stack.pop()
         call.outputs = recorder.ids(output)
+        with torch._C.DisableTorchFunction():  # shape reads only; not part of the model
+            call.macs = module_macs(module, [t for _, t in iter_tensors((args, kwargs), objects=False)],
+                                    [t for _, t in iter_tensors(output, objects=False)])
         recorder.calls.append(call)
 
     for module in {id(m): m for m in model.modules()}.values():

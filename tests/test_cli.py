@@ -33,7 +33,7 @@ def svg_nodes(path: Path) -> list[ET.Element]:
     """The Graphviz node groups (``<g class="node">``) of an SVG file; fails unless it is XML."""
     root = ET.parse(path).getroot()
     assert root.tag == f"{SVG_NS}svg"
-    return [g for g in root.iter(f"{SVG_NS}g") if g.get("class") == "node"]
+    return [g for g in root.iter(f"{SVG_NS}g") if "node" in (g.get("class") or "").split()]
 
 
 def run_onnx(path: Path, inputs: dict[str, np.ndarray]) -> list[np.ndarray]:

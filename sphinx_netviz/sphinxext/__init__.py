@@ -28,9 +28,10 @@ def _add_static_path(app: Sphinx) -> None:
 
 def _add_page_assets(app: Sphinx, pagename: str, templatename: str,
                      context: dict[str, Any], doctree: nodes.document | None) -> None:
-    """CSS only on pages that have a diagram."""
+    """The viewer's CSS and JS, only on pages that have a diagram."""
     if doctree is not None and any(True for _ in doctree.findall(diagram_node.netviz_diagram)):
         app.add_css_file("netviz.css")
+        app.add_js_file("netviz.js", loading_method="defer")
 
 
 def setup(app: Sphinx) -> dict[str, Any]:

@@ -10,6 +10,7 @@ of alt text (see :func:`replace_for_other_builders`).
 from __future__ import annotations
 
 import html
+import json
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from ..cache import content_name, write_atomic
 from ..errors import NetvizError
 from ..render import run_dot, svg_for_inline
 from .config import NetvizConfig
+from .links import ClassLinks
 
 logger = logging.getLogger(__name__)
 
@@ -62,23 +64,82 @@ def visit_html(self: Any, node: netviz_diagram) -> None:
             f'<code>{html.escape(node["target"])}</code>:</strong> {html.escape(node["error"])}</p></div>\n'
         )
         raise nodes.SkipNode
-    svg_path = Path(node["svg"])
-    svg = svg_for_inline(svg_path.read_bytes())
-    downloads = Path(self.builder.outdir) / "_downloads" / "netviz"
+    details = json.loads(Path(node["details"]).read_text(encoding="utf-8"))
+    links = ClassLinks(self.builder, self.builder.current_docname)
+    for entry in [*details["calls"].values(), *details["rows"]]:
+        entry["href"] = links.href(entry.get("qualname", ""))
+    default_depth = str(details["depth"])
+    svg = _with_title(svg_for_inline(Path(node["svg"]).read_bytes()), node["alt"], details)
+    templates = "".join(
+        f'<template class="netviz-layout" data-depth="{depth}">'
+        f'{svg_for_inline(Path(path).read_bytes())}</template>\n'
+        for depth, path in sorted(node["layouts"].items(), key=lambda item: int(item[0]))
+        if depth != default_depth
+    )
+    data = json.dumps(details, ensure_ascii=False, sort_keys=True).replace("</", "<\\/")
+    self.body.append(
+        f'<div class="{classes}" id="netviz-{details["prefix"]}">\n'
+        f'<div class="netviz-canvas" role="img" aria-label="{html.escape(node["alt"])}">{svg}</div>\n'
+        f'{templates}<script type="application/json" class="netviz-data">{data}</script>\n'
+        f'{summary_table(details)}'
+        f'<p class="netviz-downloads">Download: {" · ".join(_downloads(self, node))}</p>\n</div>\n'
+    )
+    raise nodes.SkipNode
+
+
+def _with_title(svg: str, alt: str, details: dict[str, Any]) -> str:
+    """The SVG with a ``<title>`` and ``<desc>`` for screen readers, first inside ``<svg>``."""
+    totals = details["totals"]
+    desc = f"{details['model']}: {len(details['rows'])} layers, {totals['params']:,} parameters"
+    head_end = svg.index(">") + 1
+    return (f"{svg[:head_end]}\n<title>{html.escape(alt)}</title><desc>{html.escape(desc)}</desc>"
+            f"{svg[head_end:]}")
+
+
+def _downloads(self: Any, node: netviz_diagram) -> list[str]:
+    folder = Path(self.builder.outdir) / "_downloads" / "netviz"
     links = []
     if node.get("onnx"):
         onnx_path = Path(node["onnx"])
-        _copy_once(onnx_path, downloads / onnx_path.name)
+        _copy_once(onnx_path, folder / onnx_path.name)
         label = "ONNX" if node.get("onnx_mode") != "structure" else "ONNX (structure only)"
         links.append(_download_link(self, onnx_path.name, label, node, "netviz-onnx"))
-    _copy_once(svg_path, downloads / svg_path.name)
+    svg_path = Path(node["svg"])
+    _copy_once(svg_path, folder / svg_path.name)
     links.append(_download_link(self, svg_path.name, "SVG", node, "netviz-svg"))
-    self.body.append(
-        f'<div class="{classes}">\n'
-        f'<div class="netviz-canvas" role="img" aria-label="{html.escape(node["alt"])}">{svg}</div>\n'
-        f'<p class="netviz-downloads">Download: {" · ".join(links)}</p>\n</div>\n'
-    )
-    raise nodes.SkipNode
+    return links
+
+
+def _number(value: int | None, unit: str = "") -> str:
+    if value is None:
+        return "–"
+    for size, suffix in ((10**12, "T"), (10**9, "G"), (10**6, "M"), (10**3, "k")):
+        if value >= size:
+            return f"{value / size:.2f} {suffix}{unit}".rstrip()
+    return f"{value:,}{(' ' + unit) if unit else ''}"
+
+
+def summary_table(details: dict[str, Any]) -> str:
+    """A torchinfo-style table of the layers, closed by default (``<details>``)."""
+    rows = []
+    for row in details["rows"]:
+        cls = html.escape(row["class"])
+        if row.get("href"):
+            cls = f'<a class="reference external" href="{html.escape(row["href"])}"><code>{cls}</code></a>'
+        else:
+            cls = f"<code>{cls}</code>"
+        rows.append(f'<tr><td><code>{html.escape(row["path"])}</code></td><td>{cls}</td>'
+                    f'<td>{html.escape(row["out"])}</td><td>{row["params"]:,}</td>'
+                    f'<td>{_number(row["macs"])}</td></tr>')
+    totals = details["totals"]
+    title = (f"Summary: {len(details['rows'])} layers, {_number(totals['params'])} parameters, "
+             f"{_number(totals['macs'], 'MAC')}")
+    return (f'<details class="netviz-summary"><summary>{html.escape(title)}</summary>\n'
+            '<table class="netviz-table docutils"><thead><tr><th>Layer</th><th>Type</th>'
+            '<th>Output shape</th><th>Parameters</th><th>MACs</th></tr></thead>\n<tbody>'
+            + "\n".join(rows)
+            + f'</tbody><tfoot><tr><th colspan="3">Total</th><th>{totals["params"]:,}</th>'
+            f'<th>{_number(totals["macs"])}</th></tr></tfoot></table></details>\n')
 
 
 def _download_link(self: Any, name: str, label: str, node: netviz_diagram, css: str) -> str:

@@ -111,7 +111,8 @@ class NetvizDirective(SphinxDirective):
                 self.env.note_dependency(source)
             node.update_all_atts({"svg": str(found.svg_path), "dot": str(found.dot_path),
                                   "onnx": str(found.onnx_path or ""), "onnx_mode": found.onnx_mode or "",
-                                  "model": found.model_name})
+                                  "model": found.model_name, "details": str(found.details_path),
+                                  "layouts": {str(d): str(p) for d, p in found.layouts.items()}})
             for problem in found.problems:
                 self._warn(problem.stage, problem.message, drawn=True)
             if traced:

@@ -1,0 +1,86 @@
+"""What the page tells a reader about each box: details for the viewer, and the summary table.
+
+Pipeline step *graph → details* (trace → graph → **details** → write).  Pure
+Python over :mod:`sphinx_netviz.ir`: for every call drawn in some layout, its
+path, class, hyper-parameters, shapes, parameters and multiply-accumulates
+(MACs, summed over a module's calls where its own are not defined); and the
+rows of a torchinfo-style table of the model's layers.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from .fold import Run
+from .ir import Call, Trace, module_depth
+
+
+def _tensor_text(trace: Trace, tid: int) -> str:
+    meta = trace.tensors[tid]
+    return f"{meta.shape_text()} {meta.dtype}"
+
+
+def subtree_macs(trace: Trace) -> dict[int, int | None]:
+    """MACs per call: its own where defined, else the sum over the calls inside it."""
+    children: dict[int | None, list[Call]] = defaultdict(list)
+    for call in trace.calls:
+        children[call.parent].append(call)
+    total: dict[int, int | None] = {}
+    for call in sorted(trace.calls, key=lambda c: -c.id):  # children first
+        if call.macs is not None:
+            total[call.id] = call.macs
+            continue
+        inner = [total[c.id] for c in children[call.id] if total.get(c.id) is not None]
+        total[call.id] = sum(inner) if inner else None  # type: ignore[arg-type]
+    return total
+
+
+def call_details(trace: Trace, call_ids: set[int], runs: list[Run]) -> dict[str, dict[str, Any]]:
+    """Details of the given calls, keyed by call id (as in the SVG ids ``n<id>``/``c<id>``)."""
+    macs = subtree_macs(trace)
+    has_child_module = {c.parent for c in trace.calls if c.kind == "module"}
+    run_of = {run.first.id: run for run in runs}
+    out: dict[str, dict[str, Any]] = {}
+    for call in trace.calls:
+        if call.id not in call_ids:
+            continue
+        run = run_of.get(call.id)
+        entry: dict[str, Any] = {
+            "kind": call.kind,
+            "path": call.name if call.kind == "module" else "",
+            "class": call.name if call.kind == "function" else trace.modules[call.name].class_name,
+            "qualname": trace.modules[call.name].qualname if call.kind == "module" else "",
+            "hparams": trace.modules[call.name].hparams if call.kind == "module" else "",
+            "in": [_tensor_text(trace, t) for t in call.inputs],
+            "out": [_tensor_text(trace, t) for t in call.outputs],
+            "params": trace.modules[call.name].param_count if call.kind == "module" else 0,
+            "macs": macs.get(call.id),
+            "depth": module_depth(call.name) if call.kind == "module" else None,
+            "repeat": len(run.calls) if run else 1,
+            "paths": [c.name for c in run.calls] if run else [],
+            "expandable": call.kind == "module" and call.id in has_child_module,
+        }
+        out[str(call.id)] = entry
+    return out
+
+
+def summary_rows(trace: Trace) -> list[dict[str, Any]]:
+    """One row per layer call (a module that calls no other module), in the order they ran."""
+    has_child_module = {c.parent for c in trace.calls if c.kind == "module"}
+    macs = subtree_macs(trace)
+    rows = []
+    for call in sorted(trace.calls, key=lambda c: c.id):
+        if call.kind != "module" or call.id in has_child_module or call.name == "":
+            continue
+        info = trace.modules[call.name]
+        rows.append({
+            "path": call.name + (f" (call {call.repeat + 1})" if call.repeat else ""),
+            "class": info.class_name,
+            "qualname": info.qualname,
+            "out": ", ".join(trace.tensors[t].shape_text() for t in call.outputs),
+            # parameters count once, at a module's first call
+            "params": info.param_count if not call.repeat else 0,
+            "macs": macs.get(call.id),
+        })
+    return rows

@@ -53,3 +53,16 @@ def test_class_links_resolve_through_intersphinx_and_autodoc(build):
     links = {a.get_text(): a["href"] for a in div.select("details.netviz-summary a")}
     assert links["Linear"].endswith("torch.nn.Linear.html#torch.nn.Linear")
     assert "LeakyReLU" not in links
+
+
+def test_names_from_the_model_are_text_never_markup(build):
+    app = build("hostile")
+    html = (Path(app.outdir) / "index.html").read_text()
+    assert "<img" not in html and "<script>alert" not in html
+    soup, div, data = viewer(app)
+    assert any(c["class"].startswith('"><img') for c in data["calls"].values())  # intact as data
+    script = div.select_one("script.netviz-data").string
+    assert "<" not in script and ">" not in script
+    assert div.select_one(".netviz-canvas")["aria-label"] == 'A "quoted" <alt> text'
+    row = div.select_one("details.netviz-summary tbody tr")
+    assert row.find_all("td")[1].get_text().startswith('"><img src=x')

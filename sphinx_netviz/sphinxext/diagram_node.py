@@ -76,7 +76,9 @@ def visit_html(self: Any, node: netviz_diagram) -> None:
         for depth, path in sorted(node["layouts"].items(), key=lambda item: int(item[0]))
         if depth != default_depth
     )
-    data = json.dumps(details, ensure_ascii=False, sort_keys=True).replace("</", "<\\/")
+    # no "<", ">" or "&" inside <script>: a module named "</script>" stays data
+    data = (json.dumps(details, ensure_ascii=False, sort_keys=True)
+            .replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
     self.body.append(
         f'<div class="{classes}" id="netviz-{details["prefix"]}">\n'
         f'<div class="netviz-canvas" role="img" aria-label="{html.escape(node["alt"])}">{svg}</div>\n'

@@ -28,10 +28,11 @@ from .cache import CachedDiagram, DiagramCache
 from .dot import to_dot
 from .errors import ExportProblem, LayoutTimeout, RenderProblem, TraceProblem
 from .graph import Diagram, build_diagram
-from .ir import Trace, module_depth
+from .ir import Trace
 from .loader import LoadedModel, build_model
 from .render import dot_version, find_dot, run_dot
 from .spec import DiagramSpec
+from .views import other_depths, viewer_details
 
 __all__ = ["PipelineSettings", "cached_diagram", "make_artifacts", "spec_key"]
 
@@ -109,8 +110,8 @@ def make_artifacts(spec: DiagramSpec, settings: PipelineSettings = PipelineSetti
     loaded, trace = _load_and_trace(spec, settings, notes, timer)
     svg, source, depth, diagram, problems = _draw(trace, spec, settings, id_prefix)
     timer.lap("layout")
-    layouts, shown = _viewer_layouts(trace, spec, settings, id_prefix, depth, svg, diagram)
-    details = _viewer_details(trace, spec, id_prefix, depth, layouts, shown)
+    layouts, shown = other_depths(trace, spec, settings, id_prefix, depth, svg, diagram)
+    details = viewer_details(trace, spec, id_prefix, depth, layouts, shown)
     timer.lap("views")
     onnx_bytes, onnx_mode = known_onnx or (None, None)
     if spec.onnx != "none" and known_onnx is None:
@@ -210,62 +211,6 @@ def _draw(trace: Trace, spec: DiagramSpec, settings: PipelineSettings,
             depth -= 1
             continue
         return svg, source, depth, diagram, problems
-
-
-#: the deepest level laid out for the page's expand/collapse controls
-MAX_VIEW_DEPTH = 8
-
-
-def _shown_calls(diagram: Diagram) -> set[int]:
-    ids = [n.id for n in diagram.nodes if n.kind in ("module", "function")] + [c.id for c in diagram.clusters]
-    return {int(i[1:]) for i in ids}
-
-
-def _viewer_layouts(trace: Trace, spec: DiagramSpec, settings: PipelineSettings, id_prefix: str,
-                    drawn_depth: int, drawn_svg: bytes, drawn: Diagram) -> tuple[dict[int, bytes], set[int]]:
-    """Layouts of the other depths, for expanding and collapsing in the page.
-
-    A depth that draws the same boxes as a shallower one (an ``nn.ModuleList``
-    adds a level that is never called) is left out; a depth Graphviz cannot
-    lay out in time ends the list (a deeper one would take longer).
-    """
-    deepest = max((module_depth(c.name) for c in trace.calls if c.kind == "module"), default=0)
-    layouts, shown = {drawn_depth: drawn_svg}, _shown_calls(drawn)
-    seen = {_drawing_key(drawn)}
-    for depth in range(min(deepest, MAX_VIEW_DEPTH) + 1):
-        if depth == drawn_depth:
-            continue
-        diagram = build_diagram(trace, depth, fold=spec.fold)
-        if _drawing_key(diagram) in seen:
-            continue
-        seen.add(_drawing_key(diagram))
-        try:
-            layouts[depth] = run_dot(to_dot(diagram, spec.direction, id_prefix), "svg",
-                                     settings.dot, settings.layout_timeout)
-        except RenderProblem:
-            break
-        shown |= _shown_calls(diagram)
-    return dict(sorted(layouts.items())), shown
-
-
-def _drawing_key(diagram: Diagram) -> tuple[frozenset[str], frozenset[str]]:
-    return frozenset(n.id for n in diagram.nodes), frozenset(c.id for c in diagram.clusters)
-
-
-def _viewer_details(trace: Trace, spec: DiagramSpec, id_prefix: str, depth: int,
-                    layouts: dict[int, bytes], shown: set[int]) -> dict[str, object]:
-    """The JSON the page's viewer reads: every drawn call's details, the summary table."""
-    from .details import call_details, subtree_macs, summary_rows
-    from .fold import find_runs
-
-    root = next((c for c in trace.calls if c.kind == "module" and c.name == ""), None)
-    return {
-        "prefix": id_prefix, "model": trace.model_name, "depth": depth, "depths": sorted(layouts),
-        "calls": call_details(trace, shown, find_runs(trace) if spec.fold else []),
-        "rows": summary_rows(trace),
-        "totals": {"params": trace.modules[""].param_count,
-                   "macs": subtree_macs(trace).get(root.id) if root else None},
-    }
 
 
 def _onnx_mode(spec: DiagramSpec, settings: PipelineSettings, loaded: LoadedModel) -> str:

@@ -53,7 +53,8 @@ _OPTION_FLAGS = re.compile(r":(input-shape|input-dtype|inputs|kwargs|depth|direc
 #: hints in the pipeline's messages that name conf.py settings, as command-line hints
 _CLI_HINTS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"[Ss]et :onnx: none to skip the download"), "Leave out --onnx to skip the export"),
-    (re.compile(r":onnx: structure"), "--onnx-mode structure"),
+    (re.compile(r":onnx: (structure|full)"), r"--onnx-mode \1"),
+    (re.compile(r":device: (cpu|meta)"), r"--device \1"),
     (re.compile(r"netviz_cpu_max_mb"), "--cpu-max-mb"),
     (re.compile(r"set netviz_dot in conf\.py to its path"), "pass its path with --dot"),
     (re.compile(r"raise netviz_layout_timeout"), "raise --timeout"),

@@ -165,10 +165,13 @@ def to_dot(diagram: Diagram, direction: str = "TB", id_prefix: str = "nv") -> st
                 fill(sub, cluster.id)
 
     fill(g, None)
-    refs = {n.id for n in diagram.nodes if n.kind == "ref"}
+    refs = {n.id: n for n in diagram.nodes if n.kind == "ref"}
     for i, edge in enumerate(diagram.edges):
         # a reference box's edge is short and its box's tooltip has the shape: no label
-        label = ({"style": "dashed", "tailport": "e", "headport": "w"} if edge.src in refs
-                 else {"label": f" {edge.label}"})
-        g.edge(edge.src, edge.dst, id=f"{id_prefix}_e{i}", tooltip=edge.label, **label)
+        if edge.src in refs:
+            shapes = ", ".join(refs[edge.src].out_shapes)
+            g.edge(edge.src, edge.dst, id=f"{id_prefix}_e{i}", tooltip=shapes, style="dashed",
+                   tailport="e", headport="w")
+        else:
+            g.edge(edge.src, edge.dst, id=f"{id_prefix}_e{i}", tooltip=edge.label, label=f" {edge.label}")
     return g.source

@@ -69,12 +69,15 @@ def export_onnx(model: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
                 torch.onnx.export(wrapper, tensors, buffer, dynamo=False, opset_version=OPSET,
                                   do_constant_folding=True, **names)
     except Exception as exc:
-        first = _ANSI.sub("", (str(exc).strip().splitlines() or [""])[0])
+        cause = exc
+        while cause.__cause__ is not None:  # the exporter wraps the real error in "step 1/3 failed"
+            cause = cause.__cause__
+        first = _ANSI.sub("", (str(cause).strip().splitlines() or [""])[0])
         other = ":onnx: full to export with the real weights" if structure else \
             ":onnx: structure to export the graph without weights"
         raise ExportProblem(
             f"the {'structure' if structure else 'full'} ONNX export failed "
-            f"({exc.__class__.__name__}: {first}); the diagram is still drawn. "
+            f"({cause.__class__.__name__}: {first}); the diagram is still drawn. "
             f"Set :onnx: none to skip the download, or {other}"
         ) from exc
     proto = onnx.load_from_string(buffer.getvalue())

@@ -64,7 +64,7 @@ def _version(dist: str) -> str:
 
 
 @functools.cache
-def _own_source_digest() -> str:
+def own_source_digest() -> str:
     """A digest of sphinx-netviz's own code: a changed checkout draws anew, whatever the version."""
     digest = hashlib.sha256()
     for path in sorted(Path(__file__).parent.rglob("*.py")):
@@ -74,7 +74,7 @@ def _own_source_digest() -> str:
 
 def spec_key(spec: DiagramSpec, settings: PipelineSettings = PipelineSettings()) -> str:
     """The cache key of a spec: its options, the settings and the versions that shape the output."""
-    return spec.key(_own_source_digest(), _version("torch"), _version("onnx"), _version("onnxscript"),
+    return spec.key(own_source_digest(), _version("torch"), _version("onnx"), _version("onnxscript"),
                     dot_version(settings.dot), repr(sorted(asdict(settings).items())))
 
 

@@ -14,6 +14,7 @@ from docutils import nodes
 from sphinx.application import Sphinx
 
 from .. import __version__
+from ..pipeline import own_source_digest
 from . import config, events
 from . import diagram_node
 from .directive import NetvizDirective
@@ -46,5 +47,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("doctree-resolved", diagram_node.replace_for_other_builders)
     app.connect("html-page-context", _add_page_assets)
     app.connect("build-finished", events.report)
+    # a changed sphinx-netviz re-reads every page, so no page keeps a diagram an older one drew
+    env_version = int(own_source_digest()[:7], 16)
     return {"version": __version__, "parallel_read_safe": True, "parallel_write_safe": True,
-            "env_version": 1}
+            "env_version": env_version}

@@ -16,7 +16,15 @@ project = "sphinx-netviz"
 author = "sphinx-netviz contributors"
 copyright = "2026, sphinx-netviz contributors"
 
-extensions = ["sphinx_netviz", "myst_parser"]
+extensions = ["sphinx_netviz", "myst_parser", "sphinx.ext.autodoc", "sphinx.ext.intersphinx"]
+
+# Layer classes in the diagrams link to PyTorch's documentation through this
+# local inventory (written by make_torch_inventory.py: no network at build time)
+# and to this site's own API page for the example models.
+intersphinx_mapping = {
+    "torch": ("https://docs.pytorch.org/docs/stable/", os.path.join(DOCS, "torch-objects.inv")),
+}
+autodoc_member_order = "bysource"
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 exclude_patterns = ["_build", "Thumbs.db", ".DS_Store"]
 

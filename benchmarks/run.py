@@ -732,7 +732,7 @@ def reading(r: Results) -> str:
                 "any meta tracer pays it once per process (torchview too), so a meta-traced cold "
                 "diagram cannot cost less than it and cannot be half of a peer's time that is "
                 "itself little more than the floor; netviz skips it only where it builds the model "
-                "for real on the CPU (weights ≤ 25 MB: the seed CNN here). In a docs build it is "
+                "for real on the CPU (weights ≤ 128 MB, `netviz_meta_above_mb`: the seed CNN and ResNet-50 here). In a docs build it is "
                 "paid once, by the first meta-traced diagram."
             )
     if r.docs:
@@ -774,7 +774,7 @@ def report(r: Results, command: str) -> str:
         "Every number comes from a fresh Python process (cold, like the first diagram of a docs "
         "build); peak RSS is that process's `ru_maxrss`. netviz runs `make_artifacts` with the "
         "directive's defaults (depth 2, `onnx=\"auto\"`, `device=\"auto\"`, one torch thread): "
-        "models with at most 25 MB of weights are built with real weights on the CPU, bigger ones "
+        "models with at most 128 MB of weights (`netviz_meta_above_mb`) are built with real weights on the CPU, bigger ones "
         "on the `meta` device. Box counts are the `<g class=\"node\">` elements in the SVG.",
         "",
     ]

@@ -46,6 +46,23 @@ MSG
         fi
     fi
 
+    # 1b. browser tests (tests/browser): Debian's chromium, driven by Playwright
+    #     (pip, the "test" extra).  Set NETVIZ_BROWSER_TESTS=0 to skip this step.
+    if [ "${NETVIZ_BROWSER_TESTS:-1}" = 1 ]; then
+        if [ ! -x /usr/bin/chromium ]; then
+            if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+                echo "setup: /usr/bin/chromium not found; installing the Debian package chromium" >&2
+                DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null || {
+                    echo "setup: apt-get update failed" >&2; return 1; }
+                DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null || {
+                    echo "setup: apt-get install chromium failed" >&2; return 1; }
+            else
+                echo "setup: /usr/bin/chromium not found (Debian/Ubuntu: sudo apt-get install chromium);" \
+                     "the browser tests will be skipped" >&2
+            fi
+        fi
+    fi
+
     # 2. virtual environment
     if [ ! -x "$root/.venv/bin/python" ]; then
         command -v "$python" >/dev/null 2>&1 || {

@@ -194,11 +194,11 @@
       this.collapseBtn = this.button("collapse", "Collapse one level", function () { self.stepDepth(-1); }, ICONS.collapse);
       levels.appendChild(this.collapseBtn);
       levels.appendChild(this.expandBtn);
-      var select = h("select", { "class": "netviz-depth", "aria-label": "Depth: collapse to depth N or expand all",
-                                 title: "Collapse to a depth, or expand all" });
+      var select = h("select", { "class": "netviz-depth", "aria-label": "Depth: collapse to depth N, or expand all",
+                                 title: "Collapse to depth N, or expand all" });
       var max = this.depths[this.depths.length - 1];
       this.depths.forEach(function (d) {
-        var text = d === max ? "Expand all (depth " + d + ")" : "Collapse to depth " + d;
+        var text = d === max ? "Expand all (depth " + d + ")" : "Depth " + d;
         select.appendChild(h("option", { value: String(d) }, text));
       });
       select.addEventListener("change", function () { self.setDepth(Number(select.value)); });
@@ -272,7 +272,12 @@
     svg.setAttribute("preserveAspectRatio", "xMidYMid meet");
     svg.setAttribute("focusable", "false");
     svg.classList.add("netviz-svg");
-    // the viewer's panel replaces the native tooltips of boxes and clusters
+    // the viewer's panel replaces the native tooltips of boxes and clusters, and the
+    // titles of the drawing and of Graphviz's graph would show over every box
+    Array.prototype.forEach.call(svg.querySelectorAll(":scope > title, g.graph > title"), function (t) {
+      if (t.parentNode === svg && !svg.hasAttribute("aria-label")) svg.setAttribute("aria-label", t.textContent);
+      t.parentNode.removeChild(t);
+    });
     Array.prototype.forEach.call(svg.querySelectorAll("g.node[id], g.cluster[id]"), function (g) {
       var local = self.localId(g);
       if (!local) return;
@@ -641,6 +646,8 @@
         self.matches.push(el);
       }
     });
+    // matches drawn only inside boxes that are closed at this depth
+    this.hiddenMatches = keys.length - this.matches.length;
     if (!this.matches.length) {
       this.status.textContent = keys.length ? "not drawn" : "no match";
       return;
@@ -652,7 +659,9 @@
   Viewer.prototype.showMatch = function (quiet) {
     var el = this.matches[this.matchIndex];
     el.classList.add("netviz-current");
-    this.status.textContent = (this.matchIndex + 1) + " of " + this.matches.length;
+    var text = (this.matchIndex + 1) + " of " + this.matches.length;
+    if (this.hiddenMatches > 0) text += " (+" + this.hiddenMatches + " inside closed boxes)";
+    this.status.textContent = text;
     if (!quiet) this.centreOn(el);
   };
 

@@ -1,0 +1,186 @@
+"""Fixtures for the viewer tests in a real browser: a built Sphinx site, a local
+server for it, and headless Chromium driven by Playwright.
+
+Chromium is Debian's (``/usr/bin/chromium``, installed by scripts/setup.sh in
+CI), not a Playwright download.  Without it (or without Playwright) the tests
+are skipped, except under CI (``CI=true``), where they fail instead.
+Deselect them with ``-m "not browser"``.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent.parent
+CHROMIUM = os.environ.get("NETVIZ_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+#: screenshots go here (gitignored)
+OUTPUT = REPO / "test-output"
+
+CONF = f"""\
+import sys
+sys.path.insert(0, {str(HERE)!r})
+extensions = ["sphinx_netviz"]
+html_theme = "furo"
+project = "netviz viewer tests"
+"""
+
+INDEX = """\
+Viewer test page
+================
+
+The seed CNN
+------------
+
+.. netviz:: example_models.cnn:CNNModel
+   :input-shape: 16, 3, 512, 512
+   :alt: The seed CNN: two convolution stages and a classifier head
+
+A small ResNet
+--------------
+
+.. netviz:: example_models.resnet:SmallResNet
+   :input-shape: 1, 3, 64, 64
+   :depth: 1
+   :onnx: none
+
+A model with hostile names
+--------------------------
+
+.. netviz:: hostile_models:HostileNet
+   :input-shape: 1, 3, 8, 8
+   :depth: 1
+   :onnx: none
+"""
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "browser: runs the diagram viewer in headless Chromium (deselect with -m 'not browser')"
+    )
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        pytest.fail(f"browser tests cannot run in CI: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The built HTML of a small Furo project with three diagrams."""
+    root = tmp_path_factory.mktemp("viewer-site")
+    src, out = root / "src", root / "html"
+    src.mkdir()
+    (src / "conf.py").write_text(CONF, encoding="utf-8")
+    (src / "index.rst").write_text(INDEX, encoding="utf-8")
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO), str(REPO / "docs"), env.get("PYTHONPATH", "")])
+    done = subprocess.run([sys.executable, "-m", "sphinx", "-b", "html", "-q", "-W", "--keep-going",
+                           str(src), str(out)], capture_output=True, text=True, env=env, timeout=600,
+                          check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return out
+
+
+@pytest.fixture(scope="session")
+def server(site: Path):
+    """``http://127.0.0.1:<port>/``, serving the built site from a thread."""
+    handler = functools.partial(_QuietHandler, directory=str(site))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args) -> None:  # noqa: A002 (the base class's name)
+        pass
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    if not Path(CHROMIUM).exists():
+        _unavailable(f"{CHROMIUM} not found (Debian: apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("Playwright for Python is not installed (pip install playwright)")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+class Problems:
+    """What went wrong in a page: console errors, uncaught exceptions, dialogs."""
+
+    def __init__(self) -> None:
+        self.errors: list[str] = []
+        self.dialogs: list[str] = []
+
+    def watch(self, page) -> None:
+        def on_console(msg) -> None:
+            where = (msg.location or {}).get("url", "")
+            # Chromium asks every server for /favicon.ico; the test site has none
+            if msg.type == "error" and not where.endswith("/favicon.ico"):
+                self.errors.append(f"console: {msg.text} ({where})")
+
+        page.on("console", on_console)
+        page.on("pageerror", lambda exc: self.errors.append(f"pageerror: {exc}"))
+        page.on("requestfailed", lambda req: self.errors.append(f"request failed: {req.url}"))
+
+        def on_dialog(dialog) -> None:
+            self.dialogs.append(f"{dialog.type}: {dialog.message}")
+            dialog.dismiss()
+
+        page.on("dialog", on_dialog)
+
+
+@pytest.fixture
+def problems() -> Problems:
+    return Problems()
+
+
+@pytest.fixture
+def new_page(chromium, problems: Problems):
+    """``new_page(url, **context_options)``: a fresh page at ``url``; every page is
+    checked for console errors, uncaught exceptions and dialogs at the end."""
+    contexts = []
+
+    def _open(url: str, **options):
+        options.setdefault("viewport", {"width": 1200, "height": 900})
+        context = chromium.new_context(**options)
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        page = context.new_page()
+        problems.watch(page)
+        page.goto(url)
+        page.wait_for_load_state("load")
+        # Furo scrolls smoothly: measurements taken while Playwright scrolls would drift
+        if options.get("java_script_enabled", True):
+            page.add_style_tag(content="html { scroll-behavior: auto !important; }")
+        return page
+
+    yield _open
+    for context in contexts:
+        context.close()
+    assert not problems.errors, "errors in the page:\n" + "\n".join(problems.errors)
+    assert not problems.dialogs, "dialogs opened:\n" + "\n".join(problems.dialogs)
+
+
+@pytest.fixture(scope="session")
+def output_dir() -> Path:
+    OUTPUT.mkdir(exist_ok=True)
+    return OUTPUT

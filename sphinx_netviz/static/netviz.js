@@ -374,6 +374,7 @@
       return;
     }
     var box = this.prepare(this.svg).box;
+    this.sizedWidth = this.canvas.clientWidth;
     var width = this.canvas.clientWidth || box.w * PT;
     var scale = Math.min(PT, width / box.w);
     var height = Math.max(48, Math.min(box.h * scale, window.innerHeight * MAX_HEIGHT));
@@ -408,6 +409,10 @@
     var vp = this.viewport();
     var v = this.view;
     if (!v || vp.w <= 0 || vp.h <= 0) return;
+    // the middle of the view stays over the drawing: it cannot be panned out of sight
+    var box = this.prepare(this.svg).box;
+    v.cx = Math.max(box.x, Math.min(box.x + box.w, v.cx));
+    v.cy = Math.max(box.y, Math.min(box.y + box.h, v.cy));
     var w = vp.w / v.s, hh = vp.h / v.s;
     var vb = [v.cx - w / 2, v.cy - hh / 2, w, hh].map(function (n) { return Math.round(n * 100) / 100; });
     this.svg.setAttribute("viewBox", vb.join(" "));
@@ -483,6 +488,9 @@
 
   Viewer.prototype.onResize = function () {
     if (!this.view) return;
+    // first shown, or the column changed width (a diagram in a closed tab or <details>)
+    var width = this.canvas.clientWidth;
+    if (width && width !== this.sizedWidth) this.sizeCanvas(false);
     if (this.fitted) this.fit();
     else this.apply();
   };

@@ -14,7 +14,7 @@ import re
 
 import pytest
 
-from hostile_models import HOSTILE_CLASS, HOSTILE_CONTAINER, HOSTILE_HPARAMS
+from .hostile_models import HOSTILE_CLASS, HOSTILE_CONTAINER, HOSTILE_HPARAMS
 
 pytestmark = pytest.mark.browser
 

@@ -66,3 +66,19 @@ def test_names_from_the_model_are_text_never_markup(build):
     assert div.select_one(".netviz-canvas")["aria-label"] == 'A "quoted" <alt> text'
     row = div.select_one("details.netviz-summary tbody tr")
     assert row.find_all("td")[1].get_text().startswith('"><img src=x')
+
+
+def test_summary_option_and_setting(build, tmp_path, rootdir, make_app):
+    import shutil
+
+    srcdir = tmp_path / "summary"
+    shutil.copytree(rootdir / "test-basic", srcdir)
+    (srcdir / "index.rst").write_text(
+        "T\n=\n\n.. netviz:: netviz_models:TinyCNN\n   :input-shape: 2, 3, 8, 8\n   :summary: false\n\n"
+        ".. netviz:: netviz_models:TinyCNN\n   :input-shape: 2, 3, 8, 8\n   :depth: 1\n"
+    )
+    app = make_app("html", srcdir=srcdir, confoverrides={"netviz_summary": True})
+    app.build()
+    divs = soup_of(Path(app.outdir) / "index.html").select("div.netviz")
+    assert [bool(d.select_one("details.netviz-summary")) for d in divs] == [False, True]
+    assert all(d.select_one("a.netviz-onnx") for d in divs)

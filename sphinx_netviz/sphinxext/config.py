@@ -41,6 +41,8 @@ class NetvizConfig:
     cpu_max_mb: float = 4096.0
     #: draw runs of identical sibling blocks once, marked ×N
     fold: bool = True
+    #: show the layer summary table under each diagram (HTML)
+    summary: bool = True
     #: the Graphviz executable (a name on PATH or a full path)
     dot: str = "dot"
     #: seconds Graphviz may take to lay out one diagram before a coarser depth is drawn
@@ -73,8 +75,9 @@ class NetvizConfig:
             out["onnx"] = f"must be one of {', '.join(ONNX_MODES)} (or True/False)"
         if self.device not in DEVICES:
             out["device"] = f"must be one of {', '.join(DEVICES)}"
-        if not isinstance(self.fold, bool):
-            out["fold"] = "must be True or False"
+        for name in ("fold", "summary"):
+            if not isinstance(getattr(self, name), bool):
+                out[name] = "must be True or False"
         for name in ("onnx_max_mb", "meta_above_mb", "cpu_max_mb"):
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
@@ -89,7 +92,7 @@ class NetvizConfig:
 _TYPES: dict[str, Any] = {
     "depth": (int,), "direction": (str,), "onnx": (str, bool), "onnx_max_mb": (int, float),
     "meta_above_mb": (int, float),
-    "device": (str,), "cpu_max_mb": (int, float), "fold": (bool,), "dot": (str,),
+    "device": (str,), "cpu_max_mb": (int, float), "fold": (bool,), "summary": (bool,), "dot": (str,),
     "layout_timeout": (int, float),
 }
 

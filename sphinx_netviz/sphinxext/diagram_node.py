@@ -83,7 +83,7 @@ def visit_html(self: Any, node: netviz_diagram) -> None:
         f'<div class="{classes}" id="netviz-{details["prefix"]}">\n'
         f'<div class="netviz-canvas" role="img" aria-label="{html.escape(node["alt"])}">{svg}</div>\n'
         f'{templates}<script type="application/json" class="netviz-data">{data}</script>\n'
-        f'{summary_table(details)}'
+        f'{summary_table(details) if node.get("summary", True) else ""}'
         f'<p class="netviz-downloads">Download: {" · ".join(_downloads(self, node))}</p>\n</div>\n'
     )
     raise nodes.SkipNode

@@ -68,6 +68,7 @@ class NetvizDirective(SphinxDirective):
         "onnx": directives.unchanged,
         "device": directives.unchanged_required,
         "fold": directives.unchanged,
+        "summary": directives.unchanged,
         # as on ``figure``
         "caption": directives.unchanged,
         "name": directives.unchanged,
@@ -96,6 +97,12 @@ class NetvizDirective(SphinxDirective):
         config = NetvizConfig.from_sphinx(self.config)
         target = self.arguments[0].strip()
         node = netviz_diagram(target=target, classes=self.options.get("class", []))
+        try:  # the page's table only, not the drawing: not part of the spec
+            node["summary"] = (parse_bool(self.options["summary"], ":summary:")
+                               if "summary" in self.options else config.summary)
+        except NetvizError as exc:
+            self._warn(exc.stage, exc.message, drawn=True)
+            node["summary"] = config.summary
         node["alt"] = self.options.get("alt") or f"Diagram of the network {target}"
         self.set_source_info(node)
         try:

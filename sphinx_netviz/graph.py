@@ -96,9 +96,15 @@ def _roles(trace: Trace, depth: int, runs: list[Run]) -> dict[int, str]:
     return role
 
 
-def build_diagram(trace: Trace, depth: int, *, fold: bool = True) -> Diagram:
-    """The diagram of ``trace`` with modules expanded down to ``depth`` levels."""
-    runs = find_runs(trace) if fold else []
+def build_diagram(trace: Trace, depth: int, *, fold: bool = True,
+                  runs: list[Run] | None = None) -> Diagram:
+    """The diagram of ``trace`` with modules expanded down to ``depth`` levels.
+
+    ``runs`` are the trace's repeated blocks (:func:`~sphinx_netviz.fold.find_runs`),
+    when the caller draws several depths of one trace; found here otherwise.
+    """
+    if runs is None:
+        runs = find_runs(trace) if fold else []
     run_of = {run.first.id: run for run in runs}
     role = _roles(trace, depth, runs)
     # the outputs of a run's last block are drawn as the outputs of its first

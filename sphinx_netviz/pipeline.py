@@ -27,6 +27,7 @@ from .artifacts import Artifacts, Problem
 from .cache import CachedDiagram, DiagramCache
 from .dot import to_dot
 from .errors import ExportProblem, LayoutTimeout, RenderProblem, TraceProblem
+from .fold import Run, find_runs
 from .graph import Diagram, build_diagram
 from .ir import Trace
 from .loader import LoadedModel, build_model
@@ -108,10 +109,11 @@ def make_artifacts(spec: DiagramSpec, settings: PipelineSettings = PipelineSetti
     timer.lap("import")
     notes: list[str] = []
     loaded, trace = _load_and_trace(spec, settings, notes, timer)
-    svg, source, depth, diagram, problems = _draw(trace, spec, settings, id_prefix)
+    runs = find_runs(trace) if spec.fold else []  # shared by every depth drawn
+    svg, source, depth, diagram, problems = _draw(trace, spec, settings, id_prefix, runs)
     timer.lap("layout")
-    layouts, shown = other_depths(trace, spec, settings, id_prefix, depth, svg, diagram)
-    details = viewer_details(trace, spec, id_prefix, depth, layouts, shown)
+    layouts, shown = other_depths(trace, spec, settings, id_prefix, depth, svg, diagram, runs)
+    details = viewer_details(trace, id_prefix, depth, layouts, shown, runs)
     timer.lap("views")
     onnx_bytes, onnx_mode = known_onnx or (None, None)
     if spec.onnx != "none" and known_onnx is None:
@@ -191,13 +193,13 @@ def _trace(spec: DiagramSpec, loaded: LoadedModel) -> Trace:
     return trace
 
 
-def _draw(trace: Trace, spec: DiagramSpec, settings: PipelineSettings,
-          id_prefix: str) -> tuple[bytes, str, int, Diagram, list[Problem]]:
+def _draw(trace: Trace, spec: DiagramSpec, settings: PipelineSettings, id_prefix: str,
+          runs: list[Run]) -> tuple[bytes, str, int, Diagram, list[Problem]]:
     """Lay the diagram out at the asked depth, or a coarser one if Graphviz runs out of time."""
     problems: list[Problem] = []
     depth = spec.depth
     while True:
-        diagram = build_diagram(trace, depth, fold=spec.fold)
+        diagram = build_diagram(trace, depth, runs=runs)
         source = to_dot(diagram, spec.direction, id_prefix)
         try:
             svg = run_dot(source, "svg", settings.dot, settings.layout_timeout)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from .dot import to_dot
 from .errors import RenderProblem
+from .fold import Run
 from .graph import Diagram, build_diagram
 from .ir import Trace, module_depth
 from .render import run_dot
@@ -30,7 +31,8 @@ def _shown_calls(diagram: Diagram) -> set[int]:
 
 
 def other_depths(trace: Trace, spec: DiagramSpec, settings: PipelineSettings, id_prefix: str,
-                 drawn_depth: int, drawn_svg: bytes, drawn: Diagram) -> tuple[dict[int, bytes], set[int]]:
+                 drawn_depth: int, drawn_svg: bytes, drawn: Diagram,
+                 runs: list[Run]) -> tuple[dict[int, bytes], set[int]]:
     """Layouts of the other depths, for expanding and collapsing in the page.
 
     A depth that draws the same boxes as a shallower one (an ``nn.ModuleList``
@@ -43,7 +45,7 @@ def other_depths(trace: Trace, spec: DiagramSpec, settings: PipelineSettings, id
     for depth in range(min(deepest, MAX_VIEW_DEPTH) + 1):
         if depth == drawn_depth:
             continue
-        diagram = build_diagram(trace, depth, fold=spec.fold)
+        diagram = build_diagram(trace, depth, runs=runs)
         if _drawing_key(diagram) in seen:
             continue
         seen.add(_drawing_key(diagram))
@@ -60,16 +62,15 @@ def _drawing_key(diagram: Diagram) -> tuple[frozenset[str], frozenset[str]]:
     return frozenset(n.id for n in diagram.nodes), frozenset(c.id for c in diagram.clusters)
 
 
-def viewer_details(trace: Trace, spec: DiagramSpec, id_prefix: str, depth: int,
-                   layouts: dict[int, bytes], shown: set[int]) -> dict[str, Any]:
+def viewer_details(trace: Trace, id_prefix: str, depth: int, layouts: dict[int, bytes],
+                   shown: set[int], runs: list[Run]) -> dict[str, Any]:
     """The JSON the page's viewer reads: every drawn call's details, the summary table."""
     from .details import call_details, subtree_macs, summary_rows
-    from .fold import find_runs
 
     root = next((c for c in trace.calls if c.kind == "module" and c.name == ""), None)
     return {
         "prefix": id_prefix, "model": trace.model_name, "depth": depth, "depths": sorted(layouts),
-        "calls": call_details(trace, shown, find_runs(trace) if spec.fold else []),
+        "calls": call_details(trace, shown, runs),
         "rows": summary_rows(trace),
         "totals": {"params": trace.modules[""].param_count,
                    "macs": subtree_macs(trace).get(root.id) if root else None},

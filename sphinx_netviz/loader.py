@@ -11,6 +11,8 @@ from __future__ import annotations
 import importlib
 import inspect
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
@@ -147,7 +149,7 @@ def build_model(spec: DiagramSpec, device: str = "cpu") -> LoadedModel:
     source_modules = [module]
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(SEED)
-        with torch.device(device):
+        with torch.device(device), _skip_meta_initialisers() if device == "meta" else nullcontext():
             model = _instantiate(target, spec, torch.nn.Module)
         # a ready-made instance lives where it was built; its inputs must too
         device = next((p.device.type for p in model.parameters()), device)
@@ -163,6 +165,36 @@ def build_model(spec: DiagramSpec, device: str = "cpu") -> LoadedModel:
     model.eval()
     name = getattr(target, "__name__", type(model).__name__)
     return LoadedModel(model, args, kwargs, names, name, source_modules, device, weight_bytes(model))
+
+
+#: in-place ops that only set values (what ``torch.nn.init`` does); pointless on meta tensors
+_VALUE_SETTERS = frozenset({
+    "uniform_", "normal_", "fill_", "zero_", "random_", "exponential_", "bernoulli_", "cauchy_",
+    "log_normal_", "geometric_", "erfinv_", "mul_", "add_", "sub_", "div_", "clamp_", "copy_",
+})
+
+
+@contextmanager
+def _skip_meta_initialisers() -> Iterator[None]:
+    """While a model is built on meta, skip the value-setting ops of its weight initialisers.
+
+    Meta tensors hold no values, yet running an initialiser on one loads
+    torch's Python meta kernels (it imports ``torch._dynamo``: 1.0 s here for
+    a small transformer), and ``device = auto`` builds every model on meta
+    first, only to learn its size.  Shapes are untouched.
+    """
+    from torch.overrides import TorchFunctionMode
+
+    class SkipValueSetters(TorchFunctionMode):
+        def __torch_function__(self, func, types, args=(), kwargs=None):  # type: ignore[override]
+            kwargs = kwargs or {}
+            target = args[0] if args else kwargs.get("tensor")  # torch.nn.init passes it by name
+            if getattr(func, "__name__", "") in _VALUE_SETTERS and getattr(target, "is_meta", False):
+                return target
+            return func(*args, **kwargs)
+
+    with SkipValueSetters():
+        yield
 
 
 def weight_bytes(model: Any) -> int:

@@ -19,7 +19,6 @@ This module imports neither Sphinx nor (until it traces) torch.
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import sys
 import time
@@ -210,14 +209,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _write(path: Path, data: bytes) -> None:
-    """Write ``data`` atomically, with the permissions a plain ``open()`` would give."""
+    """Write ``data`` atomically (``write_atomic`` also gives it the umask's permissions)."""
     try:
         write_atomic(path, data)
-        # write_atomic's temporary file is created 0600 (tempfile.mkstemp); an output
-        # file should be readable as the umask allows, like any other new file
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(path, 0o666 & ~umask)
     except OSError as exc:
         raise _WriteFailed(f"cannot write {str(path)!r}: {exc.strerror or exc}") from exc
 

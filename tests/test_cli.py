@@ -50,6 +50,9 @@ def test_svg(models: Path, tmp_path: Path) -> None:
     out = tmp_path / "tiny.svg"
     assert cli.main([*TINY, "-o", str(out)]) == 0
     assert len(svg_nodes(out)) > 3
+    umask = os.umask(0)
+    os.umask(umask)
+    assert out.stat().st_mode & 0o777 == 0o666 & ~umask  # not mkstemp's 0600
 
 
 def test_dot_and_gv(models: Path, tmp_path: Path) -> None:

@@ -27,10 +27,7 @@ _netviz_setup() {
     if ! command -v dot >/dev/null 2>&1; then
         if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
             echo "setup: Graphviz 'dot' not found; installing the Debian package graphviz" >&2
-            DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null || {
-                echo "setup: apt-get update failed" >&2; return 1; }
-            DEBIAN_FRONTEND=noninteractive apt-get install -y -qq graphviz >/dev/null || {
-                echo "setup: apt-get install graphviz failed" >&2; return 1; }
+            _netviz_apt_install graphviz || return 1
             command -v dot >/dev/null 2>&1 || {
                 echo "setup: graphviz was installed but 'dot' is still not on PATH" >&2; return 1; }
         else
@@ -52,10 +49,7 @@ MSG
         if [ ! -x /usr/bin/chromium ]; then
             if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
                 echo "setup: /usr/bin/chromium not found; installing the Debian package chromium" >&2
-                DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null || {
-                    echo "setup: apt-get update failed" >&2; return 1; }
-                DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null || {
-                    echo "setup: apt-get install chromium failed" >&2; return 1; }
+                _netviz_apt_install chromium || return 1
             else
                 echo "setup: /usr/bin/chromium not found (Debian/Ubuntu: sudo apt-get install chromium);" \
                      "the browser tests will be skipped" >&2
@@ -96,6 +90,17 @@ MSG
     export PATH
     export VIRTUAL_ENV="$root/.venv"
     return 0
+}
+
+# apt-get install PACKAGE, updating the package lists once per run
+_netviz_apt_install() {
+    if [ -z "${_NETVIZ_APT_UPDATED:-}" ]; then
+        DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null || {
+            echo "setup: apt-get update failed" >&2; return 1; }
+        _NETVIZ_APT_UPDATED=1
+    fi
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$1" >/dev/null || {
+        echo "setup: apt-get install $1 failed" >&2; return 1; }
 }
 
 _netviz_sha256() {

@@ -51,11 +51,6 @@ def family_of(class_name: str) -> str:
     return "other"
 
 
-def fill_for(class_name: str) -> str:
-    """The fill colour of a module box, by layer family."""
-    return FILLS[family_of(class_name)]
-
-
 def format_count(n: int) -> str:
     """``1,216`` / ``2.4M`` / ``6.7B`` parameters."""
     if n >= 10**9:

@@ -98,7 +98,6 @@ class _Recorder(TorchFunctionMode):
         self._tensor_ids: dict[int, int] = {}
         self._keep: list[torch.Tensor] = []  # keeps id() values unique during the trace
         self._repeats: dict[str, int] = {}
-        self.module_inputs: dict[int, list[TensorMeta]] = {}
 
     # -- tensors -------------------------------------------------------
     def tensor_id(self, tensor: torch.Tensor) -> int:
@@ -110,9 +109,6 @@ class _Recorder(TorchFunctionMode):
             self._keep.append(tensor)
         self.tensors[tid] = TensorMeta(tuple(int(d) for d in tensor.shape), str(tensor.dtype).removeprefix("torch."))
         return tid
-
-    def known(self, tensor: torch.Tensor) -> bool:
-        return id(tensor) in self._tensor_ids
 
     def ids(self, value: Any) -> list[int]:
         """Ids of the tensors in a call's arguments or results (not inside plain objects)."""

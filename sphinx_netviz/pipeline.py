@@ -23,22 +23,25 @@ from dataclasses import asdict, dataclass
 from importlib import metadata
 from pathlib import Path
 
+from collections.abc import Callable
+
 from .artifacts import Artifacts, Problem
 from .cache import CachedDiagram, DiagramCache
-from .dot import to_dot
-from .errors import ExportProblem, LayoutTimeout, RenderProblem, TraceProblem
+from .errors import ExportProblem, LayoutTimeout, NetvizError, RenderProblem, TraceProblem
 from .fold import Run, find_runs
-from .graph import Diagram, build_diagram
+from .graph import Diagram
 from .ir import Trace
+from .limits import LAYOUT_SHARE_WITH_EXPORT, MB, Budget
 from .loader import LoadedModel, build_model
-from .render import dot_version, find_dot, run_dot
+from .render import dot_version, find_dot
 from .spec import DiagramSpec
-from .views import other_depths, viewer_details
+from .views import LayoutTooBig, lay_out, other_depths, viewer_details
 
 __all__ = ["PipelineSettings", "cached_diagram", "make_artifacts", "spec_key"]
 
-#: the ``*_mb`` settings count decimal megabytes, like the sizes in messages
-MB = 1_000_000
+#: with ``:device: auto``, a model is traced for real only if weights and activations fit in
+#: this share of the child's memory limit (the ONNX export may run the forward again)
+CPU_TRACE_SHARE = 0.5
 
 
 @dataclass(frozen=True)
@@ -92,14 +95,42 @@ class _Timer:
 
 def make_artifacts(spec: DiagramSpec, settings: PipelineSettings = PipelineSettings(),
                    *, id_prefix: str = "nv", torch_threads: int | None = None,
-                   known_onnx: tuple[bytes, str] | None = None) -> Artifacts:
+                   known_onnx: tuple[bytes, str] | None = None, budget: Budget | None = None,
+                   memory_bytes: int | None = None) -> Artifacts:
     """Build, trace, draw and (if asked) export the model named by ``spec``.
 
     ``known_onnx`` (bytes and mode) is an export already made for the same
-    model and inputs; it is used instead of exporting again.
+    model and inputs; it is used instead of exporting again.  ``budget`` is
+    the time the whole diagram may take (layouts and fallbacks share it);
+    ``memory_bytes`` the memory it may allocate (with ``:device: auto``, a
+    model whose weights and activations would not fit is traced on meta).
     """
+    made = make_group([(id_prefix, spec)], settings, torch_threads=torch_threads, known_onnx=known_onnx,
+                      budget=budget, memory_bytes=memory_bytes)[0]
+    if isinstance(made, NetvizError):
+        raise made
+    return made
+
+
+def make_group(drawings: list[tuple[str, DiagramSpec]], settings: PipelineSettings = PipelineSettings(),
+               *, torch_threads: int | None = None, known_onnx: tuple[bytes, str] | None = None,
+               budget: Budget | None = None, memory_bytes: int | None = None,
+               on_stage: Callable[[str], None] | None = None) -> list[Artifacts | NetvizError]:
+    """Several drawings of one model and inputs (``(id prefix, spec)`` pairs): one trace, one export.
+
+    The specs must share :meth:`DiagramSpec.export_view`; they differ only in
+    how they are drawn (depth, direction, folding).  A failure to load or
+    trace the model is raised; a drawing that fails is returned in its place.
+    ``on_stage`` hears each stage's name as it starts (for the runner's
+    progress file).
+    """
+    budget = budget or Budget()
+    stage = on_stage or (lambda name: None)
+    first = drawings[0][1]
+    assert all(s.export_view() == first.export_view() for _, s in drawings), "one model per group"
     timer = _Timer()
     find_dot(settings.dot)  # fail before the slow part if Graphviz is missing
+    stage("import")
     import torch
 
     from .deps import project_sources
@@ -108,38 +139,88 @@ def make_artifacts(spec: DiagramSpec, settings: PipelineSettings = PipelineSetti
         torch.set_num_threads(torch_threads)
     timer.lap("import")
     notes: list[str] = []
-    loaded, trace = _load_and_trace(spec, settings, notes, timer)
-    runs = find_runs(trace) if spec.fold else []  # shared by every depth drawn
-    svg, source, depth, diagram, problems = _draw(trace, spec, settings, id_prefix, runs)
-    timer.lap("layout")
-    layouts, shown = other_depths(trace, spec, settings, id_prefix, depth, svg, diagram, runs)
-    details = viewer_details(trace, id_prefix, depth, layouts, shown, runs)
-    timer.lap("views")
-    onnx_bytes, onnx_mode = known_onnx or (None, None)
-    if spec.onnx != "none" and known_onnx is None:
-        onnx_mode = _onnx_mode(spec, settings, loaded)
+    loaded, trace = _load_and_trace(first, settings, notes, timer, memory_bytes, stage)
+    sources = project_sources(loaded.source_modules)
+    exporting = first.onnx != "none" and known_onnx is None
+    # an export follows the layouts: they leave it part of the time
+    layout_share = LAYOUT_SHARE_WITH_EXPORT if exporting else 1.0
+    stage("render")
+    drawn: list[tuple[bytes, str, int, Diagram, dict[int, bytes], dict[str, object], list[Problem]]
+               | NetvizError] = []
+    runs_by_fold: dict[bool, list[Run]] = {}
+    for index, (id_prefix, spec) in enumerate(drawings):
+        share = layout_share / (len(drawings) - index)  # the drawings left share what time is left
         try:
-            onnx_bytes = _export(spec, loaded, trace, onnx_mode, settings)
+            runs = runs_by_fold.setdefault(spec.fold, find_runs(trace) if spec.fold else [])
+            svg, source, depth, diagram, problems = _draw(trace, spec, settings, id_prefix, runs,
+                                                          budget, share)
+            timer.lap("layout")
+            layouts, shown, omitted = other_depths(trace, spec, settings, id_prefix, depth, svg, diagram,
+                                                   runs, budget, share)
+            details = viewer_details(trace, id_prefix, depth, layouts, shown, runs, omitted)
+            timer.lap("views")
+        except NetvizError as exc:
+            drawn.append(exc)
+            continue
+        drawn.append((svg, source, depth, diagram, layouts, details, problems))
+    onnx_bytes, onnx_mode = known_onnx or (None, None)
+    export_problems: list[Problem] = []
+    if exporting and not all(isinstance(d, NetvizError) for d in drawn):
+        stage("export")
+        onnx_mode = _onnx_mode(first, settings, loaded, trace)
+        try:
+            onnx_bytes = _export(first, loaded, trace, onnx_mode, settings)
         except ExportProblem as exc:
-            problems.append(Problem(exc.stage, exc.message))
+            export_problems.append(Problem(exc.stage, exc.message))
             onnx_mode = None
         timer.lap("onnx")
-    return Artifacts(
-        svg=svg, dot=source, onnx=onnx_bytes, onnx_mode=onnx_mode,
-        sources=project_sources(loaded.source_modules), model_name=loaded.name,
-        node_count=len(diagram.nodes), depth=depth, device=loaded.device,
-        layouts=layouts, details=details,
-        weight_bytes=loaded.weight_bytes, problems=problems, notes=notes, timings=timer.timings,
-    )
+    results: list[Artifacts | NetvizError] = []
+    for item in drawn:
+        if isinstance(item, NetvizError):
+            results.append(item)
+            continue
+        svg, source, depth, diagram, layouts, details, problems = item
+        results.append(Artifacts(
+            svg=svg, dot=source, onnx=onnx_bytes, onnx_mode=onnx_mode,
+            sources=sources, model_name=loaded.name,
+            node_count=len(diagram.nodes), depth=depth, device=loaded.device,
+            layouts=layouts, details=details, weight_bytes=loaded.weight_bytes,
+            problems=problems + export_problems, notes=notes, timings=dict(timer.timings),
+        ))
+    return results
 
 
 def _size(n_bytes: int) -> str:
     return f"{n_bytes / 1e9:.1f} GB" if n_bytes >= 1e9 else f"{n_bytes / 1e6:.1f} MB"
 
 
-def _load_and_trace(spec: DiagramSpec, settings: PipelineSettings, notes: list[str],
-                    timer: _Timer) -> tuple[LoadedModel, Trace]:
-    """Build the model where it belongs (see the module docstring) and trace it."""
+#: bytes per element of the dtypes a trace records (others count 8)
+_ITEM_BYTES = {"bool": 1, "uint8": 1, "int8": 1, "float16": 2, "bfloat16": 2, "int16": 2,
+               "float32": 4, "int32": 4, "float64": 8, "int64": 8, "complex64": 8, "complex128": 16}
+
+
+def activation_bytes(trace: Trace) -> int:
+    """Bytes of every tensor a forward pass made: what tracing it for real keeps alive."""
+    total = 0
+    for meta in trace.tensors.values():
+        count = 1
+        for dim in meta.shape:
+            count *= dim
+        total += count * _ITEM_BYTES.get(meta.dtype, 8)
+    return total
+
+
+def _load_and_trace(spec: DiagramSpec, settings: PipelineSettings, notes: list[str], timer: _Timer,
+                    memory_bytes: int | None = None,
+                    stage: Callable[[str], None] = lambda name: None) -> tuple[LoadedModel, Trace]:
+    """Build the model where it belongs (see the module docstring) and trace it.
+
+    With ``:device: auto`` a model small enough to build for real is first
+    traced on meta, which costs milliseconds and tells how much its
+    activations take; it is traced for real only if weights and activations
+    fit in ``CPU_TRACE_SHARE`` of ``memory_bytes``.
+    """
+    stage("build")
     if spec.device == "cpu":
         loaded = build_model(spec, "cpu")
     else:
@@ -149,13 +230,30 @@ def _load_and_trace(spec: DiagramSpec, settings: PipelineSettings, notes: list[s
                 f"{spec.target} is a model instance, already built on {loaded.device}; to trace "
                 "on the meta device name its class or a factory function instead, or set :device: cpu"
             )
-        if loaded.device == "meta" and spec.device == "auto" \
-                and loaded.weight_bytes <= settings.meta_above_mb * MB:
-            loaded = build_model(spec, "cpu")
     timer.lap("build")
+    stage("trace")
     size = _size(loaded.weight_bytes)
-    where = (f"with real weights on the CPU ({size})" if loaded.device == "cpu"
-             else f"on the meta device, allocating none of its {size} of weights")
+    cpu_room = None if memory_bytes is None else int(memory_bytes * CPU_TRACE_SHARE)
+    on_meta = f"on the meta device, allocating none of its {size} of weights"
+    if loaded.device == "meta" and spec.device == "auto" and loaded.weight_bytes <= settings.meta_above_mb * MB:
+        try:
+            meta_trace: Trace | None = _trace(spec, loaded)
+        except TraceProblem:
+            meta_trace = None  # the forward needs real data: try the CPU below
+        timer.lap("trace")
+        need = loaded.weight_bytes + (activation_bytes(meta_trace) if meta_trace else _input_bytes(loaded))
+        if cpu_room is not None and need > cpu_room:
+            if meta_trace is None:
+                raise TraceProblem(_too_big_for_cpu(spec, loaded, need, cpu_room, "the forward pass needs "
+                                                    "real data (it fails on the meta device), and"))
+            notes.append(f"traced {spec.target} {on_meta}, because tracing it for real would take "
+                         f"{_size(need)} with its activations (more than half of netviz_memory_mb)")
+            return loaded, meta_trace
+        stage("build")
+        loaded = build_model(spec, "cpu")
+        timer.lap("build")
+        stage("trace")
+    where = f"with real weights on the CPU ({size})" if loaded.device == "cpu" else on_meta
     try:
         trace = _trace(spec, loaded)
     except TraceProblem as meta_failure:
@@ -168,15 +266,34 @@ def _load_and_trace(spec: DiagramSpec, settings: PipelineSettings, notes: list[s
                 f"netviz_cpu_max_mb = {settings.cpu_max_mb:g} MB). Make the forward work on meta "
                 "tensors (no .item() or data-dependent shapes) or raise netviz_cpu_max_mb"
             ) from meta_failure
+        need = loaded.weight_bytes + _input_bytes(loaded)
+        if cpu_room is not None and need > cpu_room:
+            raise TraceProblem(_too_big_for_cpu(
+                spec, loaded, need, cpu_room, f"on the meta device {meta_failure.without_hint}, and"))
         timer.lap("trace")
+        stage("build")
         loaded = build_model(spec, "cpu")
         timer.lap("build")
+        stage("trace")
         trace = _trace(spec, loaded)
         where = (f"with real weights on the CPU ({size}), because on the meta device "
                  f"{meta_failure.without_hint}")
     timer.lap("trace")
     notes.append(f"traced {spec.target} {where}")
     return loaded, trace
+
+
+def _input_bytes(loaded: LoadedModel) -> int:
+    """Bytes of the example inputs (real or meta)."""
+    from .trace import iter_tensors
+
+    return sum(int(t.numel()) * t.element_size() for _, t in iter_tensors((loaded.args, loaded.kwargs)))
+
+
+def _too_big_for_cpu(spec: DiagramSpec, loaded: LoadedModel, need: int, room: int, why: str) -> str:
+    return (f"{why} building it for real with its inputs would take {_size(need)}, more than half of "
+            f"the memory limit (netviz_memory_mb = {room * 2 / MB:g} MB). Make the forward work on meta "
+            "tensors, give a smaller :input-shape:, or raise netviz_memory_mb")
 
 
 def _trace(spec: DiagramSpec, loaded: LoadedModel) -> Trace:
@@ -194,31 +311,43 @@ def _trace(spec: DiagramSpec, loaded: LoadedModel) -> Trace:
 
 
 def _draw(trace: Trace, spec: DiagramSpec, settings: PipelineSettings, id_prefix: str,
-          runs: list[Run]) -> tuple[bytes, str, int, Diagram, list[Problem]]:
-    """Lay the diagram out at the asked depth, or a coarser one if Graphviz runs out of time."""
+          runs: list[Run], budget: Budget | None = None,
+          share: float = 1.0) -> tuple[bytes, str, int, Diagram, list[Problem]]:
+    """Lay the diagram out at the asked depth, or a coarser one if Graphviz cannot in time.
+
+    A depth is given up (for the next coarser one) when it has more than
+    ``MAX_LAYOUT_BOXES`` boxes, when Graphviz runs past its time (the
+    smaller of ``layout_timeout`` and ``share`` of what the budget has
+    left), or when its SVG is over ``MAX_INLINE_BYTES``.
+    """
+    budget = budget or Budget()
     problems: list[Problem] = []
     depth = spec.depth
     while True:
-        diagram = build_diagram(trace, depth, runs=runs)
-        source = to_dot(diagram, spec.direction, id_prefix)
+        timeout = budget.seconds(settings.layout_timeout, share)
         try:
-            svg = run_dot(source, "svg", settings.dot, settings.layout_timeout)
-        except LayoutTimeout as exc:
+            svg, source, diagram = lay_out(trace, depth, spec.direction, id_prefix, runs, settings.dot, timeout)
+        except (LayoutTooBig, LayoutTimeout) as exc:
             if depth == 0:
-                raise RenderProblem(exc.message) from exc
+                raise RenderProblem(f"{exc.message}; raise netviz_layout_timeout or netviz_timeout") from exc
             problems.append(Problem("render", (
-                f"Graphviz did not lay out depth {depth} ({len(diagram.nodes)} boxes) within "
-                f"{settings.layout_timeout:g} s, so depth {depth - 1} is drawn instead; set a "
-                "smaller :depth: or raise netviz_layout_timeout")))
-            depth -= 1
-            continue
-        return svg, source, depth, diagram, problems
+                f"{exc.message}, so depth {depth - 1} is drawn instead; set a smaller :depth: or raise "
+                "netviz_layout_timeout (or netviz_timeout)")))
+        else:
+            return svg, source, depth, diagram, problems
+        depth -= 1
 
 
-def _onnx_mode(spec: DiagramSpec, settings: PipelineSettings, loaded: LoadedModel) -> str:
+def _onnx_mode(spec: DiagramSpec, settings: PipelineSettings, loaded: LoadedModel, trace: Trace) -> str:
+    """``auto``: ``full`` for small weights traced on the CPU, ``structure`` otherwise.
+
+    A small model left on meta because its activations are too big keeps the
+    structure file: a full export would run the forward for real.
+    """
     if spec.onnx != "auto":
         return spec.onnx
-    return "full" if loaded.weight_bytes <= settings.onnx_max_mb * MB else "structure"
+    small = loaded.weight_bytes <= settings.onnx_max_mb * MB
+    return "full" if small and (loaded.device == "cpu" or spec.device == "meta") else "structure"
 
 
 def _export(spec: DiagramSpec, loaded: LoadedModel, trace: Trace, mode: str,

@@ -1,0 +1,78 @@
+"""How much time, memory and page one diagram may take.
+
+Shared by the parent that runs diagrams in child processes
+(:mod:`sphinx_netviz.runner`) and the pipeline inside each child
+(:mod:`sphinx_netviz.pipeline`): the parent kills a child that passes its
+time or memory limit; the pipeline spends the same time budget on its
+stages (layouts, fallbacks, the viewer's other depths) so that it finishes
+with a smaller drawing rather than being killed.  No torch, no Sphinx.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+
+#: the ``*_mb`` settings count decimal megabytes, like the sizes in messages
+MB = 1_000_000
+#: a depth with more boxes than this is not laid out (Graphviz would take minutes)
+MAX_LAYOUT_BOXES = 2000
+#: the inline SVG of one diagram, every depth together, stays under this many bytes
+MAX_INLINE_BYTES = 4 * MB
+#: the share of a diagram's time budget its layouts may use when an ONNX export follows
+LAYOUT_SHARE_WITH_EXPORT = 0.6
+
+
+def physical_memory_bytes() -> int | None:
+    """Total RAM of this machine, or None where it cannot be read."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def default_jobs() -> int:
+    """Diagrams drawn at once by default: one per CPU."""
+    return max(1, os.cpu_count() or 1)
+
+
+def default_memory_mb(jobs: int | None = None) -> float:
+    """The default memory cap of one child: 3/4 of the RAM shared by ``jobs`` children (≥ 1 GB)."""
+    total = physical_memory_bytes() or 8_000 * MB
+    share = 0.75 * total / max(1, jobs or default_jobs())
+    return float(max(1_000, round(share / MB)))
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The limits of one diagram's child process (``netviz_timeout``, ``netviz_memory_mb``)."""
+
+    #: seconds for every stage of one diagram together (import, trace, layouts, export)
+    timeout: float = 180.0
+    #: memory the child may allocate on top of what it started with, in MB
+    memory_mb: float = 0.0  # 0: default_memory_mb()
+
+    @property
+    def memory_bytes(self) -> int:
+        return int((self.memory_mb or default_memory_mb()) * MB)
+
+
+class Budget:
+    """The time one diagram has left, shared by its stages (a monotonic deadline)."""
+
+    def __init__(self, seconds: float | None = None) -> None:
+        self.deadline = None if seconds is None else time.monotonic() + seconds
+
+    def remaining(self) -> float | None:
+        """Seconds left (never below 0), or None for no limit."""
+        return None if self.deadline is None else max(0.0, self.deadline - time.monotonic())
+
+    def seconds(self, cap: float, share: float = 1.0) -> float:
+        """At most ``cap`` seconds, and at most ``share`` of what is left."""
+        left = self.remaining()
+        return cap if left is None else min(cap, left * share)
+
+    def spent(self) -> bool:
+        left = self.remaining()
+        return left is not None and left <= 0.0

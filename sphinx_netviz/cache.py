@@ -1,11 +1,16 @@
-"""On-disk cache of finished diagrams, keyed by content.
+"""On-disk cache of finished diagrams, keyed by content, verified on every reuse.
 
-Pipeline step *write* (render/export → **cache**).  A diagram's files are
-named by a key made of the spec and the bytes of every project source file
-it depends on, so a rebuild where nothing changed finds them without
-importing torch, while an edit to the model's file misses.  Files are
-written to a temporary name and renamed, and the manifest is written last,
-so a crash never leaves a half-written entry that looks complete.
+Pipeline step *write* (render/export → **cache**).  A diagram's record is
+found by a key made of the spec and the bytes of every project source file
+it depends on, so a rebuild where nothing changed finds it without
+importing torch, while an edit to the model's file misses.  Every file of a
+diagram is named by the hash of its content, and a lookup checks each
+file's bytes against its name: a missing, damaged or unreadable file makes
+the entry a miss (and says why through ``on_damage``), never a half-drawn
+page.  Files are written to a temporary name and renamed, and the manifest
+is written last, so a crash never leaves a half-written entry that looks
+complete; a child process writes its temporary files into its own scratch
+folder, which the parent deletes whatever happened to the child.
 """
 
 from __future__ import annotations
@@ -14,13 +19,16 @@ import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from .artifacts import Artifacts, Problem
 from .deps import file_digest
 
-FORMAT = "3"
+FORMAT = "4"
+#: hex digits of the content hash in a file name (``netviz-<hash>.svg``)
+HASH_CHARS = 16
 
 
 @dataclass(frozen=True)
@@ -46,10 +54,14 @@ class CachedDiagram:
     details_path: Path
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that readers see the old file or the new one, never part."""
+def write_atomic(path: Path, data: bytes, scratch: Path | None = None) -> None:
+    """Write ``data`` to ``path`` so that readers see the old file or the new one, never part.
+
+    The temporary file is made in ``scratch`` (same file system) when given,
+    else beside ``path``.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=scratch or path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
@@ -62,14 +74,69 @@ def write_atomic(path: Path, data: bytes) -> None:
 
 def content_name(data: bytes, suffix: str, prefix: str = "netviz-") -> str:
     """``netviz-<16 hex of sha256>.svg``: an output file name from its content."""
-    return f"{prefix}{hashlib.sha256(data).hexdigest()[:16]}{suffix}"
+    return f"{prefix}{hashlib.sha256(data).hexdigest()[:HASH_CHARS]}{suffix}"
+
+
+#: files already verified by this process: path -> (size, mtime, inode) when checked
+_VERIFIED: dict[Path, tuple[int, int, int]] = {}
+
+
+def verified_bytes(path: Path) -> bytes:
+    """The bytes of a content-named file, if they still match its name; else :class:`DamagedFile`."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise DamagedFile(f"{path.name} cannot be read ({exc.strerror or exc})") from None
+    if not is_content_named(path, data):
+        raise DamagedFile(f"{path.name} does not match its content hash")
+    return data
+
+
+def is_content_named(path: Path, data: bytes) -> bool:
+    """Whether ``data`` hashes to the hash in ``path``'s name."""
+    stem = path.name.rsplit(".", 1)[0]
+    return stem.endswith(hashlib.sha256(data).hexdigest()[:HASH_CHARS]) and len(stem) >= HASH_CHARS
+
+
+def check_file(path: Path) -> None:
+    """Verify a content-named file (once per process while it is unchanged on disk)."""
+    try:
+        stat = path.stat()
+    except OSError as exc:
+        raise DamagedFile(f"{path.name} is missing ({exc.strerror or exc})") from None
+    seen = (stat.st_size, stat.st_mtime_ns, stat.st_ino)
+    if _VERIFIED.get(path) == seen:
+        return
+    verified_bytes(path)
+    _VERIFIED[path] = seen
+
+
+class DamagedFile(Exception):
+    """A cached file is missing, unreadable, or not what its name says."""
 
 
 class DiagramCache:
-    """Diagrams stored under ``root``: ``records/`` per spec, ``files/`` per result."""
+    """Diagrams stored under ``root``: ``records/`` per spec, ``files/`` per result.
 
-    def __init__(self, root: str | os.PathLike[str]) -> None:
+    ``scratch`` is where temporary files are made (a child's own folder);
+    ``on_damage`` hears why an entry that exists was not reused.
+    """
+
+    def __init__(self, root: str | os.PathLike[str], *, scratch: Path | None = None,
+                 on_damage: Callable[[str], None] | None = None) -> None:
         self.root = Path(root)
+        self.scratch = scratch
+        self.on_damage = on_damage or (lambda why: None)
+
+    def _write(self, path: Path, data: bytes) -> None:
+        write_atomic(path, data, self.scratch)
+
+    def _write_if_missing(self, path: Path, data: bytes) -> None:
+        """Content-named files never change: an existing one is kept (and its mtime) if it is sound."""
+        try:
+            check_file(path)
+        except DamagedFile:
+            self._write(path, data)
 
     def _record_path(self, spec_key: str) -> Path:
         return self.root / "records" / f"{spec_key}.json"
@@ -103,8 +170,11 @@ class DiagramCache:
         if record is None:
             return None
         try:
-            return (self.root / "files" / record["onnx"]).read_bytes(), record["mode"]
-        except (OSError, KeyError):
+            return verified_bytes(self.root / "files" / str(record["onnx"])), str(record["mode"])
+        except KeyError:
+            return None
+        except DamagedFile as exc:
+            self.on_damage(f"the cached ONNX file {exc}; exporting again")
             return None
 
     def store_export(self, export_key: str, made: Artifacts) -> None:
@@ -112,37 +182,54 @@ class DiagramCache:
         if made.onnx is None or made.onnx_mode is None:
             return
         name = content_name(made.onnx, ".onnx")
-        _write_if_missing(self.root / "files" / name, made.onnx)
+        self._write_if_missing(self.root / "files" / name, made.onnx)
         record = {"sources": made.sources, "digests": {p: file_digest(p) for p in made.sources},
                   "onnx": name, "mode": made.onnx_mode}
-        write_atomic(self.root / "exports" / f"{export_key}.json", json.dumps(record, indent=1).encode())
+        self._write(self.root / "exports" / f"{export_key}.json", json.dumps(record, indent=1).encode())
 
     def _load(self, result_key: str) -> CachedDiagram | None:
+        manifest_path = self._manifest_path(result_key)
         try:
-            manifest = json.loads(self._manifest_path(result_key).read_text())
+            manifest = json.loads(manifest_path.read_text())
             files = self.root / "files"
+
+            def name(value: object) -> Path:
+                if not isinstance(value, str) or "/" in value or value.startswith("."):
+                    raise TypeError(f"bad file name {value!r}")
+                return files / value
+
             cached = CachedDiagram(
                 key=result_key,
-                svg_path=files / manifest["svg"],
-                dot_path=files / manifest["dot"],
-                onnx_path=files / manifest["onnx"] if manifest["onnx"] else None,
-                onnx_mode=manifest["onnx_mode"],
-                problems=tuple(Problem(stage, message) for stage, message in manifest["problems"]),
-                notes=tuple(manifest["notes"]),
-                sources=tuple(manifest["sources"]),
-                model_name=manifest["model_name"],
+                svg_path=name(manifest["svg"]),
+                dot_path=name(manifest["dot"]),
+                onnx_path=name(manifest["onnx"]) if manifest["onnx"] else None,
+                onnx_mode=str(manifest["onnx_mode"]) if manifest["onnx_mode"] else None,
+                problems=tuple(Problem(str(stage), str(message)) for stage, message in manifest["problems"]),
+                notes=tuple(str(n) for n in manifest["notes"]),
+                sources=tuple(str(s) for s in manifest["sources"]),
+                model_name=str(manifest["model_name"]),
                 node_count=int(manifest["node_count"]),
                 depth=int(manifest["depth"]),
-                device=manifest["device"],
+                device=str(manifest["device"]),
                 weight_bytes=int(manifest["weight_bytes"]),
-                layouts={int(depth): files / name for depth, name in manifest["layouts"].items()},
-                details_path=files / manifest["details"],
+                layouts={int(depth): name(file) for depth, file in manifest["layouts"].items()},
+                details_path=name(manifest["details"]),
             )
-        except (OSError, ValueError, KeyError, TypeError):
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            self.on_damage(f"the cached diagram's manifest is damaged ({exc.__class__.__name__}); drawing again")
             return None
         paths = [cached.svg_path, cached.dot_path, cached.details_path, *cached.layouts.values()]
         paths += [cached.onnx_path] if cached.onnx_path else []
-        return cached if all(p.is_file() for p in paths) else None
+        try:
+            for path in paths:
+                check_file(path)
+            json.loads(cached.details_path.read_bytes())
+        except (DamagedFile, OSError, ValueError) as exc:
+            self.on_damage(f"the cached diagram file {exc}; drawing again")
+            return None
+        return cached
 
     def store(self, spec_key: str, made: Artifacts) -> CachedDiagram:
         """Write a finished diagram's files, then its manifest and record."""
@@ -152,7 +239,7 @@ class DiagramCache:
         details = json.dumps(made.details, sort_keys=True, ensure_ascii=False).encode()
         manifest: dict[str, object] = {
             "svg": content_name(made.svg, ".svg"),
-            "dot": f"{result_key[:16]}.dot",
+            "dot": content_name(made.dot.encode(), ".dot"),
             "onnx": content_name(made.onnx, ".onnx") if made.onnx is not None else None,
             "onnx_mode": made.onnx_mode,
             "problems": [[p.stage, p.message] for p in made.problems],
@@ -167,24 +254,18 @@ class DiagramCache:
             "details": content_name(details, ".json"),
         }
         for depth, svg in made.layouts.items():
-            _write_if_missing(files / content_name(svg, ".svg"), svg)
-        _write_if_missing(files / str(manifest["details"]), details)
-        _write_if_missing(files / str(manifest["svg"]), made.svg)
-        _write_if_missing(files / str(manifest["dot"]), made.dot.encode())
+            self._write_if_missing(files / content_name(svg, ".svg"), svg)
+        self._write_if_missing(files / str(manifest["details"]), details)
+        self._write_if_missing(files / str(manifest["svg"]), made.svg)
+        self._write_if_missing(files / str(manifest["dot"]), made.dot.encode())
         if made.onnx is not None:
-            _write_if_missing(files / str(manifest["onnx"]), made.onnx)
-        write_atomic(self._manifest_path(result_key), json.dumps(manifest, indent=1).encode())
+            self._write_if_missing(files / str(manifest["onnx"]), made.onnx)
+        self._write(self._manifest_path(result_key), json.dumps(manifest, indent=1).encode())
         record = {"sources": made.sources, "digests": digests}
-        write_atomic(self._record_path(spec_key), json.dumps(record, indent=1).encode())
+        self._write(self._record_path(spec_key), json.dumps(record, indent=1).encode())
         loaded = self._load(result_key)
         assert loaded is not None
         return loaded
-
-
-def _write_if_missing(path: Path, data: bytes) -> None:
-    """Content-named files never change, so an existing one is left alone (and its mtime)."""
-    if not path.exists():
-        write_atomic(path, data)
 
 
 def _umask() -> int:

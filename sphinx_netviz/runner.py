@@ -1,0 +1,319 @@
+"""The parent side: run jobs in child processes, at most ``jobs`` at once, within their limits.
+
+Pipeline step *isolate* (directive → **runner** → child → cache).  The
+calling process (Sphinx, the command line) never imports torch or model
+code: it writes each :class:`~sphinx_netviz.jobs.Job` into a fresh folder
+and asks a warm server (:mod:`sphinx_netviz.worker`) to fork a child for
+it.  A background thread starts queued jobs as slots free up, kills a
+child (with everything it started) that passes ``netviz_timeout``, and
+turns every way a child can end into a :class:`JobOutcome`: a result, or
+one :class:`~sphinx_netviz.jobs.Failure` per drawing that says what
+happened and how to fix it.  Where ``fork`` does not exist (or
+``NETVIZ_START_METHOD=spawn``), each job runs in a fresh
+``python -m sphinx_netviz.worker run`` process instead.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import queue
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from .jobs import (
+    JOB_FILE,
+    RESULT_FILE,
+    STAGE_SUBTYPES,
+    STAGE_WORDS,
+    Failure,
+    Job,
+    JobResult,
+    last_output,
+    last_stage,
+)
+
+#: the server's stderr, in the scratch folder (its last line explains a server that died)
+SERVER_LOG = "server.log"
+#: where the ``sphinx_netviz`` package can be imported from, for the server's ``-m``
+_PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent)
+
+
+@dataclass
+class JobOutcome:
+    """How one job ended: the child's result (failures per drawing inside), and its timings."""
+
+    job: Job
+    result: JobResult
+    #: seconds from start to end, as the parent saw them
+    seconds: float
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
+
+
+def describe_death(code: int, stage: str, output: str, timed_out: float | None, job: Job) -> Failure:
+    """One failure for a child that ended without a result, in the words of its stage."""
+    words = STAGE_WORDS.get(stage, stage)
+    subtype = STAGE_SUBTYPES.get(stage, "trace")
+    if timed_out is not None:
+        return Failure(subtype, (
+            f"took longer than netviz_timeout = {timed_out:g} s (stopped while {words}); raise "
+            ":timeout: on the directive or netviz_timeout in conf.py, draw fewer levels (:depth:), "
+            "or skip the download (:onnx: none)"))
+    if code < 0:
+        how = f"was killed by {_signal_name(-code)}"
+        if -code == signal.SIGKILL:
+            how += (" (perhaps by the system running out of memory: lower netviz_memory_mb "
+                    f"= {job.limits.memory_bytes / 1e6:g} MB or netviz_jobs)")
+    else:
+        how = f"exited with code {code}"
+        if code == 0:
+            how += " before it finished (model code called sys.exit() or os._exit()?)"
+    said = f"; its last output: {output}" if output else ""
+    return Failure(subtype, f"the process drawing it {how} while {words}{said}")
+
+
+class _Running:
+    def __init__(self, job: Job, folder: Path) -> None:
+        self.job = job
+        self.folder = folder
+        self.pid: int | None = None
+        self.started = time.monotonic()
+        self.deadline: float | None = None
+        self.timed_out = False
+
+
+class DiagramRunner:
+    """Runs jobs in child processes; ``on_done`` is called (from a thread) as each one ends."""
+
+    def __init__(self, scratch_root: Path, *, jobs: int = 1,
+                 on_done: Callable[[JobOutcome], None] | None = None,
+                 start_method: str | None = None) -> None:
+        self.scratch_root = Path(scratch_root)
+        self.slots = max(1, jobs)
+        self.on_done = on_done or (lambda outcome: None)
+        method = start_method or os.environ.get("NETVIZ_START_METHOD") or "fork"
+        self.method = "fork" if method == "fork" and hasattr(os, "fork") else "spawn"
+        self._queue: list[_Running] = []
+        self._running: dict[str, _Running] = {}  # by folder
+        self._events: queue.Queue[tuple[str, str, int]] = queue.Queue()
+        self._lock = threading.Condition()
+        self._server: subprocess.Popen[bytes] | None = None
+        self._thread: threading.Thread | None = None
+        self._closed = False
+        self._outstanding = 0
+        self._outcomes: list[JobOutcome] = []
+
+    # -- the caller's side ------------------------------------------------
+    def submit(self, job: Job) -> None:
+        """Queue ``job``; it starts as soon as a slot is free."""
+        self.scratch_root.mkdir(parents=True, exist_ok=True)
+        folder = Path(tempfile.mkdtemp(prefix="job-", dir=self.scratch_root))
+        (folder / JOB_FILE).write_bytes(pickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL))
+        with self._lock:
+            self._queue.append(_Running(job, folder))
+            self._outstanding += 1
+        self._ensure_thread()
+        self._events.put(("wake", "", 0))
+
+    def wait(self) -> list[JobOutcome]:
+        """Every job's outcome, once all have ended (Ctrl-C kills them all, then goes on up)."""
+        try:
+            with self._lock:
+                while self._outstanding:
+                    self._lock.wait(timeout=0.2)
+                done, self._outcomes = self._outcomes, []
+        except BaseException:
+            self.close()
+            raise
+        return done
+
+    def close(self) -> None:
+        """Kill every child and the server; remove the job folders."""
+        with self._lock:
+            self._closed = True
+            running = list(self._running.values())
+            queued, self._queue = self._queue, []
+        for item in running:
+            self._kill(item)
+        if self._server is not None:
+            try:
+                self._server.stdin.close()  # the server kills its children and exits
+            except OSError:
+                pass
+            try:
+                self._server.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self._server.kill()
+            self._server = None
+        self._events.put(("stop", "", 0))
+        for item in [*running, *queued]:
+            shutil.rmtree(item.folder, ignore_errors=True)
+
+    # -- the thread -------------------------------------------------------
+    def _ensure_thread(self) -> None:
+        if self._thread is None or not self._thread.is_alive():
+            self._thread = threading.Thread(target=self._loop, name="netviz-runner", daemon=True)
+            self._thread.start()
+
+    def _loop(self) -> None:
+        while True:
+            self._start_queued()
+            try:
+                kind, folder, value = self._events.get(timeout=self._next_wait())
+            except queue.Empty:
+                kind, folder, value = "tick", "", 0
+            if kind == "stop":
+                return
+            if kind == "started":
+                with self._lock:
+                    item = self._running.get(folder)
+                if item is not None:
+                    item.pid = value
+                    item.started = time.monotonic()
+                    item.deadline = item.started + item.job.limits.timeout
+            elif kind == "exited":
+                self._finish(folder, value)
+            elif kind == "lost":
+                self._lose_all()
+            self._kill_overdue()
+
+    def _next_wait(self) -> float:
+        with self._lock:
+            deadlines = [r.deadline for r in self._running.values() if r.deadline and not r.timed_out]
+        if not deadlines:
+            return 0.5
+        return max(0.01, min(deadlines) - time.monotonic())
+
+    def _start_queued(self) -> None:
+        while True:
+            with self._lock:
+                if self._closed or not self._queue or len(self._running) >= self.slots:
+                    return
+                item = self._queue.pop(0)
+                self._running[str(item.folder)] = item
+            try:
+                self._launch(item)
+            except OSError as exc:
+                failure = Failure("import", f"could not start a process to draw it: {exc}")
+                self._done(item, JobResult({d.key: failure for d in item.job.drawings}))
+
+    def _launch(self, item: _Running) -> None:
+        if self.method == "spawn":
+            env = dict(os.environ, PYTHONPATH=os.pathsep.join([_PACKAGE_ROOT, *sys.path]))
+            process = subprocess.Popen(
+                [sys.executable, "-m", "sphinx_netviz.worker", "run", str(item.folder)],
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                env=env, start_new_session=True)
+            self._events.put(("started", str(item.folder), process.pid))
+            threading.Thread(target=self._wait_spawned, args=(str(item.folder), process), daemon=True).start()
+            return
+        server = self._ensure_server()
+        assert server.stdin is not None
+        server.stdin.write(b"run " + os.fsencode(str(item.folder)) + b"\n")
+        server.stdin.flush()
+
+    def _wait_spawned(self, folder: str, process: subprocess.Popen[bytes]) -> None:
+        code = process.wait()
+        self._kill_group(process.pid)
+        self._events.put(("exited", folder, code))
+
+    def _ensure_server(self) -> subprocess.Popen[bytes]:
+        if self._server is not None and self._server.poll() is None:
+            return self._server
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join([_PACKAGE_ROOT, env_path()]))
+        with open(self.scratch_root / SERVER_LOG, "wb") as log:
+            self._server = subprocess.Popen(
+                [sys.executable, "-m", "sphinx_netviz.worker", "serve"],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log,
+                env=env, start_new_session=True, cwd=os.getcwd())
+        threading.Thread(target=self._read_server, args=(self._server,), daemon=True).start()
+        return self._server
+
+    def _read_server(self, server: subprocess.Popen[bytes]) -> None:
+        assert server.stdout is not None
+        for raw in server.stdout:
+            words = raw.decode(errors="replace").rstrip("\n").rsplit(" ", 1)
+            head, _, folder = words[0].partition(" ")
+            if head in ("started", "exited") and len(words) == 2:
+                try:
+                    self._events.put((head, folder, int(words[1])))
+                except ValueError:
+                    continue
+        server.wait()
+        self._events.put(("lost", "", server.returncode))  # the jobs it still had end here
+
+    def _lose_all(self) -> None:
+        """The server ended: a job it had not reported ending fails with the server's last words."""
+        with self._lock:
+            lost = list(self._running.values()) if not self._closed else []
+        said = last_output(self.scratch_root, SERVER_LOG)
+        for item in lost:
+            self._kill(item)
+            failure = Failure("import", "the netviz worker process (which imports torch and forks the "
+                              f"process that draws each diagram) ended{': ' + said if said else ''}")
+            self._done(item, JobResult({d.key: failure for d in item.job.drawings}))
+
+    def _kill_overdue(self) -> None:
+        now = time.monotonic()
+        with self._lock:
+            overdue = [r for r in self._running.values() if r.deadline and now >= r.deadline and not r.timed_out]
+        for item in overdue:
+            item.timed_out = True
+            self._kill(item)
+
+    def _kill(self, item: _Running) -> None:
+        if item.pid is not None:
+            self._kill_group(item.pid)
+
+    @staticmethod
+    def _kill_group(pid: int) -> None:
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+
+    def _finish(self, folder: str, code: int) -> None:
+        with self._lock:
+            item = self._running.get(folder)
+        if item is None:
+            return
+        result = None if item.timed_out else JobResult.read(item.folder / RESULT_FILE)
+        if result is None:
+            failure = describe_death(code, last_stage(item.folder), last_output(item.folder),
+                                     item.job.limits.timeout if item.timed_out else None, item.job)
+            result = JobResult({d.key: failure for d in item.job.drawings})
+        self._done(item, result)
+
+    def _done(self, item: _Running, result: JobResult) -> None:
+        shutil.rmtree(item.folder, ignore_errors=True)
+        outcome = JobOutcome(item.job, result, time.monotonic() - item.started)
+        try:
+            self.on_done(outcome)
+        finally:
+            with self._lock:
+                if self._running.pop(str(item.folder), None) is not None:
+                    self._outstanding -= 1
+                    self._outcomes.append(outcome)
+                self._lock.notify_all()
+
+
+def env_path() -> str:
+    """The ``PYTHONPATH`` the server starts with (the job brings the caller's ``sys.path``)."""
+    return os.environ.get("PYTHONPATH", "")

@@ -1,0 +1,267 @@
+"""The child side: a warm server that forks one child per job, and what each child does.
+
+Pipeline step *isolate* (directive → job → **child**: load → trace → graph →
+render/export → cache).  ``python -m sphinx_netviz.worker serve`` imports
+torch and runs one operation on the ``meta`` device (the one-off warm-up,
+about 2 s), then forks a child for each ``run <job folder>`` line it reads
+on stdin.  Each child:
+
+* starts its own session (so a kill reaches everything it starts: Graphviz,
+  threads, processes the model spawns) and ignores the terminal's Ctrl-C;
+* sends its stdin/stdout/stderr to the job folder, limits its address
+  space to what it has plus ``netviz_memory_mb``;
+* runs the pipeline for the job's drawings, stores them in the cache
+  through the job folder, writes ``result.json``, and leaves with
+  ``os._exit`` (no atexit hooks of model code, no waiting for its threads).
+
+The server reports ``started <folder> <pid>`` and ``exited <folder>
+<code>`` on stdout (a negative code is a signal), and when its stdin closes
+(the parent ended, however) it kills every child's session and exits.
+``python -m sphinx_netviz.worker run <folder>`` runs one job in a fresh
+process: the fallback where ``fork`` does not exist.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import resource
+import selectors
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+
+from .cache import DiagramCache
+from .errors import NetvizError
+from .jobs import JOB_FILE, OUTPUT_FILE, PROGRESS_FILE, RESULT_FILE, Failure, Job, JobResult
+from .limits import Budget
+
+#: seconds the pipeline keeps in hand before the parent's deadline (to store its results)
+MARGIN = 2.0
+
+
+def warm_up() -> None:
+    """Import torch and run one meta operation: every forked child starts past both."""
+    import torch
+
+    torch.set_num_threads(1)
+    probe = torch.empty(2, 2, device="meta")
+    (probe @ probe).relu()
+    import sphinx_netviz.onnx_export  # noqa: F401  (and the pipeline's modules)
+    import sphinx_netviz.pipeline  # noqa: F401
+    import sphinx_netviz.trace  # noqa: F401
+
+
+def _progress(folder: Path) -> callable:
+    def stage(name: str) -> None:
+        with open(folder / PROGRESS_FILE, "a") as handle:
+            handle.write(name + "\n")
+    return stage
+
+
+def _limit_memory(extra_bytes: int) -> None:
+    """Cap the address space at what the process has now plus ``extra_bytes``."""
+    try:
+        with open("/proc/self/statm") as handle:
+            pages = int(handle.read().split()[0])
+        now = pages * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        now = 2_000_000_000
+    cap = now + extra_bytes
+    resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+
+
+def _isolate(folder: Path) -> None:
+    """Own session, no terminal signals, output into the job folder."""
+    try:
+        os.setsid()
+    except OSError:
+        pass  # already a session leader (the spawned fallback)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    null = os.open(os.devnull, os.O_RDONLY)
+    log = os.open(folder / OUTPUT_FILE, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    os.dup2(null, 0)
+    os.dup2(log, 1)
+    os.dup2(log, 2)
+    os.close(null)
+    os.close(log)
+
+
+def _is_out_of_memory(exc: BaseException) -> bool:
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, MemoryError):
+            return True
+        try:
+            if "can't allocate memory" in str(current) or "Cannot allocate memory" in str(current):
+                return True
+        except Exception:  # noqa: BLE001  (an exception whose message cannot be read)
+            pass
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def run_job(folder: Path) -> None:
+    """Do one job in this process (a forked or spawned child) and write its result."""
+    started = time.monotonic()
+    stage = _progress(folder)
+    stage("start")
+    job: Job = pickle.loads((folder / JOB_FILE).read_bytes())
+    _limit_memory(job.limits.memory_bytes)
+    sys.path[:] = list(job.sys_path)
+    try:
+        os.chdir(job.cwd)
+    except OSError:
+        pass
+    result = JobResult()
+    try:
+        result = _draw_job(job, folder, stage, started)
+    except BaseException as exc:  # noqa: BLE001  (model code can raise anything, SystemExit too)
+        failure = _failure(exc, folder, job)
+        result.failures = {drawing.key: failure for drawing in job.drawings}
+    # threads the model started are stopped by os._exit; say so
+    others = [t.name for t in threading.enumerate() if t is not threading.current_thread()]
+    if others:
+        result.problems.append(Failure("trace", (
+            f"model code left {len(others)} thread(s) running ({', '.join(sorted(others)[:3])}); "
+            "they were stopped when the diagram was done. Join or stop threads a model starts")))
+    (folder / RESULT_FILE).write_bytes(result.to_json())
+
+
+def _failure(exc: BaseException, folder: Path, job: Job) -> Failure:
+    from .errors import safe_text
+    from .jobs import STAGE_SUBTYPES, STAGE_WORDS, last_stage
+
+    where = last_stage(folder)
+    if _is_out_of_memory(exc):
+        return Failure(STAGE_SUBTYPES[where], (
+            f"ran out of its memory limit while {STAGE_WORDS[where]} (netviz_memory_mb = "
+            f"{job.limits.memory_bytes / 1e6:g} MB): {safe_text(exc, 200)}. Raise netviz_memory_mb, give a "
+            "smaller :input-shape:, or set :device: meta"))
+    if isinstance(exc, NetvizError):
+        return Failure(exc.stage, exc.message)
+    return Failure(STAGE_SUBTYPES[where], f"model code raised {safe_text(exc)} while {STAGE_WORDS[where]}")
+
+
+def _draw_job(job: Job, folder: Path, stage: callable, started: float) -> JobResult:
+    from .pipeline import make_group
+
+    cache = DiagramCache(job.cache_root, scratch=folder)
+    first = job.drawings[0].spec
+    known = cache.lookup_export(job.export_key) if first.onnx != "none" else None
+    left = job.limits.timeout - (time.monotonic() - started) - MARGIN
+    made = make_group([(f"nv{d.key[:8]}", d.spec) for d in job.drawings], job.settings,
+                      torch_threads=1, known_onnx=known, budget=Budget(max(0.0, left)),
+                      memory_bytes=job.limits.memory_bytes, on_stage=stage)
+    result = JobResult()
+    stage("store")
+    for drawing, artifacts in zip(job.drawings, made):
+        if isinstance(artifacts, NetvizError):
+            result.failures[drawing.key] = Failure(artifacts.stage, artifacts.message)
+            continue
+        if artifacts.onnx is not None and known is None:
+            cache.store_export(job.export_key, artifacts)
+        try:
+            cache.store(drawing.key, artifacts)
+        except OSError as exc:
+            result.failures[drawing.key] = Failure("write", (
+                f"cannot write the diagram into the cache folder {job.cache_root} "
+                f"({exc.strerror or exc}); make it writable (it is <doctrees>/netviz)"))
+        result.timings = dict(artifacts.timings)
+    return result
+
+
+# -- the server ---------------------------------------------------------------
+
+def serve() -> None:
+    """Fork a child per ``run <folder>`` line on stdin; report starts and exits on stdout."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    warm_up()
+    out = sys.stdout
+    out.write("ready\n")
+    out.flush()
+    children: dict[int, str] = {}
+    selector = selectors.DefaultSelector()
+    selector.register(0, selectors.EVENT_READ)
+    stdin_open, pending = True, b""
+    while stdin_open or children:
+        if stdin_open and selector.select(timeout=0.02):
+            chunk = os.read(0, 65536)
+            if not chunk:
+                stdin_open = False
+                _kill_all(children)
+            pending += chunk
+            *lines, pending = pending.split(b"\n")
+            for line in lines:
+                if not line.startswith(b"run "):
+                    continue
+                folder = os.fsdecode(line[4:])
+                pid = os.fork()
+                if pid == 0:  # the child
+                    _child_main(Path(folder))
+                children[pid] = folder
+                out.write(f"started {folder} {pid}\n")
+                out.flush()
+        elif not stdin_open:
+            time.sleep(0.02)
+        while children:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                children.clear()
+                break
+            if pid == 0:
+                break
+            folder = children.pop(pid, None)
+            if folder is not None:
+                code = os.waitstatus_to_exitcode(status)
+                _kill_group(pid)  # whatever the child left running
+                if stdin_open:
+                    out.write(f"exited {folder} {code}\n")
+                    out.flush()
+
+
+def _child_main(folder: Path) -> None:
+    """In the forked child: never return into the server's loop."""
+    code = 0
+    try:
+        _isolate(folder)
+        run_job(folder)
+    except BaseException:  # noqa: BLE001  (the result file is missing: the parent says so)
+        code = 70
+    finally:
+        os._exit(code)
+
+
+def _kill_group(pid: int) -> None:
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _kill_all(children: dict[int, str]) -> None:
+    for pid in children:
+        _kill_group(pid)
+
+
+def main(argv: list[str]) -> int:
+    if argv[:1] == ["serve"]:
+        serve()
+        return 0
+    if len(argv) == 2 and argv[0] == "run":
+        folder = Path(argv[1])
+        _isolate(folder)
+        warm_up()
+        _child_main(folder)
+    print("usage: python -m sphinx_netviz.worker serve | run FOLDER", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

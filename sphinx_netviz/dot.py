@@ -6,6 +6,15 @@ count), small ellipses for functional ops, tensor shapes on edges.  Fills
 are pastel with dark text, and lines and edge labels mid-grey, so the SVG
 reads on light and dark pages alike.  Every SVG element id carries a
 per-diagram prefix so several diagrams can be inlined in one page.
+
+Model code is untrusted input: class names, attribute paths, ``extra_repr()``
+and function names can hold any text.  Every plain-text attribute value made
+from it goes through :func:`dot_text` (a quoted DOT string that Graphviz can
+read neither as an HTML-like label nor as more attributes, with backslashes
+and ``&`` kept literal), and the HTML-like labels built here escape it with
+``_esc``; long text is shortened, so that no string reaches Graphviz's limit
+of 16,384 bytes.  The SVG Graphviz makes is then sanitised
+(:mod:`sphinx_netviz.svgsafe`).
 """
 
 from __future__ import annotations
@@ -41,6 +50,18 @@ FILLS = {
 }
 #: above this many boxes, bound Graphviz's iterations
 BIG_GRAPH = 150
+#: the most characters of one name (a path, a class, a function) drawn or listed
+MAX_NAME = 200
+#: the most characters of model text in one attribute value; escaped (``&amp;`` is
+#: five bytes, a backslash four) it stays far below Graphviz's 16,384-byte strings
+MAX_TEXT = 2000
+#: a list in a tooltip (the blocks a folded box stands for, many shapes) longer than
+#: this many characters shows its first three items, "…" and its last
+MAX_LIST = 400
+
+#: characters XML 1.0 cannot hold (Graphviz would copy them into the SVG, unparseable)
+_NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_SPACES = re.compile(r"[\t\n\r]")
 
 
 def family_of(class_name: str) -> str:
@@ -60,12 +81,51 @@ def format_count(n: int) -> str:
     return f"{n:,}"
 
 
-def _esc(text: str) -> str:
-    return html.escape(text, quote=True)
+def _clip(text: str, limit: int = MAX_NAME) -> str:
+    """``text`` with characters XML cannot hold replaced, cut to ``limit`` characters."""
+    text = _NOT_XML.sub("\ufffd", text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def dot_text(text: str, *, tooltip: bool = False, limit: int = MAX_TEXT) -> str:
+    """``text`` as a DOT attribute value that Graphviz shows as exactly that text.
+
+    A :func:`graphviz.nohtml` string, so that python-graphviz quotes it even
+    when it looks like ``<…>`` (an HTML-like label, which could carry ``HREF``)
+    and escapes its ``"`` (which could end the string and start attributes).
+    Graphviz expands ``\\N``, ``\\G``, ``\\l``… in labels and tooltips and
+    decodes ``&…;`` entities, so a backslash from the model is doubled (labels
+    un-double once; tooltips twice, hence four) and ``&`` becomes ``&amp;``.
+    Ordinary names come out unchanged: the same DOT as without this.
+    """
+    text = _clip(text, limit).replace("&", "&amp;")
+    return graphviz.nohtml(text.replace("\\", "\\\\\\\\" if tooltip else "\\\\"))
+
+
+def _graph_name(name: str) -> str:
+    """The graph's DOT name (the SVG's ``<title>``, where Graphviz keeps entities as they are)."""
+    return graphviz.nohtml(_clip(name).replace("&", "&amp;").replace("\\", "&#92;"))
+
+
+def _esc(text: str, limit: int = MAX_NAME) -> str:
+    """Model text inside the HTML-like labels built here: markup escaped, backslashes doubled
+    (Graphviz un-doubles them there too), line breaks and tabs as spaces (HTML labels drop them)."""
+    text = _SPACES.sub(" ", _clip(text, limit))
+    return html.escape(text, quote=True).replace("\\", "\\\\")
+
+
+def _listing(items: list[str] | tuple[str, ...], what: str = "") -> str:
+    """``a, b, c``; past :data:`MAX_LIST` characters ``a, b, c … z`` (and ``(1,400 what)``)."""
+    names = [_clip(item) for item in items]
+    text = ", ".join(names)
+    if len(text) <= MAX_LIST or len(names) <= 4:
+        return text
+    count = f" ({len(names):,} {what})" if what else ""
+    return f"{', '.join(names[:3])} … {names[-1]}{count}"
 
 
 def _module_label(node: DiagramNode) -> str:
-    repeat = f"  <B>×{node.repeat}</B>" if node.repeat > 1 else ""
+    repeat = f"  <B>×{node.repeat:,}</B>" if node.repeat > 1 else ""
     rows = [f"<B>{_esc(node.title)}</B>  {_esc(node.class_name)}{repeat}"]
     if node.hparams:
         rows.append(f'<FONT POINT-SIZE="9">{_esc(node.hparams)}</FONT>')
@@ -77,28 +137,30 @@ def _module_label(node: DiagramNode) -> str:
 
 def _io_label(node: DiagramNode) -> str:
     shapes = node.out_shapes if node.kind == "input" else node.in_shapes
-    return f"<<B>{_esc(node.title)}</B><BR/><FONT POINT-SIZE=\"9\">{_esc(', '.join(shapes))}</FONT>>"
+    return f"<<B>{_esc(node.title)}</B><BR/><FONT POINT-SIZE=\"9\">{_esc(_listing(shapes), MAX_TEXT)}</FONT>>"
 
 
 def _tooltip(node: DiagramNode) -> str:
+    """The box's tooltip, as plain text (:func:`dot_text` quotes it)."""
     if node.kind == "ref":
-        return (f"{', '.join(node.out_shapes)} from {node.title} "
+        return (f"{_listing(node.out_shapes, 'tensors')} from {_clip(node.title, MAX_LIST)} "
                 "(drawn again here instead of a long edge)")
-    lines = [f"{node.title}: {node.class_name}" if node.class_name else node.title]
+    title = _clip(node.title)
+    lines = [f"{title}: {_clip(node.class_name)}" if node.class_name else title]
     lines[0] += _stands_for(node.paths)
     if node.hparams:
-        lines.append(node.hparams)
+        lines.append(_clip(node.hparams))
     if node.in_shapes and node.kind != "input":
-        lines.append("in: " + ", ".join(node.in_shapes))
+        lines.append("in: " + _listing(node.in_shapes, "tensors"))
     if node.out_shapes and node.kind != "output":
-        lines.append("out: " + ", ".join(node.out_shapes))
+        lines.append("out: " + _listing(node.out_shapes, "tensors"))
     if node.param_count:
         lines.append(f"params: {node.param_count:,}")
     return "\n".join(lines)
 
 
 def _node_attrs(node: DiagramNode, prefix: str) -> dict[str, str]:
-    attrs = {"id": f"{prefix}_{node.id}", "tooltip": _tooltip(node)}
+    attrs = {"id": f"{prefix}_{node.id}", "tooltip": dot_text(_tooltip(node), tooltip=True)}
     if node.kind != "ref":
         # one group: edges between boxes stay straight, reference boxes go beside them
         attrs["group"] = "main"
@@ -106,27 +168,28 @@ def _node_attrs(node: DiagramNode, prefix: str) -> dict[str, str]:
         family = family_of(node.class_name)
         attrs.update(label=_module_label(node), fillcolor=FILLS[family], **{"class": f"nv-{family}"})
     elif node.kind == "function":
-        attrs.update(label=_esc(node.title), shape="ellipse", fillcolor=FILLS["fn"],
+        attrs.update(label=dot_text(node.title, limit=MAX_NAME), shape="ellipse", fillcolor=FILLS["fn"],
                      fontsize="9", height="0.3", margin="0.04,0.02", **{"class": "nv-fn"})
     elif node.kind == "ref":
-        attrs.update(label=f"↪ {_esc(node.title)}", style="rounded,dashed", color=LINE, fontcolor=LINE,
-                     fontsize="9", height="0.25", margin="0.06,0.02", **{"class": "nv-ref"})
+        attrs.update(label=dot_text(f"↪ {node.title}", limit=MAX_NAME), style="rounded,dashed", color=LINE,
+                     fontcolor=LINE, fontsize="9", height="0.25", margin="0.06,0.02", **{"class": "nv-ref"})
     else:
         attrs.update(label=_io_label(node), fillcolor=FILLS["io"], style="filled", **{"class": "nv-io"})
     return attrs
 
 
 def _stands_for(paths: tuple[str, ...]) -> str:
-    return f"\n{len(paths)} identical blocks, drawn once: " + ", ".join(paths) if len(paths) > 1 else ""
+    """The tooltip line of a folded run: ``1,400 identical blocks, drawn once: b.0, b.1, b.2 … b.1399``."""
+    return f"\n{len(paths):,} identical blocks, drawn once: {_listing(paths)}" if len(paths) > 1 else ""
 
 
 def to_dot(diagram: Diagram, direction: str = "TB", id_prefix: str = "nv") -> str:
     """DOT source for ``diagram``; deterministic for the same diagram."""
-    g = graphviz.Digraph(name=diagram.name or "model")
+    g = graphviz.Digraph(name=_graph_name(diagram.name or "model"))
     g.attr(
         "graph", rankdir=direction, bgcolor="transparent", fontname=FONT, fontsize="11",
         fontcolor=LINE, nodesep="0.25", ranksep="0.35", id=f"{id_prefix}_graph",
-        label="", tooltip=diagram.name,
+        label="", tooltip=dot_text(diagram.name, tooltip=True, limit=MAX_NAME),
     )
     if len(diagram.nodes) > BIG_GRAPH:
         # network simplex dominates dot's time on big graphs; bounding it costs little quality
@@ -153,10 +216,11 @@ def to_dot(diagram: Diagram, direction: str = "TB", id_prefix: str = "nv") -> st
                     beside.node(node.anchor)
         for cluster in children.get(cluster_id, []):
             with graph.subgraph(name=f"cluster_{cluster.id}") as sub:
-                repeat = f" ×{cluster.repeat}" if cluster.repeat > 1 else ""
-                title = f"{cluster.path}{repeat}: {cluster.class_name}"
-                sub.attr(label=title, style="rounded,dashed", color=LINE, fontcolor=LINE, labeljust="l",
-                         id=f"{id_prefix}_{cluster.id}", tooltip=title + _stands_for(cluster.paths))
+                repeat = f" ×{cluster.repeat:,}" if cluster.repeat > 1 else ""
+                title = f"{_clip(cluster.path)}{repeat}: {_clip(cluster.class_name)}"
+                sub.attr(label=dot_text(title), style="rounded,dashed", color=LINE, fontcolor=LINE,
+                         labeljust="l", id=f"{id_prefix}_{cluster.id}",
+                         tooltip=dot_text(title + _stands_for(cluster.paths), tooltip=True))
                 fill(sub, cluster.id)
 
     fill(g, None)
@@ -164,9 +228,11 @@ def to_dot(diagram: Diagram, direction: str = "TB", id_prefix: str = "nv") -> st
     for i, edge in enumerate(diagram.edges):
         # a reference box's edge is short and its box's tooltip has the shape: no label
         if edge.src in refs:
-            shapes = ", ".join(refs[edge.src].out_shapes)
-            g.edge(edge.src, edge.dst, id=f"{id_prefix}_e{i}", tooltip=shapes, style="dashed",
-                   tailport="e", headport="w")
+            shapes = _listing(refs[edge.src].out_shapes, "tensors")
+            g.edge(edge.src, edge.dst, id=f"{id_prefix}_e{i}", tooltip=dot_text(shapes, tooltip=True),
+                   style="dashed", tailport="e", headport="w")
         else:
-            g.edge(edge.src, edge.dst, id=f"{id_prefix}_e{i}", tooltip=edge.label, label=f" {edge.label}")
+            label = _clip(edge.label)
+            g.edge(edge.src, edge.dst, id=f"{id_prefix}_e{i}", tooltip=dot_text(label, tooltip=True),
+                   label=dot_text(f" {label}"))
     return g.source

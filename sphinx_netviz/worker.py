@@ -69,8 +69,12 @@ def _limit_memory(extra_bytes: int) -> None:
         now = pages * os.sysconf("SC_PAGE_SIZE")
     except (OSError, ValueError, IndexError):
         now = 2_000_000_000
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
     cap = now + extra_bytes
-    resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+    for inherited in (soft, hard):  # a cap set on the whole build stays in force
+        if inherited != resource.RLIM_INFINITY:
+            cap = min(cap, inherited)
+    resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
 
 
 def _isolate(folder: Path) -> None:
@@ -112,14 +116,14 @@ def run_job(folder: Path) -> None:
     stage = _progress(folder)
     stage("start")
     job: Job = pickle.loads((folder / JOB_FILE).read_bytes())
-    _limit_memory(job.limits.memory_bytes)
-    sys.path[:] = list(job.sys_path)
-    try:
-        os.chdir(job.cwd)
-    except OSError:
-        pass
     result = JobResult()
     try:
+        _limit_memory(job.limits.memory_bytes)
+        sys.path[:] = list(job.sys_path)
+        try:
+            os.chdir(job.cwd)
+        except OSError:
+            pass
         result = _draw_job(job, folder, stage, started)
     except BaseException as exc:  # noqa: BLE001  (model code can raise anything, SystemExit too)
         failure = _failure(exc, folder, job)

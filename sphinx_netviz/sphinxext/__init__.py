@@ -1,8 +1,8 @@
 """Sphinx glue for sphinx-netviz: registers the directive, node, config and events.
 
-Nothing here imports torch: it is imported by the first diagram that misses
-the cache, in the process that reads that page (torch work in the parent
-process before Sphinx forks ``-j`` workers would hang them).
+Nothing here imports torch or model code: diagrams that miss the cache are
+drawn in child processes (:mod:`.collect`, :mod:`sphinx_netviz.runner`), so
+the Sphinx process stays small and safe to fork for ``-j``.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from sphinx.application import Sphinx
 
 from .. import __version__
 from ..pipeline import own_source_digest
-from . import config, events
+from . import collect, config, events
 from . import diagram_node
 from .directive import NetvizDirective
 
@@ -41,9 +41,17 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_directive("netviz", NetvizDirective)
     app.connect("config-inited", config.check)
     app.connect("builder-inited", _add_static_path)
+    app.connect("builder-inited", collect.builder_inited)
+    app.connect("env-get-outdated", collect.outdated)
     app.connect("env-before-read-docs", events.before_read)
     app.connect("env-purge-doc", events.purge_doc)
+    app.connect("env-purge-doc", collect.purge_doc)
     app.connect("env-merge-info", events.merge_info)
+    app.connect("env-merge-info", collect.merge_info)
+    app.connect("doctree-read", collect.doctree_read)
+    app.connect("env-updated", collect.env_updated)
+    # fill diagram nodes in before other builders replace them by their alt text
+    app.connect("doctree-resolved", collect.resolve, priority=400)
     app.connect("doctree-resolved", diagram_node.replace_for_other_builders)
     app.connect("html-page-context", _add_page_assets)
     app.connect("build-finished", events.report)

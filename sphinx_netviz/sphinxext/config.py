@@ -14,6 +14,7 @@ from sphinx.application import Sphinx
 from sphinx.config import Config
 from sphinx.util import logging
 
+from ..limits import Limits, default_jobs, default_memory_mb
 from ..pipeline import PipelineSettings
 from ..spec import DEVICES, DIRECTIONS, ONNX_MODES
 
@@ -47,6 +48,12 @@ class NetvizConfig:
     dot: str = "dot"
     #: seconds Graphviz may take to lay out one diagram before a coarser depth is drawn
     layout_timeout: float = 30.0
+    #: seconds one diagram may take, every stage together (``:timeout:`` per directive)
+    timeout: float = 180.0
+    #: memory (MB) the process drawing one diagram may allocate; 0: 3/4 of the RAM over ``jobs``
+    memory_mb: float = 0.0
+    #: diagrams drawn at once, each in its own process; 0: one per CPU
+    jobs: int = 0
 
     @classmethod
     def from_sphinx(cls, config: Config) -> NetvizConfig:
@@ -57,6 +64,15 @@ class NetvizConfig:
         if isinstance(self.onnx, bool):
             return "auto" if self.onnx else "none"
         return self.onnx
+
+    @property
+    def job_count(self) -> int:
+        return self.jobs or default_jobs()
+
+    def limits(self, timeout: float | None = None) -> Limits:
+        """The limits of one diagram's process (``timeout`` from ``:timeout:``, if given)."""
+        memory = self.memory_mb or default_memory_mb(self.job_count)
+        return Limits(timeout=timeout or self.timeout, memory_mb=memory)
 
     @property
     def pipeline_settings(self) -> PipelineSettings:
@@ -84,8 +100,15 @@ class NetvizConfig:
                 out[name] = "must be a number of megabytes, 0 or more"
         if not isinstance(self.dot, str) or not self.dot:
             out["dot"] = "must be the name or path of the Graphviz dot executable"
-        if not isinstance(self.layout_timeout, (int, float)) or self.layout_timeout <= 0:
-            out["layout_timeout"] = "must be a positive number of seconds"
+        for name in ("layout_timeout", "timeout"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 < value < 1e6:
+                out[name] = "must be a positive number of seconds"
+        if not isinstance(self.memory_mb, (int, float)) or isinstance(self.memory_mb, bool) \
+                or not (self.memory_mb == 0 or 100 <= self.memory_mb < 1e9):
+            out["memory_mb"] = "must be a number of megabytes, at least 100 (or 0 for the default)"
+        if not isinstance(self.jobs, int) or isinstance(self.jobs, bool) or not 0 <= self.jobs <= 256:
+            out["jobs"] = "must be a whole number from 0 (one per CPU) to 256"
         return out
 
 
@@ -93,14 +116,16 @@ _TYPES: dict[str, Any] = {
     "depth": (int,), "direction": (str,), "onnx": (str, bool), "onnx_max_mb": (int, float),
     "meta_above_mb": (int, float),
     "device": (str,), "cpu_max_mb": (int, float), "fold": (bool,), "summary": (bool,), "dot": (str,),
-    "layout_timeout": (int, float),
+    "layout_timeout": (int, float), "timeout": (int, float), "memory_mb": (int, float), "jobs": (int,),
 }
 
 
 def register(app: Sphinx) -> None:
     """Declare every ``netviz_*`` value with its default and type."""
     for f in fields(NetvizConfig):
-        app.add_config_value(f"netviz_{f.name}", f.default, "env", types=_TYPES[f.name])
+        # how many processes draw, and with how much memory, does not change a page
+        rebuild = "" if f.name in ("jobs", "memory_mb") else "env"
+        app.add_config_value(f"netviz_{f.name}", f.default, rebuild, types=_TYPES[f.name])
 
 
 def check(app: Sphinx, config: Config) -> None:

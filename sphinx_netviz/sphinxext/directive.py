@@ -1,28 +1,26 @@
 """The ``.. netviz::`` directive: options in, a ``netviz_diagram`` node out.
 
-First step of the pipeline (**directive** → load → trace → graph →
-render/export → write).  Options are parsed by :mod:`sphinx_netviz.spec`;
-the diagram comes from :func:`sphinx_netviz.pipeline.cached_diagram`.  The
-directive builds docutils nodes directly (no generated reST), so it runs
-unchanged under MyST.  Any problem becomes one ``netviz.<stage>`` warning
-at the directive's line and a visible placeholder; the build goes on.
+First step of the pipeline (**directive** → collect → child: load → trace →
+graph → render/export → cache → write).  Options are parsed by
+:mod:`sphinx_netviz.spec`; a diagram already in the (verified) cache is
+reused at once, any other is requested from :mod:`.collect`, which draws it
+in a child process and fills the node in when the page is written.  The
+directive never imports torch or model code.  It builds docutils nodes
+directly (no generated reST), so it runs unchanged under MyST.  Any
+problem becomes one ``netviz.<stage>`` warning at the directive's line and
+a visible placeholder; the build goes on.
 """
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
 from typing import Any, ClassVar
 
 from docutils import nodes
 from docutils.parsers.rst import directives
-from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
-from ..cache import DiagramCache
-from ..deps import is_project_file
 from ..errors import NetvizError
-from ..pipeline import cached_diagram
+from ..pipeline import spec_key
 from ..spec import (
     DiagramSpec,
     parse_bool,
@@ -33,21 +31,14 @@ from ..spec import (
     parse_kwargs,
     parse_onnx_mode,
     parse_shapes,
+    parse_timeout,
 )
-from . import events
+from . import collect, events
 from .config import NetvizConfig
 from .diagram_node import netviz_diagram
 
-logger = logging.getLogger(__name__)
-
-
 def _align(argument: str) -> str:
     return directives.choice(argument, ("left", "center", "right"))
-
-
-def cache_for(env: Any) -> DiagramCache:
-    """The diagram cache of a build (beside its pickled environment)."""
-    return DiagramCache(Path(env.doctreedir) / "netviz")
 
 
 class NetvizDirective(SphinxDirective):
@@ -69,6 +60,7 @@ class NetvizDirective(SphinxDirective):
         "device": directives.unchanged_required,
         "fold": directives.unchanged,
         "summary": directives.unchanged,
+        "timeout": directives.unchanged_required,
         # as on ``figure``
         "caption": directives.unchanged,
         "name": directives.unchanged,
@@ -97,61 +89,40 @@ class NetvizDirective(SphinxDirective):
         config = NetvizConfig.from_sphinx(self.config)
         target = self.arguments[0].strip()
         node = netviz_diagram(target=target, classes=self.options.get("class", []))
+        node["alt"] = self.options.get("alt") or f"Diagram of the network {target}"
+        self.set_source_info(node)
+        location = (self.env.docname, self.lineno)
         try:  # the page's table only, not the drawing: not part of the spec
             node["summary"] = (parse_bool(self.options["summary"], ":summary:")
                                if "summary" in self.options else config.summary)
         except NetvizError as exc:
-            self._warn(exc.stage, exc.message, drawn=True)
+            collect.warn(target, exc.stage, exc.message, location, drawn=True)
             node["summary"] = config.summary
-        node["alt"] = self.options.get("alt") or f"Diagram of the network {target}"
-        self.set_source_info(node)
         try:
             spec = self.make_spec(config)
-            found, traced = cached_diagram(spec, cache_for(self.env), config.pipeline_settings,
-                                           torch_threads=1)
+            timeout = parse_timeout(self.options["timeout"]) if "timeout" in self.options else None
+            settings = config.pipeline_settings
+            key = spec_key(spec, settings)
         except NetvizError as exc:
-            self._fail(node, exc.stage, exc.message)
-        except Exception as exc:  # user code can raise anything; never a bare traceback
-            self._fail(node, "trace", f"unexpected {exc.__class__.__name__}: {exc}")
+            collect.warn(target, exc.stage, exc.message, location)
+            node["error"] = exc.message
+            events.record(self.env, "failed")
+            collect.note_model_file(self.env, target, self.env.docname)
+            return [self._figure(node)]
+        node["key"] = key
+        collect.note_key(self.env, key)
+        found = collect.cache_for(self.env).lookup(key)
+        if found is None:
+            collect.request(self.env, collect.Request(
+                key, spec_key(spec.export_view(), settings), spec, timeout or config.timeout,
+                self.env.docname, self.lineno))
         else:
             for source in found.sources:
                 self.env.note_dependency(source)
-            node.update_all_atts({"svg": str(found.svg_path), "dot": str(found.dot_path),
-                                  "onnx": str(found.onnx_path or ""), "onnx_mode": found.onnx_mode or "",
-                                  "model": found.model_name, "details": str(found.details_path),
-                                  "layouts": {str(d): str(p) for d, p in found.layouts.items()}})
             for problem in found.problems:
-                self._warn(problem.stage, problem.message, drawn=True)
-            if traced:
-                for note in found.notes:
-                    logger.info("netviz: %s", note, location=(self.env.docname, self.lineno))
-            events.record(self.env, "traced" if traced else "reused")
+                collect.warn(target, problem.stage, problem.message, location, drawn=True)
+            events.record(self.env, "reused")
         return [self._figure(node)]
-
-    def _warn(self, stage: str, message: str, *, drawn: bool = False) -> None:
-        """One ``netviz.<stage>`` warning at the directive's line."""
-        logger.warning("%s: %s" if drawn else "cannot draw %s: %s",
-                       self.arguments[0].strip(), message,
-                       type="netviz", subtype=stage, location=(self.env.docname, self.lineno))
-
-    def _fail(self, node: netviz_diagram, stage: str, message: str) -> None:
-        self._warn(stage, message)
-        node["error"] = message
-        events.record(self.env, "failed")
-        self._note_target_file()
-
-    def _note_target_file(self) -> None:
-        """Re-read this page when the (broken) model file is fixed."""
-        module_name = self.arguments[0].partition(":")[0].strip()
-        while module_name:
-            try:
-                found = importlib.util.find_spec(module_name)
-            except (ImportError, ValueError, AttributeError):
-                found = None
-            if found is not None and is_project_file(found.origin):
-                self.env.note_dependency(found.origin)
-                return
-            module_name = module_name.rpartition(".")[0]
 
     def _figure(self, node: netviz_diagram) -> nodes.figure:
         figure = nodes.figure("", node)

@@ -28,10 +28,11 @@ def _read_now(env: Any) -> set[str]:
     return env.netviz_read_now
 
 
-def record(env: Any, outcome: str) -> None:
-    """Note one directive's outcome on the page being read."""
-    _outcomes(env).setdefault(env.docname, []).append(outcome)
-    _read_now(env).add(env.docname)
+def record(env: Any, outcome: str, docname: str | None = None) -> None:
+    """Note one directive's outcome on its page (the page being read, by default)."""
+    docname = docname or env.docname
+    _outcomes(env).setdefault(docname, []).append(outcome)
+    _read_now(env).add(docname)
 
 
 def before_read(app: Sphinx, env: Any, docnames: list[str]) -> None:

@@ -1,0 +1,283 @@
+"""Diagrams asked for while reading, drawn in child processes, resolved when pages are written.
+
+Between the directive and the writers (directive → **collect** → runner →
+cache → node visitors).  The Sphinx process never imports torch or model
+code:
+
+* the directive looks its diagram up in the (verified) cache; on a miss it
+  leaves a :class:`Request` in the environment;
+* in a serial build the main process hands a page's requests to the
+  :class:`~sphinx_netviz.runner.DiagramRunner` as soon as the page is read
+  (``doctree-read``), so diagrams are drawn while Sphinx reads on; requests
+  read by ``-j`` workers reach the main process with the environment;
+* at ``env-updated`` every request left is submitted, all are awaited, and
+  each outcome becomes located warnings (at every directive that asked for
+  the diagram) and dependencies of the pages;
+* at ``doctree-resolved`` each node takes its files from the cache, or its
+  failure; a page whose diagram vanished from the cache is read again
+  (``env-get-outdated``).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Set
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from docutils import nodes
+from sphinx.application import Sphinx
+from sphinx.util import logging
+
+from ..cache import CachedDiagram, DiagramCache
+from ..jobs import Drawing, Failure, Job
+from ..runner import DiagramRunner, JobOutcome
+from ..spec import DiagramSpec
+from . import events
+from .config import NetvizConfig
+from .diagram_node import netviz_diagram
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Request:
+    """A diagram a directive asked for and the cache did not have."""
+
+    key: str
+    export_key: str
+    spec: DiagramSpec
+    timeout: float
+    docname: str
+    lineno: int
+
+    @property
+    def location(self) -> tuple[str, int]:
+        return (self.docname, self.lineno)
+
+
+def cache_for(env: Any, app: Sphinx | None = None) -> DiagramCache:
+    """The diagram cache of a build (beside its pickled environment); damage is an info line."""
+    def damaged(why: str) -> None:
+        logger.info("netviz: %s", why)
+
+    return DiagramCache(Path(env.doctreedir) / "netviz", on_damage=damaged)
+
+
+def _requests(env: Any) -> dict[str, list[Request]]:
+    """Requests not drawn yet, by page."""
+    if not hasattr(env, "netviz_requests"):
+        env.netviz_requests = {}
+    return env.netviz_requests
+
+
+def failures(env: Any) -> dict[str, Failure]:
+    """Diagrams that could not be drawn, by key (kept until one is drawn)."""
+    if not hasattr(env, "netviz_failures"):
+        env.netviz_failures = {}
+    return env.netviz_failures
+
+
+def diagram_keys(env: Any) -> dict[str, set[str]]:
+    """The diagram keys on each page (to read a page again when its diagram left the cache)."""
+    if not hasattr(env, "netviz_keys"):
+        env.netviz_keys = {}
+    return env.netviz_keys
+
+
+def note_key(env: Any, key: str) -> None:
+    diagram_keys(env).setdefault(env.docname, set()).add(key)
+
+
+def request(env: Any, req: Request) -> None:
+    """Ask for a diagram the cache does not have (drawn by the end of reading)."""
+    _requests(env).setdefault(req.docname, []).append(req)
+
+
+# -- the runner, in the main process only ------------------------------------------
+
+def _is_main_process(app: Sphinx) -> bool:
+    return getattr(app, "_netviz_pid", None) == os.getpid()
+
+
+def _runner(app: Sphinx) -> DiagramRunner:
+    runner = getattr(app, "_netviz_runner", None)
+    if runner is None:
+        config = NetvizConfig.from_sphinx(app.config)
+        runner = DiagramRunner(Path(app.doctreedir) / "netviz" / "jobs", jobs=config.job_count)
+        app._netviz_runner = runner  # type: ignore[attr-defined]
+        app._netviz_submitted = set()  # type: ignore[attr-defined]
+    return runner
+
+
+def _submit(app: Sphinx, requests: list[Request]) -> None:
+    """Group requests by model and inputs (one child each) and hand them to the runner."""
+    runner = _runner(app)
+    submitted: set[str] = app._netviz_submitted  # type: ignore[attr-defined]
+    groups: dict[tuple[str, float], dict[str, Request]] = {}
+    for req in requests:
+        if req.key not in submitted:
+            groups.setdefault((req.export_key, req.timeout), {})[req.key] = req
+    config = NetvizConfig.from_sphinx(app.config)
+    for (export_key, timeout), by_key in groups.items():
+        job = Job(
+            drawings=tuple(Drawing(key, req.spec) for key, req in by_key.items()),
+            export_key=export_key, settings=config.pipeline_settings, limits=config.limits(timeout),
+            cache_root=str(Path(app.doctreedir) / "netviz"), sys_path=tuple(sys.path), cwd=os.getcwd(),
+        )
+        try:
+            runner.submit(job)
+        except OSError as exc:
+            for req in by_key.values():
+                _fail(app, req, Failure("write", f"cannot prepare the diagram's job folder "
+                                                 f"({exc.strerror or exc}); make {app.doctreedir} writable"))
+            continue
+        submitted.update(by_key)
+
+
+def builder_inited(app: Sphinx) -> None:
+    app._netviz_pid = os.getpid()  # type: ignore[attr-defined]
+
+
+def doctree_read(app: Sphinx, doctree: nodes.document) -> None:
+    """Serial builds: start drawing a page's diagrams as soon as it is read."""
+    if _is_main_process(app):
+        pending = _requests(app.env).get(app.env.docname, [])
+        if pending:
+            _submit(app, pending)
+
+
+def env_updated(app: Sphinx, env: Any) -> list[str]:
+    """Draw every diagram still asked for; warn at each directive that asked for one that failed."""
+    pending = [req for reqs in _requests(env).values() for req in reqs]
+    if not pending:
+        _close(app)
+        return []
+    try:
+        _submit(app, pending)
+        outcomes = _runner(app).wait()
+    finally:
+        _close(app)
+    outcome_of = {d.key: o for o in outcomes for d in o.job.drawings}
+    cache = cache_for(env)
+    found = {key: cache.lookup(key) for key, o in outcome_of.items() if key not in o.result.failures}
+    for req in sorted(pending, key=lambda r: r.location):  # warnings in page and line order
+        outcome = outcome_of.get(req.key)
+        if outcome is None:  # the runner was closed before it ran (cannot happen in one build)
+            _fail(app, req, Failure("trace", "it was not drawn; build again"))
+        else:
+            _report(app, req, outcome, found.get(req.key))
+    _requests(env).clear()
+    return []
+
+
+def _close(app: Sphinx) -> None:
+    runner = getattr(app, "_netviz_runner", None)
+    if runner is not None:
+        runner.close()
+        app._netviz_runner = None  # type: ignore[attr-defined]
+
+
+def _report(app: Sphinx, req: Request, outcome: JobOutcome, found: CachedDiagram | None) -> None:
+    """What one directive's diagram came to: warnings, notes and the page's dependencies."""
+    failure = outcome.result.failures.get(req.key)
+    if failure is None and found is None:
+        failure = Failure("write", "the diagram was drawn, but its files in the cache are missing or "
+                                   "damaged; check that nothing else writes into <doctrees>/netviz")
+    if failure is not None:
+        _fail(app, req, failure)
+        return
+    assert found is not None
+    failures(app.env).pop(req.key, None)
+    for source in found.sources:
+        app.env.note_dependency(source, docname=req.docname)
+    for problem in [*found.problems, *outcome.result.problems]:
+        warn(req.spec.target, problem.stage, problem.message, req.location, drawn=True)
+    for note in found.notes:
+        logger.info("netviz: %s", note, location=req.location)
+    events.record(app.env, "traced", req.docname)
+
+
+def _fail(app: Sphinx, req: Request, failure: Failure) -> None:
+    warn(req.spec.target, failure.stage, failure.message, req.location)
+    failures(app.env)[req.key] = failure
+    events.record(app.env, "failed", req.docname)
+    note_model_file(app.env, req.spec.target, req.docname)
+
+
+def warn(target: str, stage: str, message: str, location: tuple[str, int], *, drawn: bool = False) -> None:
+    """One ``netviz.<stage>`` warning at a directive's line."""
+    logger.warning("%s: %s" if drawn else "cannot draw %s: %s", target, message,
+                   type="netviz", subtype=stage, location=location)
+
+
+def note_model_file(env: Any, target: str, docname: str) -> None:
+    """Read the page again when the (broken) model file is fixed."""
+    import importlib.util
+
+    from ..deps import is_project_file
+
+    module_name = target.partition(":")[0].strip()
+    while module_name:
+        try:
+            found = importlib.util.find_spec(module_name)
+        except (ImportError, ValueError, AttributeError):
+            found = None
+        if found is not None and is_project_file(found.origin):
+            env.note_dependency(found.origin, docname=docname)
+            return
+        module_name = module_name.rpartition(".")[0]
+
+
+# -- environment bookkeeping ------------------------------------------------------------
+
+def purge_doc(app: Sphinx, env: Any, docname: str) -> None:
+    _requests(env).pop(docname, None)
+    diagram_keys(env).pop(docname, None)
+
+
+def merge_info(app: Sphinx, env: Any, docnames: Set[str], other: Any) -> None:
+    mine, theirs = _requests(env), _requests(other)
+    keys, their_keys = diagram_keys(env), diagram_keys(other)
+    for docname in docnames:
+        if docname in theirs:
+            mine[docname] = theirs[docname]
+        if docname in their_keys:
+            keys[docname] = their_keys[docname]
+    failures(env).update(failures(other))
+
+
+def outdated(app: Sphinx, env: Any, added: Set[str], changed: Set[str], removed: Set[str]) -> list[str]:
+    """Pages whose diagram is no longer in the cache (deleted, damaged): read them again."""
+    cache = cache_for(env)
+    known_failed = failures(env)
+    return sorted(docname for docname, keys in diagram_keys(env).items()
+                  if docname not in removed
+                  and any(key not in known_failed and cache.lookup(key) is None for key in keys))
+
+
+def resolve(app: Sphinx, doctree: nodes.document, docname: str) -> None:
+    """``doctree-resolved``: give each diagram node its files from the cache, or its failure."""
+    cache = None
+    for node in doctree.findall(netviz_diagram):
+        key = node.get("key")
+        if not key or node.get("error"):
+            continue
+        failure = failures(app.env).get(key)
+        if failure is not None:
+            node["error"] = failure.message
+            continue
+        cache = cache or cache_for(app.env)
+        found = cache.lookup(key)
+        if found is None:
+            node["error"] = "its files are missing from the cache; build again to draw it"
+            warn(node["target"], "write", node["error"], (docname, node.line or 0))
+            continue
+        node.update_all_atts({
+            "svg": str(found.svg_path), "dot": str(found.dot_path), "onnx": str(found.onnx_path or ""),
+            "onnx_mode": found.onnx_mode or "", "model": found.model_name,
+            "details": str(found.details_path),
+            "layouts": {str(depth): str(path) for depth, path in found.layouts.items()},
+        })

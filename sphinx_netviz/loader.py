@@ -2,14 +2,27 @@
 
 Pipeline step *load* (spec → **load** → trace → graph → render/export).
 Imports the user's code, so every failure is turned into an
-:class:`~sphinx_netviz.errors.ImportProblem` or
+:class:`~sphinx_netviz.errors.ImportProblem`,
+:class:`~sphinx_netviz.errors.InputProblem` or
 :class:`~sphinx_netviz.errors.TraceProblem` that says how to fix it.
+
+Model code is untrusted input.  Whatever it raises while it is imported,
+built or asked for its example inputs becomes one of those problems, with
+the exception described by :func:`~sphinx_netviz.errors.safe_text` (which
+survives exceptions that cannot be printed).  That includes the
+``BaseException`` subclasses that are not ``Exception``: a custom
+``class Boom(BaseException)``, ``GeneratorExit``, ``sys.exit()`` and even
+``KeyboardInterrupt``.  Model code runs in a child process in its own
+session that ignores the terminal's SIGINT, so a ``KeyboardInterrupt`` there
+can only come from the model itself, never from the author pressing Ctrl-C;
+the parent process stops the child by other means.
 """
 
 from __future__ import annotations
 
 import importlib
 import inspect
+import math
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
@@ -18,7 +31,7 @@ from types import ModuleType
 from typing import Any
 
 from .deps import file_digest, is_project_file
-from .errors import ImportProblem, InputProblem, TraceProblem
+from .errors import ImportProblem, InputProblem, NetvizError, TraceProblem, _type_name, safe_text
 from .spec import DiagramSpec
 
 #: seed for weights and example inputs, so that outputs are byte-identical
@@ -90,50 +103,73 @@ def forget_stale_models() -> None:
 
 def _remember_new_modules(before: set[str]) -> None:
     for name in set(sys.modules) - before:
-        path = getattr(sys.modules[name], "__file__", None)
-        if is_project_file(path) and name.partition(".")[0] != __package__:
-            assert path is not None
-            _IMPORTED[name] = (path, file_digest(path))
+        try:  # model code can put anything in sys.modules
+            path = getattr(sys.modules[name], "__file__", None)
+            if isinstance(name, str) and isinstance(path, str) and is_project_file(path) \
+                    and name.partition(".")[0] != __package__:
+                _IMPORTED[name] = (path, file_digest(path))
+        except BaseException:  # noqa: BLE001 - not a project module, then
+            continue
 
 
 def _import_module(module_name: str, path: str, what: str) -> ModuleType:
+    """Import ``module_name``; whatever the import raises becomes an :class:`ImportProblem`.
+
+    Even ``SystemExit``, ``KeyboardInterrupt`` and other ``BaseException``
+    subclasses: see the module docstring.  Project modules that the import
+    brought in are remembered even when it fails (a sibling module imported
+    before the failure stays in ``sys.modules``, and must be dropped once its
+    file changes).
+    """
+    forget_stale_models()
+    before = set(sys.modules)
     try:
-        forget_stale_models()
-        before = set(sys.modules)
-        module = importlib.import_module(module_name)
-        _remember_new_modules(before)
-        return module
+        return importlib.import_module(module_name)
     except ModuleNotFoundError as exc:
-        missing = exc.name or module_name
+        missing = getattr(exc, "name", None)  # an exception's own attribute: model code may fake it
+        missing = missing if type(missing) is str else module_name
         raise ImportProblem(
             f"cannot import the {what} module {module_name!r} of {path!r}: no module named "
             f"{missing!r}. Check the spelling, and that conf.py puts the package on sys.path "
             "(e.g. sys.path.insert(0, os.path.abspath('..'))) or that it is installed"
         ) from exc
-    except Exception as exc:
-        detail = str(exc)
-        if isinstance(exc, SyntaxError) and exc.filename:
-            detail = f"{exc.msg} ({exc.filename}, line {exc.lineno})"
+    except BaseException as exc:  # noqa: BLE001 - model code; see the module docstring
         raise ImportProblem(
-            f"importing the {what} module {module_name!r} raised "
-            f"{exc.__class__.__name__}: {detail}"
+            f"importing the {what} module {module_name!r} raised {safe_text(exc)}"
         ) from exc
+    finally:
+        _remember_new_modules(before)
 
 
 def _get_attr_path(module: ModuleType, attr_path: str, path: str, what: str) -> Any:
     obj: Any = module
-    done = module.__name__
+    try:
+        done = getattr(module, "__name__", None)  # model code can put any object in sys.modules
+    except BaseException:  # noqa: BLE001
+        done = None
+    done = done if type(done) is str else path.partition(":")[0]
     for part in attr_path.split("."):
         try:
             obj = getattr(obj, part)
         except AttributeError:
-            available = sorted(n for n in dir(obj) if not n.startswith("_"))[:12]
             raise ImportProblem(
                 f"{done!r} has no attribute {part!r} (looking up the {what} {path!r}); "
-                f"it has: {', '.join(available) or 'nothing public'}"
+                f"it has: {_public_names(obj)}"
             ) from None
+        except BaseException as exc:  # noqa: BLE001 - a module __getattr__ or property is model code
+            raise ImportProblem(
+                f"looking up {part!r} in {done!r} (the {what} {path!r}) raised {safe_text(exc)}"
+            ) from exc
         done = f"{done}.{part}"
     return obj
+
+
+def _public_names(obj: Any) -> str:
+    try:
+        names = sorted(n for n in dir(obj) if isinstance(n, str) and not n.startswith("_"))[:12]
+    except BaseException:  # noqa: BLE001 - a custom __dir__ is model code; the list is only a hint
+        return "(its attributes cannot be listed)"
+    return ", ".join(names) or "nothing public"
 
 
 def build_model(spec: DiagramSpec, device: str = "cpu") -> LoadedModel:
@@ -147,24 +183,54 @@ def build_model(spec: DiagramSpec, device: str = "cpu") -> LoadedModel:
 
     target, module = import_object(spec.target)
     source_modules = [module]
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(SEED)
-        with torch.device(device), _skip_meta_initialisers() if device == "meta" else nullcontext():
-            model = _instantiate(target, spec, torch.nn.Module)
-        # a ready-made instance lives where it was built; its inputs must too
-        device = next((p.device.type for p in model.parameters()), device)
-        defining = inspect.getmodule(type(model))
-        if defining is not None and defining is not module:
-            source_modules.append(defining)
-        if spec.inputs:
-            args, kwargs, names, inputs_module = _inputs_from_callable(spec.inputs)
-            source_modules.append(inputs_module)
-            args, kwargs = _to_device((args, kwargs), device)
+    try:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(SEED)
+            with torch.device(device), _skip_meta_initialisers() if device == "meta" else nullcontext():
+                model = _instantiate(target, spec, torch.nn.Module)
+            # a ready-made instance lives where it was built; its inputs must too
+            device = next((p.device.type for p in model.parameters()), device)
+            # a scripted model's class is torch's RecursiveScriptModule: not a source of the diagram
+            defining = None if isinstance(model, torch.jit.ScriptModule) else inspect.getmodule(type(model))
+            if defining is not None and defining is not module:
+                source_modules.append(defining)
+            if spec.inputs:
+                args, kwargs, names, inputs_module = _inputs_from_callable(spec.inputs)
+                source_modules.append(inputs_module)
+                try:
+                    args, kwargs = _to_device((args, kwargs), device)
+                except BaseException as exc:  # noqa: BLE001 - the inputs' own types are model code
+                    raise InputProblem(
+                        f":inputs: {spec.inputs}() returned inputs that cannot be moved to {device}: "
+                        f"{safe_text(exc)}"
+                    ) from exc
+            else:
+                args, kwargs, names = _inputs_from_shapes(spec, device), {}, _shape_input_names(spec)
+        model.eval()
+        name = _model_name(target, model)
+        size = weight_bytes(model)
+    except NetvizError:
+        raise
+    except BaseException as exc:  # noqa: BLE001 - model code (its parameters(), eval()...); see above
+        raise TraceProblem(f"building {spec.target} raised {safe_text(exc)}") from exc
+    return LoadedModel(model, args, kwargs, names, name, source_modules, device, size)
+
+
+def _model_name(target: Any, model: Any) -> str:
+    """The name the diagram shows: the class or factory named, else the model's class."""
+    import torch
+
+    try:
+        if isinstance(model, torch.jit.ScriptModule):  # its class is RecursiveScriptModule
+            name = getattr(target, "__name__", None) if target is not model else None
+            name = name or getattr(model, "original_name", None)
         else:
-            args, kwargs, names = _inputs_from_shapes(spec, device), {}, _shape_input_names(spec)
-    model.eval()
-    name = getattr(target, "__name__", type(model).__name__)
-    return LoadedModel(model, args, kwargs, names, name, source_modules, device, weight_bytes(model))
+            name = getattr(target, "__name__", None)
+        if type(name) is str and name:
+            return name[:200]
+    except BaseException:  # noqa: BLE001 - a name is best effort
+        pass
+    return _type_name(type(model))
 
 
 #: in-place ops that only set values (what ``torch.nn.init`` does); pointless on meta tensors
@@ -210,6 +276,8 @@ def _to_device(value: Any, device: str) -> Any:
         return value.to(device)
     if isinstance(value, dict):
         return {k: _to_device(v, device) for k, v in value.items()}
+    if isinstance(value, tuple) and hasattr(value, "_fields"):  # a named tuple takes its fields
+        return type(value)(*(_to_device(v, device) for v in value))
     if isinstance(value, (list, tuple)):
         return type(value)(_to_device(v, device) for v in value)
     return value
@@ -224,23 +292,21 @@ def _instantiate(target: Any, spec: DiagramSpec, module_cls: type) -> Any:
         return target
     if not callable(target):
         raise ImportProblem(
-            f"{spec.target} is of type {type(target).__name__}, not a torch.nn.Module subclass "
+            f"{spec.target} is of type {_type_name(type(target))}, not a torch.nn.Module subclass "
             "or a function that returns one"
         )
     try:
         model = target(**spec.kwargs)
     except TypeError as exc:
         raise InputProblem(
-            f"calling {spec.target} with :kwargs: {spec.kwargs!r} failed: {exc}"
+            f"calling {spec.target} with :kwargs: {spec.kwargs!r} failed: {safe_text(exc)}"
         ) from exc
-    except Exception as exc:
-        raise TraceProblem(
-            f"building {spec.target} raised {exc.__class__.__name__}: {exc}"
-        ) from exc
+    except BaseException as exc:  # noqa: BLE001 - model code, even sys.exit(); see the module docstring
+        raise TraceProblem(f"building {spec.target} raised {safe_text(exc)}") from exc
     if not isinstance(model, module_cls):
         raise ImportProblem(
-            f"{spec.target} returned an object of type {type(model).__name__}, not a torch.nn.Module; "
-            "name an nn.Module subclass or a function that returns a model"
+            f"{spec.target} returned an object of type {_type_name(type(model))}, not a "
+            "torch.nn.Module; name an nn.Module subclass or a function that returns a model"
         )
     return model
 
@@ -252,18 +318,27 @@ def _shape_input_names(spec: DiagramSpec) -> list[str]:
 
 
 def _inputs_from_shapes(spec: DiagramSpec, device: str) -> tuple[Any, ...]:
+    """Seeded example inputs; an input too big for memory is an :class:`InputProblem`."""
     import torch
 
     generator = torch.Generator().manual_seed(SEED)
     tensors = []
     for shape, dtype_name in zip(spec.input_shapes, spec.dtypes_per_input):
         dtype = getattr(torch, dtype_name)
-        if device == "meta":
-            tensors.append(torch.empty(shape, dtype=dtype, device="meta"))
-        elif dtype.is_floating_point:
-            tensors.append(torch.randn(shape, generator=generator).to(dtype))
-        else:
-            tensors.append(torch.zeros(shape, dtype=dtype))
+        try:
+            if device == "meta":
+                tensors.append(torch.empty(shape, dtype=dtype, device="meta"))
+            elif dtype.is_floating_point:
+                tensors.append(torch.randn(shape, generator=generator).to(dtype))
+            else:
+                tensors.append(torch.zeros(shape, dtype=dtype))
+        except (RuntimeError, MemoryError) as exc:  # "can't allocate memory", or past torch's own limits
+            size = math.prod(shape) * torch.empty((), dtype=dtype).element_size()
+            raise InputProblem(
+                f":input-shape: {', '.join(map(str, shape))} ({dtype_name}) needs {size / 1e9:.3g} GB "
+                f"for its example input on the CPU, which could not be allocated ({safe_text(exc, 200)}); "
+                "give a smaller shape, or :device: meta to trace without allocating"
+            ) from exc
     return tuple(tensors)
 
 
@@ -272,21 +347,31 @@ def _inputs_from_callable(path: str) -> tuple[tuple[Any, ...], dict[str, Any], l
 
     factory, module = import_object(path, what=":inputs:")
     if not callable(factory):
-        raise ImportProblem(f":inputs: {path} is of type {type(factory).__name__}, not a function")
+        raise ImportProblem(f":inputs: {path} is of type {_type_name(type(factory))}, not a function")
     try:
         value = factory()
-    except Exception as exc:
+    except BaseException as exc:  # noqa: BLE001 - model code, even sys.exit(); see the module docstring
+        raise InputProblem(f":inputs: {path}() raised {safe_text(exc)}") from exc
+    try:  # the value's own methods (a dict or list subclass) are model code too
+        if isinstance(value, torch.Tensor):
+            return (value,), {}, ["input"], module
+        if isinstance(value, dict):
+            kwargs = dict(value)
+            if all(type(k) is str for k in kwargs):
+                return (), kwargs, list(kwargs), module
+            raise InputProblem(f":inputs: {path}() returned a dict whose keys are not all strings; "
+                               "return a dict of keyword inputs, e.g. {'x': torch.randn(1, 4)}")
+        if isinstance(value, (tuple, list)):
+            args = tuple(value)
+            names = ["input"] if len(args) == 1 else [f"input_{i}" for i in range(len(args))]
+            return args, {}, names, module
+    except NetvizError:
+        raise
+    except BaseException as exc:  # noqa: BLE001
         raise InputProblem(
-            f":inputs: {path}() raised {exc.__class__.__name__}: {exc}"
+            f":inputs: {path}() returned a {_type_name(type(value))} that cannot be read: {safe_text(exc)}"
         ) from exc
-    if isinstance(value, torch.Tensor):
-        return (value,), {}, ["input"], module
-    if isinstance(value, dict):
-        return (), dict(value), list(value), module
-    if isinstance(value, (tuple, list)):
-        names = ["input"] if len(value) == 1 else [f"input_{i}" for i in range(len(value))]
-        return tuple(value), {}, names, module
     raise InputProblem(
-        f":inputs: {path}() returned an object of type {type(value).__name__}; return a tensor, "
+        f":inputs: {path}() returned an object of type {_type_name(type(value))}; return a tensor, "
         "a tuple of positional inputs, or a dict of keyword inputs"
     )

@@ -21,7 +21,6 @@ from __future__ import annotations
 import io
 import logging
 import os
-import re
 import sys
 import tempfile
 import warnings
@@ -29,11 +28,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from .errors import ExportProblem
+from .errors import ExportProblem, safe_text
 
 OPSET = 17
-#: terminal colour codes the dynamo exporter puts in its messages
-_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 #: the wrapper's attribute holding the model; stripped from parameter names
 _INNER = "inner"
 
@@ -68,22 +65,28 @@ def export_onnx(model: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
             else:
                 torch.onnx.export(wrapper, tensors, buffer, dynamo=False, opset_version=OPSET,
                                   do_constant_folding=True, **names)
-    except Exception as exc:
-        cause = exc
-        while cause.__cause__ is not None:  # the exporter wraps the real error in "step 1/3 failed"
-            cause = cause.__cause__
-        first = _ANSI.sub("", (str(cause).strip().splitlines() or [""])[0])
-        other = ":onnx: full to export with the real weights" if structure else \
-            ":onnx: structure to export the graph without weights"
-        raise ExportProblem(
-            f"the {'structure' if structure else 'full'} ONNX export failed "
-            f"({cause.__class__.__name__}: {first}); the diagram is still drawn. "
-            f"Set :onnx: none to skip the download, or {other}"
-        ) from exc
+    except BaseException as exc:  # noqa: BLE001 - the model's code runs again here, even sys.exit()
+        raise ExportProblem(_export_failure(exc, structure)) from exc
     proto = onnx.load_from_string(buffer.getvalue())
     _strip_wrapper_prefix(proto)
     _drop_build_details(proto)
     return proto.SerializeToString(deterministic=True)
+
+
+def _export_failure(exc: BaseException, structure: bool) -> str:
+    """The message of a failed export: the innermost cause, as :func:`safe_text` puts it."""
+    cause, seen = exc, {id(exc)}
+    try:  # the exporter wraps the real error in "step 1/3 failed"; model code could chain in a loop
+        while isinstance(cause.__cause__, BaseException) and id(cause.__cause__) not in seen:
+            cause = cause.__cause__
+            seen.add(id(cause))
+    except BaseException:  # noqa: BLE001 - a model's exception may fake __cause__; keep what we have
+        pass
+    other = ":onnx: full to export with the real weights" if structure else \
+        ":onnx: structure to export the graph without weights"
+    return (f"the {'structure' if structure else 'full'} ONNX export failed "
+            f"({safe_text(cause)}); the diagram is still drawn. "
+            f"Set :onnx: none to skip the download, or {other}")
 
 
 #: node metadata the dynamo exporter writes that names files on this machine (and is most

@@ -1,0 +1,168 @@
+"""Model code that hangs, exits, crashes or leaks global state cannot hurt the build.
+
+Real ``sphinx-build`` runs (fresh processes, serial and ``-j 2``) of
+``tests/roots/test-isolation``: every hostile directive ends as one located
+warning of the right subtype (or a correct diagram), in bounded time, with
+the build's exit status of an ordinary warning; the good diagrams on the
+same pages are byte-identical to a build that has only them; nothing is
+left running or half-written.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import DOCS, REPO, ROOTS, run_sphinx, soup_of
+
+ROOT = ROOTS / "test-isolation"
+sys.path.insert(0, str(ROOT))
+from hostile_code import LEFTOVER_MARKER  # noqa: E402
+
+# (page, line) -> (subtype, words the message must contain); None: drawn, no warning
+EXPECTED: dict[tuple[str, int], tuple[str, list[str]]] = {
+    ("hangs", 4): ("trace", ["longer than netviz_timeout = 6 s", "while tracing", ":timeout:"]),
+    ("hangs", 7): ("trace", ["longer than netviz_timeout = 6 s", "while tracing"]),
+    ("exits", 4): ("trace", ["SystemExit"]),
+    ("exits", 7): ("trace", ["building hostile_code:ExitsInInit", "SystemExit"]),
+    ("exits", 10): ("import", ["exits_on_import", "SystemExit"]),
+    ("exits", 13): ("input", [":inputs: sys:exit", "SystemExit"]),
+    ("exits", 17): ("trace", ["exited with code 1 while tracing"]),
+    ("exits", 20): ("trace", ["killed by SIGABRT while building"]),
+    ("exits", 23): ("trace", ["killed by SIGSEGV while tracing"]),
+    ("raises", 4): ("trace", ["Boom: boom"]),
+    ("raises", 7): ("trace", ["KeyboardInterrupt"]),
+    ("raises", 10): ("trace", ["<unprintable _Unprintable>"]),
+    ("leftovers", 4): ("trace", ["left 2 thread(s) running", "forever"]),
+    ("leaks", 4): ("trace", ["got Float and Double"]),
+    ("leaks", 7): ("trace", ["not on the expected device meta"]),
+    ("memory", 7): ("trace", ["memory limit", "netviz_memory_mb = 3000 MB", "3.22 GB"]),
+}
+#: pages with a diagram drawn, and how many each must show
+DRAWN = {"index": 1, "leftovers": 2, "leaks": 1, "memory": 1}
+
+WARNING = re.compile(r"(\w+)\.rst:(\d+): WARNING: (.*?) \[netviz\.(\w+)\]")
+
+
+def warnings_by_location(stderr: str) -> dict[tuple[str, int], tuple[str, str]]:
+    found: dict[tuple[str, int], tuple[str, str]] = {}
+    for page, line, message, subtype in WARNING.findall(stderr):
+        assert (page, int(line)) not in found, f"two warnings at {page}:{line}"
+        found[(page, int(line))] = (subtype, message)
+    return found
+
+
+def leftovers() -> list[str]:
+    done = subprocess.run(["pgrep", "-af", f"{LEFTOVER_MARKER}|sphinx_netviz.worker"],
+                          capture_output=True, text=True, check=False)
+    return [line for line in done.stdout.splitlines() if "pgrep" not in line]
+
+
+def good_diagrams(outdir: Path) -> dict[str, list[str]]:
+    return {page: [str(svg) for svg in soup_of(outdir / f"{page}.html").select("div.netviz svg")]
+            for page in DRAWN}
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory) -> dict[str, str]:
+    """The good diagrams built alone, in a clean project."""
+    src = tmp_path_factory.mktemp("good")
+    shutil.copy(ROOT / "conf.py", src / "conf.py")
+    (src / "index.rst").write_text(
+        "Good\n====\n\n.. netviz:: example_models.cnn:CNNModel\n   :input-shape: 16, 3, 512, 512\n\n"
+        ".. netviz:: example_models.cnn:CNNModel\n   :input-shape: 16, 3, 512, 512\n   :depth: 1\n")
+    done = run_sphinx(src, src / "_build", "-W")
+    assert done.returncode == 0, done.stderr
+    svgs = [str(svg) for svg in soup_of(src / "_build" / "index.html").select("div.netviz svg")]
+    return {"depth 2": svgs[0], "depth 1": svgs[1]}
+
+
+@pytest.mark.parametrize("jobs", [[], ["-j", "2"]], ids=["serial", "j2"])
+def test_hostile_models_end_as_located_warnings(tmp_path, reference, jobs):
+    src = tmp_path / "src"
+    shutil.copytree(ROOT, src)
+    start = time.monotonic()
+    done = run_sphinx(src, tmp_path / "out", *jobs, timeout=240)
+    seconds = time.monotonic() - start
+    # an ordinary build with warnings: exit status 0, no traceback, finished in bounded time
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]
+    assert "Traceback" not in done.stderr and "Traceback" not in done.stdout
+    assert seconds < 120, seconds
+    found = warnings_by_location(done.stderr)
+    assert sorted(found) == sorted(EXPECTED), done.stderr
+    for location, (subtype, words) in EXPECTED.items():
+        got_subtype, message = found[location]
+        assert got_subtype == subtype, (location, message)
+        for word in words:
+            assert word in message, (location, word, message)
+
+    out = tmp_path / "out"
+    drawn = good_diagrams(out)
+    assert {page: len(svgs) for page, svgs in drawn.items()} == DRAWN
+    # the good diagrams are exactly what a build without the hostile models makes
+    assert drawn["index"][0] == reference["depth 2"]
+    assert drawn["leaks"][0] == reference["depth 1"]
+    # the tiny CNN with a 3.2 GB input is drawn on meta, not allocated
+    assert "on the meta device" in done.stdout and "because tracing it for real would take" in done.stdout
+    # every failed directive has a placeholder
+    placeholders = sum(len(soup_of(p).select("div.netviz-error")) for p in out.glob("*.html"))
+    assert placeholders == len(EXPECTED) - 1  # the thread warning is on a drawn diagram
+    # nothing left running, nothing half-written, no job folders
+    time.sleep(0.3)
+    assert leftovers() == []
+    doctrees = out / ".doctrees" / "netviz"
+    assert list(doctrees.rglob("*.tmp")) == [] and list(out.rglob("*.tmp")) == []
+    assert [p.name for p in (doctrees / "jobs").iterdir()] == ["server.log"]
+    assert "netviz: traced 5, reused 0, failed 15" in done.stdout
+
+
+def test_warnings_as_errors_fail_the_build_like_any_warning(tmp_path):
+    src = tmp_path / "src"
+    shutil.copytree(ROOT, src)
+    for page in ("hangs", "exits", "raises", "leftovers", "leaks", "memory"):
+        (src / f"{page}.rst").unlink()
+    (src / "index.rst").write_text(
+        "Exit\n====\n\n.. netviz:: hostile_code:ExitsInForward\n   :input-shape: 2, 4\n")
+    done = run_sphinx(src, tmp_path / "out", "-W")
+    assert done.returncode == 1, done.stderr
+    assert "build finished with problems, 1 warning (with warnings treated as errors)" in done.stderr + done.stdout
+    assert (tmp_path / "out" / "index.html").is_file()
+
+
+def test_ctrl_c_stops_the_build_and_every_child(tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "conf.py").write_text((ROOT / "conf.py").read_text().replace("netviz_timeout = 6",
+                                                                        "netviz_timeout = 300"))
+    shutil.copy(ROOT / "hostile_code.py", src)
+    (src / "index.rst").write_text("Sleep\n=====\n\n.. netviz:: hostile_code:Sleeps\n   :input-shape: 2, 4\n")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO), str(DOCS)]))
+    build = subprocess.Popen([sys.executable, "-m", "sphinx", "-b", "html", str(src), str(tmp_path / "out")],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    jobs = tmp_path / "out" / ".doctrees" / "netviz" / "jobs"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:  # until the child is tracing (it sleeps there)
+        progress = list(jobs.glob("job-*/progress")) if jobs.is_dir() else []
+        if progress and "trace" in progress[0].read_text():
+            break
+        time.sleep(0.1)
+    else:
+        build.kill()
+        pytest.fail("the child never started tracing")
+    build.send_signal(signal.SIGINT)
+    try:
+        _, stderr = build.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        build.kill()
+        pytest.fail("Ctrl-C did not stop the build")
+    assert build.returncode != 0
+    assert "Interrupted" in stderr or "KeyboardInterrupt" in stderr, stderr[-2000:]
+    time.sleep(0.3)
+    assert leftovers() == []

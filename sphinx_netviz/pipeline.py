@@ -296,12 +296,18 @@ def _too_big_for_cpu(spec: DiagramSpec, loaded: LoadedModel, need: int, room: in
             "tensors, give a smaller :input-shape:, or raise netviz_memory_mb")
 
 
+#: what a forward pass raises when the inputs do not fit it (others get no :input-shape: hint)
+_SHAPE_ERRORS = (RuntimeError, ValueError, TypeError, IndexError, AssertionError)
+
+
 def _trace(spec: DiagramSpec, loaded: LoadedModel) -> Trace:
     from .trace import trace_model
 
     try:
         trace, _ = trace_model(loaded.model, loaded.args, loaded.kwargs, loaded.input_names, loaded.name)
     except TraceProblem as exc:
+        if not isinstance(exc.__cause__, _SHAPE_ERRORS):  # the inputs did not cause it: no hint
+            raise
         given = "; ".join(", ".join(map(str, s)) for s in spec.input_shapes)
         hint = f"check :input-shape: (given: {given})" if given else f"check :inputs: {spec.inputs}"
         hinted = TraceProblem(f"{exc.message}; {hint}")

@@ -34,7 +34,7 @@ import time
 from pathlib import Path
 
 from .cache import DiagramCache
-from .errors import NetvizError
+from .errors import NetvizError, safe_text
 from .jobs import JOB_FILE, OUTPUT_FILE, PROGRESS_FILE, RESULT_FILE, Failure, Job, JobResult
 from .limits import Budget
 
@@ -95,18 +95,20 @@ def _isolate(folder: Path) -> None:
 
 
 def _is_out_of_memory(exc: BaseException) -> bool:
+    """Whether ``exc`` or an exception behind it is an allocation that the memory cap refused."""
     seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
+    current: object = exc
+    while isinstance(current, BaseException) and id(current) not in seen:
         seen.add(id(current))
         if isinstance(current, MemoryError):
             return True
+        text = safe_text(current, 2000)
+        if "can't allocate memory" in text or "Cannot allocate memory" in text:
+            return True
         try:
-            if "can't allocate memory" in str(current) or "Cannot allocate memory" in str(current):
-                return True
-        except Exception:  # noqa: BLE001  (an exception whose message cannot be read)
-            pass
-        current = current.__cause__ or current.__context__
+            current = current.__cause__ or current.__context__
+        except BaseException:  # noqa: BLE001  (a hostile exception's attributes)
+            return False
     return False
 
 
@@ -138,7 +140,6 @@ def run_job(folder: Path) -> None:
 
 
 def _failure(exc: BaseException, folder: Path, job: Job) -> Failure:
-    from .errors import safe_text
     from .jobs import STAGE_SUBTYPES, STAGE_WORDS, last_stage
 
     where = last_stage(folder)

@@ -82,7 +82,7 @@ def test_bad_config_value_warns_and_uses_the_default(build):
     app = build("basic", netviz_direction="sideways", netviz_depth=-1)
     text = app.warning.getvalue()
     assert "netviz_direction = 'sideways' must be one of TB, LR, BT, RL; using 'TB' [netviz.config]" in text
-    assert "netviz_depth = -1 must be a whole number, 0 or more; using 2 [netviz.config]" in text
+    assert "netviz_depth = -1 must be a whole number from 0 to 100; using 2 [netviz.config]" in text
     page = soup_of(Path(app.outdir) / "index.html")
     assert len(page.select("div.netviz svg")) == 3
 

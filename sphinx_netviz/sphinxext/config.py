@@ -16,7 +16,7 @@ from sphinx.util import logging
 
 from ..limits import Limits, default_jobs, default_memory_mb
 from ..pipeline import PipelineSettings
-from ..spec import DEVICES, DIRECTIONS, ONNX_MODES
+from ..spec import DEVICES, DIRECTIONS, MAX_DEPTH, ONNX_MODES
 
 logger = logging.getLogger(__name__)
 
@@ -83,8 +83,8 @@ class NetvizConfig:
     def problems(self) -> dict[str, str]:
         """``{field: what is wrong}`` for each invalid value."""
         out = {}
-        if not isinstance(self.depth, int) or isinstance(self.depth, bool) or self.depth < 0:
-            out["depth"] = "must be a whole number, 0 or more"
+        if not isinstance(self.depth, int) or isinstance(self.depth, bool) or not 0 <= self.depth <= MAX_DEPTH:
+            out["depth"] = f"must be a whole number from 0 to {MAX_DEPTH}"
         if self.direction not in DIRECTIONS:
             out["direction"] = f"must be one of {', '.join(DIRECTIONS)}"
         if not isinstance(self.onnx, bool) and self.onnx not in ONNX_MODES:

@@ -26,6 +26,8 @@ from .links import ClassLinks
 
 logger = logging.getLogger(__name__)
 
+_XML_HEAD = '<?xml version="1.0" encoding="UTF-8" standalone="no"?>\n'
+
 #: translator names with a visitor here; any other builder gets alt text
 WRITERS = ("html", "latex", "text", "man", "texinfo")
 
@@ -33,8 +35,10 @@ WRITERS = ("html", "latex", "text", "man", "texinfo")
 class netviz_diagram(nodes.General, nodes.Element):  # noqa: N801 (docutils naming)
     """One drawn network (or the placeholder for one that could not be drawn).
 
-    Attributes: ``target``, ``alt``, and either ``error`` or ``svg`` and
-    ``dot`` (absolute cache paths), ``onnx`` (path or ''), ``model``.
+    Attributes: ``target``, ``alt``, ``summary``, ``key`` (the cache key), and
+    either ``error`` or — filled in at ``doctree-resolved`` from the verified
+    cache — ``svg``, ``dot``, ``details`` and ``layouts`` (absolute cache
+    paths), ``onnx`` (path or ''), ``onnx_mode``, ``model``.
     """
 
 
@@ -58,12 +62,23 @@ def _copy_once(source: Path, target: Path) -> None:
 
 def visit_html(self: Any, node: netviz_diagram) -> None:
     classes = " ".join(["netviz", *node.get("classes", [])])
+    if not node.get("error"):
+        try:
+            self.body.append(_diagram_html(self, node, classes))
+        except (OSError, ValueError, KeyError, NetvizError) as exc:  # the cache changed under us
+            node["error"] = f"its files could not be read ({exc.__class__.__name__}); build again"
+            logger.warning("cannot write %s: %s", node["target"], node["error"],
+                           type="netviz", subtype="write", location=node)
     if node.get("error"):
         self.body.append(
             f'<div class="{classes} netviz-error" role="note"><p><strong>netviz could not draw '
             f'<code>{html.escape(node["target"])}</code>:</strong> {html.escape(node["error"])}</p></div>\n'
         )
-        raise nodes.SkipNode
+    raise nodes.SkipNode
+
+
+def _diagram_html(self: Any, node: netviz_diagram, classes: str) -> str:
+    """The diagram's HTML: inline SVG (sanitized), other depths, viewer data, table, downloads."""
     details = json.loads(Path(node["details"]).read_text(encoding="utf-8"))
     links = ClassLinks(self.builder, self.builder.current_docname)
     for entry in [*details["calls"].values(), *details["rows"]]:
@@ -79,14 +94,18 @@ def visit_html(self: Any, node: netviz_diagram) -> None:
     # no "<", ">" or "&" inside <script>: a module named "</script>" stays data
     data = (json.dumps(details, ensure_ascii=False, sort_keys=True)
             .replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
-    self.body.append(
+    omitted = details.get("omitted") or []
+    left_out = (f'<p class="netviz-omitted">Depths {", ".join(map(str, omitted))} are not included: '
+                "too many boxes, too slow to lay out, or too big for the page.</p>\n") if omitted else ""
+    downloads = _downloads(self, node)
+    return (
         f'<div class="{classes}" id="netviz-{details["prefix"]}">\n'
         f'<div class="netviz-canvas" role="img" aria-label="{html.escape(node["alt"])}">{svg}</div>\n'
         f'{templates}<script type="application/json" class="netviz-data">{data}</script>\n'
-        f'{summary_table(details) if node.get("summary", True) else ""}'
-        f'<p class="netviz-downloads">Download: {" · ".join(_downloads(self, node))}</p>\n</div>\n'
+        f'{summary_table(details) if node.get("summary", True) else ""}{left_out}'
+        + (f'<p class="netviz-downloads">Download: {" · ".join(downloads)}</p>\n' if downloads else "")
+        + '</div>\n'
     )
-    raise nodes.SkipNode
 
 
 def _with_title(svg: str, alt: str, details: dict[str, Any]) -> str:
@@ -99,16 +118,29 @@ def _with_title(svg: str, alt: str, details: dict[str, Any]) -> str:
 
 
 def _downloads(self: Any, node: netviz_diagram) -> list[str]:
+    """Copy the ONNX and (sanitized) SVG files to ``_downloads/netviz``; their links.
+
+    An unwritable download folder is a ``netviz.write`` warning and no links.
+    """
     folder = Path(self.builder.outdir) / "_downloads" / "netviz"
     links = []
-    if node.get("onnx"):
-        onnx_path = Path(node["onnx"])
-        _copy_once(onnx_path, folder / onnx_path.name)
-        label = "ONNX" if node.get("onnx_mode") != "structure" else "ONNX (structure only)"
-        links.append(_download_link(self, onnx_path.name, label, node, "netviz-onnx"))
-    svg_path = Path(node["svg"])
-    _copy_once(svg_path, folder / svg_path.name)
-    links.append(_download_link(self, svg_path.name, "SVG", node, "netviz-svg"))
+    try:
+        if node.get("onnx"):
+            onnx_path = Path(node["onnx"])
+            _copy_once(onnx_path, folder / onnx_path.name)
+            label = "ONNX" if node.get("onnx_mode") != "structure" else "ONNX (structure only)"
+            links.append(_download_link(self, onnx_path.name, label, node, "netviz-onnx"))
+        # an SVG opened from the site's origin runs its scripts: publish the sanitized one
+        svg = (_XML_HEAD + svg_for_inline(Path(node["svg"]).read_bytes()) + "\n").encode()
+        name = content_name(svg, ".svg")
+        if not (folder / name).exists():
+            write_atomic(folder / name, svg)
+        links.append(_download_link(self, name, "SVG", node, "netviz-svg"))
+    except OSError as exc:
+        logger.warning("%s: cannot write its downloads into %s (%s); make the output folder writable",
+                       node["target"], folder, exc.strerror or exc, type="netviz", subtype="write",
+                       location=node)
+        return []
     return links
 
 
@@ -167,13 +199,15 @@ def visit_latex(self: Any, node: netviz_diagram) -> None:
     try:
         if not pdf_cache.exists():
             write_atomic(pdf_cache, run_dot(dot_path.read_text(), "pdf", settings.dot, settings.layout_timeout))
-    except NetvizError as exc:
-        logger.warning("cannot draw %s for LaTeX: %s", node["target"], exc.message,
-                       type="netviz", subtype=exc.stage, location=node)
+        name = content_name(pdf_cache.read_bytes(), ".pdf")
+        _copy_once(pdf_cache, Path(self.builder.outdir) / name)
+    except (NetvizError, OSError) as exc:
+        stage, message = ((exc.stage, exc.message) if isinstance(exc, NetvizError)
+                          else ("write", f"cannot write its PDF ({exc.strerror or exc})"))
+        logger.warning("cannot draw %s for LaTeX: %s", node["target"], message,
+                       type="netviz", subtype=stage, location=node)
         self.body.append("\n" + escape(alt_text(node)) + "\n")
         raise nodes.SkipNode from None
-    name = content_name(pdf_cache.read_bytes(), ".pdf")
-    _copy_once(pdf_cache, Path(self.builder.outdir) / name)
     self.body.append(
         "\n\\sphinxincludegraphics[width=\\linewidth,height=0.8\\textheight,keepaspectratio]"
         f"{{{name}}}\n"

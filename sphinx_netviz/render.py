@@ -8,14 +8,11 @@ named by ``netviz_dot`` (or on ``PATH``); failures become
 from __future__ import annotations
 
 import functools
-import re
 import shutil
 import subprocess
 
 from .errors import LayoutTimeout, RenderProblem
-
-_XML_PROLOG = re.compile(r"^\s*<\?xml[^>]*\?>\s*(<!DOCTYPE[^>]*>\s*)?", re.S)
-_COMMENT = re.compile(r"<!--.*?-->\s*", re.S)
+from .svgsafe import sanitize_svg
 
 
 def find_dot(dot: str = "dot") -> str:
@@ -62,7 +59,6 @@ def run_dot(source: str, fmt: str, dot: str = "dot", timeout: float = 60.0) -> b
 
 
 def svg_for_inline(svg: bytes | str) -> str:
-    """The ``<svg>`` element alone, ready to inline in HTML (no prolog, doctype, comments)."""
-    text = svg.decode() if isinstance(svg, bytes) else svg
-    text = _XML_PROLOG.sub("", text, count=1)
-    return _COMMENT.sub("", text).strip()
+    """The ``<svg>`` element alone, ready to inline in HTML: sanitised
+    (:func:`~sphinx_netviz.svgsafe.sanitize_svg`), without prolog, doctype or comments."""
+    return sanitize_svg(svg)

@@ -109,6 +109,7 @@ def _runner(app: Sphinx) -> DiagramRunner:
         runner = DiagramRunner(Path(app.doctreedir) / "netviz" / "jobs", jobs=config.job_count)
         app._netviz_runner = runner  # type: ignore[attr-defined]
         app._netviz_submitted = set()  # type: ignore[attr-defined]
+        app._netviz_unsubmitted = {}  # type: ignore[attr-defined]
     return runner
 
 
@@ -129,11 +130,10 @@ def _submit(app: Sphinx, requests: list[Request]) -> None:
         )
         try:
             runner.submit(job)
-        except OSError as exc:
-            for req in by_key.values():
-                _fail(app, req, Failure("write", f"cannot prepare the diagram's job folder "
-                                                 f"({exc.strerror or exc}); make {app.doctreedir} writable"))
-            continue
+        except OSError as exc:  # reported with the outcomes, once per directive
+            failure = Failure("write", f"cannot prepare the diagram's job folder ({exc.strerror or exc}); "
+                                       f"make {app.doctreedir} writable")
+            app._netviz_unsubmitted.update(dict.fromkeys(by_key, failure))  # type: ignore[attr-defined]
         submitted.update(by_key)
 
 
@@ -163,9 +163,12 @@ def env_updated(app: Sphinx, env: Any) -> list[str]:
     outcome_of = {d.key: o for o in outcomes for d in o.job.drawings}
     cache = cache_for(env)
     found = {key: cache.lookup(key) for key, o in outcome_of.items() if key not in o.result.failures}
+    unsubmitted = getattr(app, "_netviz_unsubmitted", {})
     for req in sorted(pending, key=lambda r: r.location):  # warnings in page and line order
         outcome = outcome_of.get(req.key)
-        if outcome is None:  # the runner was closed before it ran (cannot happen in one build)
+        if req.key in unsubmitted:
+            _fail(app, req, unsubmitted[req.key])
+        elif outcome is None:  # the runner was closed before it ran (cannot happen in one build)
             _fail(app, req, Failure("trace", "it was not drawn; build again"))
         else:
             _report(app, req, outcome, found.get(req.key))

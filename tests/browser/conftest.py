@@ -9,12 +9,14 @@ Deselect them with ``-m "not browser"``.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
 import os
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -75,14 +77,12 @@ def _unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="session")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The built HTML of a small Furo project with three diagrams."""
-    root = tmp_path_factory.mktemp("viewer-site")
+def build_site(root: Path, index: str) -> Path:
+    """Build ``index`` (reST) with :data:`CONF` under ``root``; the HTML folder."""
     src, out = root / "src", root / "html"
     src.mkdir()
     (src / "conf.py").write_text(CONF, encoding="utf-8")
-    (src / "index.rst").write_text(INDEX, encoding="utf-8")
+    (src / "index.rst").write_text(index, encoding="utf-8")
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(REPO), str(REPO / "docs"), env.get("PYTHONPATH", "")])
     done = subprocess.run([sys.executable, "-m", "sphinx", "-b", "html", "-q", "-W", "--keep-going",
@@ -92,16 +92,31 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-@pytest.fixture(scope="session")
-def server(site: Path):
-    """``http://127.0.0.1:<port>/``, serving the built site from a thread."""
-    handler = functools.partial(_QuietHandler, directory=str(site))
+@contextlib.contextmanager
+def serve(directory: Path) -> Iterator[str]:
+    """``http://127.0.0.1:<port>/``, serving ``directory`` from a thread."""
+    handler = functools.partial(_QuietHandler, directory=str(directory))
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}/"
-    httpd.shutdown()
-    httpd.server_close()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}/"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The built HTML of a small Furo project with three diagrams."""
+    return build_site(tmp_path_factory.mktemp("viewer-site"), INDEX)
+
+
+@pytest.fixture(scope="session")
+def server(site: Path):
+    """``http://127.0.0.1:<port>/``, serving the built site from a thread."""
+    with serve(site) as url:
+        yield url
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):

@@ -35,7 +35,7 @@ from .limits import LAYOUT_SHARE_WITH_EXPORT, MB, Budget
 from .loader import LoadedModel, build_model
 from .render import dot_version, find_dot
 from .spec import DiagramSpec
-from .views import LayoutTooBig, lay_out, other_depths, viewer_details
+from .views import LayoutTooBig, deepest_level, lay_out, other_depths, viewer_details
 
 __all__ = ["PipelineSettings", "cached_diagram", "make_artifacts", "spec_key"]
 
@@ -327,21 +327,23 @@ def _draw(trace: Trace, spec: DiagramSpec, settings: PipelineSettings, id_prefix
     left), or when its SVG is over ``MAX_INLINE_BYTES``.
     """
     budget = budget or Budget()
-    problems: list[Problem] = []
-    depth = spec.depth
+    depth = min(spec.depth, deepest_level(trace))  # deeper levels draw the same boxes
+    first_reason = None
     while True:
         timeout = budget.seconds(settings.layout_timeout, share)
         try:
             svg, source, diagram = lay_out(trace, depth, spec.direction, id_prefix, runs, settings.dot, timeout)
         except (LayoutTooBig, LayoutTimeout) as exc:
+            first_reason = first_reason or exc.message
             if depth == 0:
-                raise RenderProblem(f"{exc.message}; raise netviz_layout_timeout or netviz_timeout") from exc
-            problems.append(Problem("render", (
-                f"{exc.message}, so depth {depth - 1} is drawn instead; set a smaller :depth: or raise "
-                "netviz_layout_timeout (or netviz_timeout)")))
-        else:
-            return svg, source, depth, diagram, problems
-        depth -= 1
+                raise RenderProblem(f"{first_reason}, and not even depth 0 could be drawn; raise "
+                                    "netviz_layout_timeout or netviz_timeout") from exc
+            depth -= 1
+            continue
+        problems = [] if first_reason is None else [Problem("render", (
+            f"{first_reason}, so depth {depth} is drawn instead; set a smaller :depth: or raise "
+            "netviz_layout_timeout (or netviz_timeout)"))]
+        return svg, source, depth, diagram, problems
 
 
 def _onnx_mode(spec: DiagramSpec, settings: PipelineSettings, loaded: LoadedModel, trace: Trace) -> str:

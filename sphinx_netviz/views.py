@@ -61,6 +61,11 @@ def lay_out(trace: Trace, depth: int, direction: str, id_prefix: str, runs: list
     return svg, source, diagram
 
 
+def deepest_level(trace: Trace) -> int:
+    """The depth of the deepest module called: drawing deeper shows nothing more."""
+    return max((module_depth(c.name) for c in trace.calls if c.kind == "module"), default=0)
+
+
 def _shown_calls(diagram: Diagram) -> set[int]:
     ids = [n.id for n in diagram.nodes if n.kind in ("module", "function")] + [c.id for c in diagram.clusters]
     return {int(i[1:]) for i in ids}
@@ -80,7 +85,7 @@ def other_depths(trace: Trace, spec: DiagramSpec, settings: PipelineSettings, id
     can say so.  The layouts share ``share`` of the budget left.
     """
     budget = budget or Budget()
-    deepest = max((module_depth(c.name) for c in trace.calls if c.kind == "module"), default=0)
+    deepest = deepest_level(trace)
     layouts, shown = {drawn_depth: drawn_svg}, _shown_calls(drawn)
     seen = {_drawing_key(drawn)}
     total = len(drawn_svg)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import re
 import resource
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +18,7 @@ import torch
 from big_models import Bert
 from conftest import DOCS, REPO, ROOTS, soup_of
 
+from sphinx_netviz.errors import RenderProblem
 from sphinx_netviz.graph import build_diagram
 from sphinx_netviz.loader import build_model
 from sphinx_netviz.pipeline import PipelineSettings, make_artifacts
@@ -254,3 +257,35 @@ def test_other_drawings_of_a_model_reuse_its_onnx_file(tmp_path, monkeypatch):
         other, traced = cached_diagram(spec, cache)
         assert traced and other.svg_path != first.svg_path
         assert other.onnx_path == first.onnx_path and other.onnx_mode == "full"
+
+
+def test_a_depth_too_big_to_lay_out_is_not_attempted():
+    """3,000 layers (and input, output) at depth 3: not given to Graphviz; depth 2 is drawn, bounded."""
+    from sphinx_netviz.limits import MAX_INLINE_BYTES, MAX_LAYOUT_BOXES, Budget
+
+    spec = DiagramSpec("big_models:ManyLayers", ((1, 4),), depth=7, fold=False, onnx="none")
+    start = time.monotonic()
+    made = make_artifacts(spec, budget=Budget(60))
+    assert time.monotonic() - start < 30
+    assert made.depth == 2  # depth 7 draws what depth 3 draws: 3,000 boxes
+    assert [p.stage for p in made.problems] == ["render"]
+    assert (f"depth 3 has 3,002 boxes, more than the {MAX_LAYOUT_BOXES:,} Graphviz can lay out in "
+            "reasonable time, so depth 2 is drawn instead") in made.problems[0].message
+    assert len(re.findall(rb'class="node[" ]', made.svg)) == 60 + 2  # the blocks, input and output
+    # the viewer's deeper depth is left out, and the page says which
+    assert made.details["omitted"] == [3]
+    assert sum(len(svg) for svg in made.layouts.values()) < MAX_INLINE_BYTES
+
+
+def test_the_layouts_share_the_diagrams_time_budget(tmp_path):
+    """With a slow Graphviz, every layout together stays within the budget (not 30 s each)."""
+    from sphinx_netviz.limits import Budget
+
+    slow = tmp_path / "slow-dot"
+    slow.write_text(SLOW_DOT)
+    slow.chmod(0o755)
+    spec = DiagramSpec("example_models.cnn:CNNModel", ((16, 3, 512, 512),), depth=2, onnx="none")
+    start = time.monotonic()
+    with pytest.raises(RenderProblem, match="not even depth 0 could be drawn"):
+        make_artifacts(spec, PipelineSettings(dot=str(slow), layout_timeout=30), budget=Budget(4))
+    assert time.monotonic() - start < 8

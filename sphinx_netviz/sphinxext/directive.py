@@ -117,6 +117,7 @@ class NetvizDirective(SphinxDirective):
                 key, spec_key(spec.export_view(), settings), spec, timeout or config.timeout,
                 self.env.docname, self.lineno))
         else:
+            collect.failures(self.env).pop(key, None)
             for source in found.sources:
                 self.env.note_dependency(source)
             for problem in found.problems:

@@ -237,7 +237,8 @@ class DiagramRunner:
         env = dict(os.environ, PYTHONPATH=os.pathsep.join([_PACKAGE_ROOT, env_path()]))
         with open(self.scratch_root / SERVER_LOG, "wb") as log:
             self._server = subprocess.Popen(
-                [sys.executable, "-m", "sphinx_netviz.worker", "serve"],
+                # the scratch folder names the build in ps (and in the tests' leftover checks)
+                [sys.executable, "-m", "sphinx_netviz.worker", "serve", str(self.scratch_root)],
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log,
                 env=env, start_new_session=True, cwd=os.getcwd())
         threading.Thread(target=self._read_server, args=(self._server,), daemon=True).start()

@@ -17,10 +17,7 @@ from .graph import Diagram, build_diagram
 from .ir import Trace, module_depth
 from .limits import MAX_INLINE_BYTES, MAX_LAYOUT_BOXES, MB, Budget
 from .render import run_dot
-
-
-def sanitize_svg(svg: bytes) -> str:  # replaced by svgsafe.sanitize_svg once it lands
-    return svg.decode()
+from .svgsafe import sanitized_svg_file
 from .spec import DiagramSpec
 
 if TYPE_CHECKING:
@@ -52,7 +49,7 @@ def lay_out(trace: Trace, depth: int, direction: str, id_prefix: str, runs: list
         raise timed_out
     source = to_dot(diagram, direction, id_prefix)
     try:
-        svg = sanitize_svg(run_dot(source, "svg", dot, timeout)).encode()
+        svg = sanitized_svg_file(run_dot(source, "svg", dot, timeout))
     except LayoutTimeout:
         raise timed_out from None
     if len(svg) > MAX_INLINE_BYTES:

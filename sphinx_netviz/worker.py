@@ -256,7 +256,7 @@ def _kill_all(children: dict[int, str]) -> None:
 
 
 def main(argv: list[str]) -> int:
-    if argv[:1] == ["serve"]:
+    if argv[:1] == ["serve"]:  # serve [SCRATCH FOLDER]: the folder only names the build in ps
         serve()
         return 0
     if len(argv) == 2 and argv[0] == "run":
@@ -264,7 +264,7 @@ def main(argv: list[str]) -> int:
         _isolate(folder)
         warm_up()
         _child_main(folder)
-    print("usage: python -m sphinx_netviz.worker serve | run FOLDER", file=sys.stderr)
+    print("usage: python -m sphinx_netviz.worker serve [FOLDER] | run FOLDER", file=sys.stderr)
     return 2
 
 

@@ -59,8 +59,9 @@ def warnings_by_location(stderr: str) -> dict[tuple[str, int], tuple[str, str]]:
     return found
 
 
-def leftovers() -> list[str]:
-    done = subprocess.run(["pgrep", "-af", f"{LEFTOVER_MARKER}|sphinx_netviz.worker"],
+def leftovers(build: Path) -> list[str]:
+    """Processes left by a build: the model's marked one, and the worker server (named by its folder)."""
+    done = subprocess.run(["pgrep", "-af", f"{LEFTOVER_MARKER}|sphinx_netviz.worker serve {build}"],
                           capture_output=True, text=True, check=False)
     return [line for line in done.stdout.splitlines() if "pgrep" not in line]
 
@@ -116,7 +117,7 @@ def test_hostile_models_end_as_located_warnings(tmp_path, reference, jobs):
     assert placeholders == len(EXPECTED) - 1  # the thread warning is on a drawn diagram
     # nothing left running, nothing half-written, no job folders
     time.sleep(0.3)
-    assert leftovers() == []
+    assert leftovers(tmp_path) == []
     doctrees = out / ".doctrees" / "netviz"
     assert list(doctrees.rglob("*.tmp")) == [] and list(out.rglob("*.tmp")) == []
     assert [p.name for p in (doctrees / "jobs").iterdir()] == ["server.log"]
@@ -165,4 +166,4 @@ def test_ctrl_c_stops_the_build_and_every_child(tmp_path):
     assert build.returncode != 0
     assert "Interrupted" in stderr or "KeyboardInterrupt" in stderr, stderr[-2000:]
     time.sleep(0.3)
-    assert leftovers() == []
+    assert leftovers(tmp_path) == []

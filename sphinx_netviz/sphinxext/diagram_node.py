@@ -21,12 +21,12 @@ from sphinx.util import logging
 from ..cache import content_name, write_atomic
 from ..errors import NetvizError
 from ..render import run_dot, svg_for_inline
+from ..svgsafe import sanitized_svg_file
 from .config import NetvizConfig
 from .links import ClassLinks
 
 logger = logging.getLogger(__name__)
 
-_XML_HEAD = '<?xml version="1.0" encoding="UTF-8" standalone="no"?>\n'
 
 #: translator names with a visitor here; any other builder gets alt text
 WRITERS = ("html", "latex", "text", "man", "texinfo")
@@ -131,7 +131,7 @@ def _downloads(self: Any, node: netviz_diagram) -> list[str]:
             label = "ONNX" if node.get("onnx_mode") != "structure" else "ONNX (structure only)"
             links.append(_download_link(self, onnx_path.name, label, node, "netviz-onnx"))
         # an SVG opened from the site's origin runs its scripts: publish the sanitized one
-        svg = (_XML_HEAD + svg_for_inline(Path(node["svg"]).read_bytes()) + "\n").encode()
+        svg = sanitized_svg_file(Path(node["svg"]).read_bytes())
         name = content_name(svg, ".svg")
         if not (folder / name).exists():
             write_atomic(folder / name, svg)

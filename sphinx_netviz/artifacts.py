@@ -43,3 +43,6 @@ class Artifacts:
     #: what happened, for an info-level message (device chosen, fallbacks)
     notes: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    #: a layout ran out of time, so a coarser depth or fewer viewer depths were drawn: with
+    #: more time the diagram would differ, so a page read again draws it again
+    time_limited: bool = False

@@ -52,6 +52,8 @@ class CachedDiagram:
     layouts: dict[int, Path]
     #: the viewer's JSON (details of each box, summary table)
     details_path: Path
+    #: drawn short of time (see :attr:`Artifacts.time_limited`)
+    time_limited: bool = False
 
 
 def write_atomic(path: Path, data: bytes, scratch: Path | None = None) -> None:
@@ -214,6 +216,7 @@ class DiagramCache:
                 weight_bytes=int(manifest["weight_bytes"]),
                 layouts={int(depth): name(file) for depth, file in manifest["layouts"].items()},
                 details_path=name(manifest["details"]),
+                time_limited=bool(manifest["time_limited"]),
             )
         except FileNotFoundError:
             return None
@@ -252,6 +255,7 @@ class DiagramCache:
             "weight_bytes": made.weight_bytes,
             "layouts": {str(depth): content_name(svg, ".svg") for depth, svg in made.layouts.items()},
             "details": content_name(details, ".json"),
+            "time_limited": made.time_limited,
         }
         for depth, svg in made.layouts.items():
             self._write_if_missing(files / content_name(svg, ".svg"), svg)

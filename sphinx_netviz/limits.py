@@ -63,6 +63,8 @@ class Budget:
 
     def __init__(self, seconds: float | None = None) -> None:
         self.deadline = None if seconds is None else time.monotonic() + seconds
+        #: whether a layout ran out of time (the result then depends on the limits: not kept)
+        self.ran_out = False
 
     def remaining(self) -> float | None:
         """Seconds left (never below 0), or None for no limit."""

@@ -186,6 +186,7 @@ def make_group(drawings: list[tuple[str, DiagramSpec]], settings: PipelineSettin
             node_count=len(diagram.nodes), depth=depth, device=loaded.device,
             layouts=layouts, details=details, weight_bytes=loaded.weight_bytes,
             problems=problems + export_problems, notes=notes, timings=dict(timer.timings),
+            time_limited=budget.ran_out,
         ))
     return results
 
@@ -328,21 +329,24 @@ def _draw(trace: Trace, spec: DiagramSpec, settings: PipelineSettings, id_prefix
     """
     budget = budget or Budget()
     depth = min(spec.depth, deepest_level(trace))  # deeper levels draw the same boxes
-    first_reason = None
+    first_reason: str | None = None
+    fix: str | None = None  # what the warning suggests, for the first reason
     while True:
         timeout = budget.seconds(settings.layout_timeout, share)
         try:
             svg, source, diagram = lay_out(trace, depth, spec.direction, id_prefix, runs, settings.dot, timeout)
         except (LayoutTooBig, LayoutTimeout) as exc:
+            budget.ran_out |= isinstance(exc, LayoutTimeout)
             first_reason = first_reason or exc.message
+            fix = ("set a smaller :depth:" if isinstance(exc, LayoutTooBig) and fix is None else
+                   fix or "set a smaller :depth: or raise netviz_layout_timeout (or :timeout:)")
             if depth == 0:
                 raise RenderProblem(f"{first_reason}, and not even depth 0 could be drawn; raise "
-                                    "netviz_layout_timeout or netviz_timeout") from exc
+                                    "netviz_layout_timeout or :timeout:") from exc
             depth -= 1
             continue
         problems = [] if first_reason is None else [Problem("render", (
-            f"{first_reason}, so depth {depth} is drawn instead; set a smaller :depth: or raise "
-            "netviz_layout_timeout (or netviz_timeout)"))]
+            f"{first_reason}, so depth {depth} is drawn instead; {fix}"))]
         return svg, source, depth, diagram, problems
 
 

@@ -101,7 +101,8 @@ def other_depths(trace: Trace, spec: DiagramSpec, settings: PipelineSettings, id
                                       budget.seconds(settings.layout_timeout, share))
             if total + len(svg) > MAX_INLINE_BYTES:
                 raise LayoutTooBig("the page's inline SVG would be too big")
-        except RenderProblem:
+        except RenderProblem as exc:
+            budget.ran_out |= isinstance(exc, LayoutTimeout)
             omitted.append(depth)
             continue
         seen.add(_drawing_key(diagram))

@@ -167,3 +167,42 @@ def test_ctrl_c_stops_the_build_and_every_child(tmp_path):
     assert "Interrupted" in stderr or "KeyboardInterrupt" in stderr, stderr[-2000:]
     time.sleep(0.3)
     assert leftovers(tmp_path) == []
+
+
+def test_raising_the_memory_limit_retries_the_failed_diagram(tmp_path):
+    """``netviz_memory_mb`` re-reads no page by itself; a diagram that ran out of memory is tried again."""
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "conf.py").write_text((ROOT / "conf.py").read_text())
+    shutil.copy(ROOT / "hostile_code.py", src)
+    # 16×3×1024×1024 on the CPU: 0.2 GB of input and 1.1 GB of activations
+    (src / "index.rst").write_text("Memory\n======\n\n.. netviz:: hostile_code:TinyCNN\n"
+                                   "   :input-shape: 16, 3, 1024, 1024\n   :device: cpu\n")
+    small = run_sphinx(src, tmp_path / "out", "-D", "netviz_memory_mb=1000")
+    assert "netviz_memory_mb = 1000 MB" in small.stderr and "[netviz.trace]" in small.stderr, small.stderr
+    assert "failed 1" in small.stdout
+    same = run_sphinx(src, tmp_path / "out", "-D", "netviz_memory_mb=1000")
+    assert "netviz: traced 0, reused 0, failed 1" in same.stdout  # nothing read again: same limits
+    bigger = run_sphinx(src, tmp_path / "out", "-D", "netviz_memory_mb=4000")
+    assert "netviz: traced 1, reused 0" in bigger.stdout, bigger.stdout + bigger.stderr
+    assert "WARNING" not in bigger.stderr
+    assert soup_of(tmp_path / "out" / "index.html").select_one("div.netviz svg g.node") is not None
+
+
+def test_a_diagram_drawn_short_of_time_is_drawn_again_when_read_again(tmp_path):
+    from sphinx_netviz.cache import DiagramCache
+    from sphinx_netviz.pipeline import PipelineSettings, make_artifacts
+    from sphinx_netviz.spec import DiagramSpec
+
+    from test_big import SLOW_DOT  # slow on any diagram with clusters
+
+    slow = tmp_path / "slow-dot"
+    slow.write_text(SLOW_DOT)
+    slow.chmod(0o755)
+    spec = DiagramSpec("example_models.cnn:CNNModel", ((1, 3, 512, 512),), depth=2, onnx="none")
+    made = make_artifacts(spec, PipelineSettings(dot=str(slow), layout_timeout=1))
+    assert made.time_limited and made.depth < 2
+    cache = DiagramCache(tmp_path / "cache")
+    assert cache.store("k", made).time_limited  # the directive treats it as a miss when it reads the page
+    fast = make_artifacts(spec)
+    assert not fast.time_limited and not cache.store("k2", fast).time_limited

@@ -151,6 +151,7 @@ def doctree_read(app: Sphinx, doctree: nodes.document) -> None:
 
 def env_updated(app: Sphinx, env: Any) -> list[str]:
     """Draw every diagram still asked for; warn at each directive that asked for one that failed."""
+    env.netviz_limits = _limits_now(app)
     pending = [req for reqs in _requests(env).values() for req in reqs]
     if not pending:
         _close(app)
@@ -252,13 +253,22 @@ def merge_info(app: Sphinx, env: Any, docnames: Set[str], other: Any) -> None:
     failures(env).update(failures(other))
 
 
+def _limits_now(app: Sphinx) -> tuple[float, float]:
+    config = NetvizConfig.from_sphinx(app.config)
+    limits = config.limits()
+    return (limits.timeout, limits.memory_mb)
+
+
 def outdated(app: Sphinx, env: Any, added: Set[str], changed: Set[str], removed: Set[str]) -> list[str]:
-    """Pages whose diagram is no longer in the cache (deleted, damaged): read them again."""
+    """Pages to read again: their diagram left the cache (deleted, damaged), or it failed and the
+    limits changed since (a raised ``netviz_memory_mb`` does not re-read pages by itself)."""
     cache = cache_for(env)
     known_failed = failures(env)
+    retry = getattr(env, "netviz_limits", None) != _limits_now(app)
     return sorted(docname for docname, keys in diagram_keys(env).items()
                   if docname not in removed
-                  and any(key not in known_failed and cache.lookup(key) is None for key in keys))
+                  and any((retry and key in known_failed)
+                          or (key not in known_failed and cache.lookup(key) is None) for key in keys))
 
 
 def resolve(app: Sphinx, doctree: nodes.document, docname: str) -> None:

@@ -49,9 +49,9 @@ class NetvizConfig:
     #: seconds Graphviz may take to lay out one diagram before a coarser depth is drawn
     layout_timeout: float = 30.0
     #: seconds one diagram may take, every stage together (``:timeout:`` per directive)
-    timeout: float = 180.0
+    timeout: float = 180  # whole numbers, so that -D netviz_timeout=300 works (Sphinx cannot -D a float)
     #: memory (MB) the process drawing one diagram may allocate; 0: 3/4 of the RAM over ``jobs``
-    memory_mb: float = 0.0
+    memory_mb: float = 0
     #: diagrams drawn at once, each in its own process; 0: one per CPU
     jobs: int = 0
 

@@ -95,8 +95,10 @@ def _diagram_html(self: Any, node: netviz_diagram, classes: str) -> str:
     data = (json.dumps(details, ensure_ascii=False, sort_keys=True)
             .replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
     omitted = details.get("omitted") or []
-    left_out = (f'<p class="netviz-omitted">Depths {", ".join(map(str, omitted))} are not included: '
-                "too many boxes, too slow to lay out, or too big for the page.</p>\n") if omitted else ""
+    depths = f"Depths {', '.join(map(str, omitted))} are" if len(omitted) > 1 else f"Depth {omitted[0]} is" \
+        if omitted else ""
+    left_out = (f'<p class="netviz-omitted">{depths} not included: too many boxes, too slow to lay out, '
+                "or too big for the page.</p>\n") if omitted else ""
     downloads = _downloads(self, node)
     return (
         f'<div class="{classes}" id="netviz-{details["prefix"]}">\n'

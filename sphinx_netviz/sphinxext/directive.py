@@ -112,7 +112,7 @@ class NetvizDirective(SphinxDirective):
         node["key"] = key
         collect.note_key(self.env, key)
         found = collect.cache_for(self.env).lookup(key)
-        if found is None:
+        if found is None or found.time_limited:  # drawn short of time: try again with the time now
             collect.request(self.env, collect.Request(
                 key, spec_key(spec.export_view(), settings), spec, timeout or config.timeout,
                 self.env.docname, self.lineno))

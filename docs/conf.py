@@ -1,8 +1,7 @@
 """Sphinx configuration of the sphinx-netviz documentation.
 
-No torch here: conf.py runs in the parent process before Sphinx forks its
-``-j`` workers, and torch work there would hang them.  The models live in
-``docs/example_models`` and are imported by the directives themselves.
+No torch here, and none needed: the models live in ``docs/example_models``
+and the directives import them, each diagram in a child process of its own.
 """
 
 import os

@@ -38,7 +38,8 @@ from .errors import NetvizError, safe_text
 from .jobs import JOB_FILE, OUTPUT_FILE, PROGRESS_FILE, RESULT_FILE, Failure, Job, JobResult
 from .limits import Budget
 
-#: seconds the pipeline keeps in hand before the parent's deadline (to store its results)
+#: seconds the pipeline keeps in hand before the parent's deadline, to store its results
+#: (at most a tenth of the diagram's time)
 MARGIN = 2.0
 
 
@@ -159,7 +160,8 @@ def _draw_job(job: Job, folder: Path, stage: callable, started: float) -> JobRes
     cache = DiagramCache(job.cache_root, scratch=folder)
     first = job.drawings[0].spec
     known = cache.lookup_export(job.export_key) if first.onnx != "none" else None
-    left = job.limits.timeout - (time.monotonic() - started) - MARGIN
+    margin = min(MARGIN, 0.1 * job.limits.timeout)
+    left = job.limits.timeout - (time.monotonic() - started) - margin
     made = make_group([(f"nv{d.key[:8]}", d.spec) for d in job.drawings], job.settings,
                       torch_threads=1, known_onnx=known, budget=Budget(max(0.0, left)),
                       memory_bytes=job.limits.memory_bytes, on_stage=stage)

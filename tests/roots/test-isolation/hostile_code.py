@@ -25,6 +25,13 @@ class _Small(nn.Module):
         self.fc = nn.Linear(4, 4)
 
 
+class Fine(_Small):
+    """The control: behaves."""
+
+    def forward(self, x):
+        return self.fc(x)
+
+
 class LoopsForever(_Small):
     def forward(self, x):
         while True:

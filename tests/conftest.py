@@ -57,3 +57,21 @@ def run_sphinx(srcdir: Path, outdir: Path, *args: str, builder: str = "html",
         [sys.executable, "-m", "sphinx", "-b", builder, *args, str(srcdir), str(outdir)],
         capture_output=True, text=True, env=env, timeout=timeout, check=False,
     )
+
+
+SLOW_DOT = """#!/bin/sh
+# a Graphviz that takes too long on any diagram with clusters
+[ "$1" = "-V" ] && exec dot -V
+input=$(cat)
+case "$input" in *cluster_*) sleep 5 ;; esac
+printf '%s' "$input" | exec dot "$@"
+"""
+
+
+@pytest.fixture
+def slow_dot(tmp_path) -> Path:
+    """A Graphviz ``dot`` that takes 5 s on any diagram with clusters (for layout time limits)."""
+    path = tmp_path / "slow-dot"
+    path.write_text(SLOW_DOT)
+    path.chmod(0o755)
+    return path

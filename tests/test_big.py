@@ -194,21 +194,9 @@ def test_llama_7b_builds_in_a_docs_build_under_a_memory_cap(tmp_path):
     assert sum(1 for name in declared if name.endswith("_proj.weight")) == 32 * 7
 
 
-SLOW_DOT = """#!/bin/sh
-# a Graphviz that takes too long on any diagram with clusters
-[ "$1" = "-V" ] && exec dot -V
-input=$(cat)
-case "$input" in *cluster_*) sleep 5 ;; esac
-printf '%s' "$input" | exec dot "$@"
-"""
-
-
-def test_layout_time_limit_falls_back_to_a_coarser_depth(tmp_path):
-    slow = tmp_path / "slow-dot"
-    slow.write_text(SLOW_DOT)
-    slow.chmod(0o755)
+def test_layout_time_limit_falls_back_to_a_coarser_depth(slow_dot):
     spec = DiagramSpec("example_models.cnn:CNNModel", ((16, 3, 512, 512),), depth=2, onnx="none")
-    made = make_artifacts(spec, PipelineSettings(dot=str(slow), layout_timeout=1))
+    made = make_artifacts(spec, PipelineSettings(dot=str(slow_dot), layout_timeout=1))
     assert made.depth == 1
     assert [p.stage for p in made.problems] == ["render"]
     assert "did not lay out depth 2 (17 boxes) within 1 s, so depth 1 is drawn instead" in made.problems[0].message
@@ -216,11 +204,8 @@ def test_layout_time_limit_falls_back_to_a_coarser_depth(tmp_path):
     assert "conv.0" not in titles and ">conv<" in titles
 
 
-def test_layout_fallback_is_a_warning_in_the_page_build(build, tmp_path):
-    slow = tmp_path / "slow-dot"
-    slow.write_text(SLOW_DOT)
-    slow.chmod(0o755)
-    app = build("seed", netviz_dot=str(slow), netviz_layout_timeout=1, netviz_onnx="none")
+def test_layout_fallback_is_a_warning_in_the_page_build(build, slow_dot):
+    app = build("seed", netviz_dot=str(slow_dot), netviz_layout_timeout=1, netviz_onnx="none")
     warnings = app.warning.getvalue()
     assert "index.rst:4: WARNING: example_models.cnn:CNNModel: Graphviz did not lay out depth 2" in warnings
     assert "[netviz.render]" in warnings
@@ -277,15 +262,12 @@ def test_a_depth_too_big_to_lay_out_is_not_attempted():
     assert sum(len(svg) for svg in made.layouts.values()) < MAX_INLINE_BYTES
 
 
-def test_the_layouts_share_the_diagrams_time_budget(tmp_path):
+def test_the_layouts_share_the_diagrams_time_budget(slow_dot):
     """With a slow Graphviz, every layout together stays within the budget (not 30 s each)."""
     from sphinx_netviz.limits import Budget
 
-    slow = tmp_path / "slow-dot"
-    slow.write_text(SLOW_DOT)
-    slow.chmod(0o755)
     spec = DiagramSpec("example_models.cnn:CNNModel", ((16, 3, 512, 512),), depth=2, onnx="none")
     start = time.monotonic()
     with pytest.raises(RenderProblem, match="not even depth 0 could be drawn"):
-        make_artifacts(spec, PipelineSettings(dot=str(slow), layout_timeout=30), budget=Budget(4))
+        make_artifacts(spec, PipelineSettings(dot=str(slow_dot), layout_timeout=30), budget=Budget(4))
     assert time.monotonic() - start < 8

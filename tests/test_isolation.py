@@ -189,18 +189,14 @@ def test_raising_the_memory_limit_retries_the_failed_diagram(tmp_path):
     assert soup_of(tmp_path / "out" / "index.html").select_one("div.netviz svg g.node") is not None
 
 
-def test_a_diagram_drawn_short_of_time_is_drawn_again_when_read_again(tmp_path):
+def test_a_diagram_drawn_short_of_time_is_drawn_again_when_read_again(tmp_path, slow_dot):
     from sphinx_netviz.cache import DiagramCache
     from sphinx_netviz.pipeline import PipelineSettings, make_artifacts
     from sphinx_netviz.spec import DiagramSpec
 
-    from test_big import SLOW_DOT  # slow on any diagram with clusters
 
-    slow = tmp_path / "slow-dot"
-    slow.write_text(SLOW_DOT)
-    slow.chmod(0o755)
     spec = DiagramSpec("example_models.cnn:CNNModel", ((1, 3, 512, 512),), depth=2, onnx="none")
-    made = make_artifacts(spec, PipelineSettings(dot=str(slow), layout_timeout=1))
+    made = make_artifacts(spec, PipelineSettings(dot=str(slow_dot), layout_timeout=1))
     assert made.time_limited and made.depth < 2
     cache = DiagramCache(tmp_path / "cache")
     assert cache.store("k", made).time_limited  # the directive treats it as a miss when it reads the page

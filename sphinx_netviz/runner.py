@@ -221,7 +221,7 @@ class DiagramRunner:
             self._events.put(("started", str(item.folder), process.pid))
             threading.Thread(target=self._wait_spawned, args=(str(item.folder), process), daemon=True).start()
             return
-        server = self._ensure_server()
+        server = self._ensure_server(warm_export=item.job.drawings[0].spec.onnx != "none")
         assert server.stdin is not None
         server.stdin.write(b"run " + os.fsencode(str(item.folder)) + b"\n")
         server.stdin.flush()
@@ -231,14 +231,16 @@ class DiagramRunner:
         self._kill_group(process.pid)
         self._events.put(("exited", folder, code))
 
-    def _ensure_server(self) -> subprocess.Popen[bytes]:
+    def _ensure_server(self, warm_export: bool) -> subprocess.Popen[bytes]:
+        """The fork server, started for the first job (warmed up for exports if that job exports)."""
         if self._server is not None and self._server.poll() is None:
             return self._server
         env = dict(os.environ, PYTHONPATH=os.pathsep.join([_PACKAGE_ROOT, env_path()]))
         with open(self.scratch_root / SERVER_LOG, "wb") as log:
             self._server = subprocess.Popen(
                 # the scratch folder names the build in ps (and in the tests' leftover checks)
-                [sys.executable, "-m", "sphinx_netviz.worker", "serve", str(self.scratch_root)],
+                [sys.executable, "-m", "sphinx_netviz.worker", "serve",
+                 *(["--warm-export"] if warm_export else []), str(self.scratch_root)],
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log,
                 env=env, start_new_session=True, cwd=os.getcwd())
         threading.Thread(target=self._read_server, args=(self._server,), daemon=True).start()

@@ -61,7 +61,7 @@ def warnings_by_location(stderr: str) -> dict[tuple[str, int], tuple[str, str]]:
 
 def leftovers(build: Path) -> list[str]:
     """Processes left by a build: the model's marked one, and the worker server (named by its folder)."""
-    done = subprocess.run(["pgrep", "-af", f"{LEFTOVER_MARKER}|sphinx_netviz.worker serve {build}"],
+    done = subprocess.run(["pgrep", "-af", f"{LEFTOVER_MARKER}|sphinx_netviz.worker serve .*{build}"],
                           capture_output=True, text=True, check=False)
     return [line for line in done.stdout.splitlines() if "pgrep" not in line]
 

@@ -26,7 +26,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .jobs import (
@@ -119,11 +119,21 @@ class DiagramRunner:
 
     # -- the caller's side ------------------------------------------------
     def submit(self, job: Job) -> None:
-        """Queue ``job``; it starts as soon as a slot is free."""
+        """Queue ``job``; it starts as soon as a slot is free.
+
+        A job of the same model and inputs still waiting in the queue takes
+        the new drawings in (one child, one trace, one export for all).
+        """
         self.scratch_root.mkdir(parents=True, exist_ok=True)
-        folder = Path(tempfile.mkdtemp(prefix="job-", dir=self.scratch_root))
-        (folder / JOB_FILE).write_bytes(pickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL))
         with self._lock:
+            for waiting in self._queue:
+                if (waiting.job.export_key, waiting.job.limits, waiting.job.settings) == \
+                        (job.export_key, job.limits, job.settings):
+                    known = {d.key for d in waiting.job.drawings}
+                    added = tuple(d for d in job.drawings if d.key not in known)
+                    waiting.job = replace(waiting.job, drawings=waiting.job.drawings + added)
+                    return
+            folder = Path(tempfile.mkdtemp(prefix="job-", dir=self.scratch_root))
             self._queue.append(_Running(job, folder))
             self._outstanding += 1
         self._ensure_thread()
@@ -199,16 +209,24 @@ class DiagramRunner:
         return max(0.01, min(deadlines) - time.monotonic())
 
     def _start_queued(self) -> None:
+        """Start queued jobs while slots are free; a job waits while its model is being exported
+        by another (then it finds the export in the cache instead of making it again)."""
         while True:
             with self._lock:
-                if self._closed or not self._queue or len(self._running) >= self.slots:
+                if self._closed or len(self._running) >= self.slots:
                     return
-                item = self._queue.pop(0)
+                exporting = {r.job.export_key for r in self._running.values() if _exports(r.job)}
+                item = next((q for q in self._queue if not _exports(q.job) or q.job.export_key not in exporting),
+                            None)
+                if item is None:
+                    return
+                self._queue.remove(item)
                 self._running[str(item.folder)] = item
             try:
+                (item.folder / JOB_FILE).write_bytes(pickle.dumps(item.job, protocol=pickle.HIGHEST_PROTOCOL))
                 self._launch(item)
             except OSError as exc:
-                failure = Failure("import", f"could not start a process to draw it: {exc}")
+                failure = Failure("write", f"could not start a process to draw it ({exc.strerror or exc})")
                 self._done(item, JobResult({d.key: failure for d in item.job.drawings}))
 
     def _launch(self, item: _Running) -> None:
@@ -315,6 +333,10 @@ class DiagramRunner:
                     self._outstanding -= 1
                     self._outcomes.append(outcome)
                 self._lock.notify_all()
+
+
+def _exports(job: Job) -> bool:
+    return job.drawings[0].spec.onnx != "none"
 
 
 def env_path() -> str:

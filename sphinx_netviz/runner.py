@@ -139,6 +139,18 @@ class DiagramRunner:
         self._ensure_thread()
         self._events.put(("wake", "", 0))
 
+    def prestart(self, *, warm_export: bool) -> None:
+        """Start the fork server now, ahead of the first job (it warms up while the caller works).
+
+        Only a head start: if the scratch folder cannot be made, the first job says so.
+        """
+        if self.method == "fork":
+            try:
+                self.scratch_root.mkdir(parents=True, exist_ok=True)
+                self._ensure_server(warm_export)
+            except OSError:
+                pass
+
     def wait(self) -> list[JobOutcome]:
         """Every job's outcome, once all have ended (Ctrl-C kills them all, then goes on up)."""
         try:

@@ -44,6 +44,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("builder-inited", collect.builder_inited)
     app.connect("env-get-outdated", collect.outdated)
     app.connect("env-before-read-docs", events.before_read)
+    app.connect("env-before-read-docs", collect.before_read)
     app.connect("env-purge-doc", events.purge_doc)
     app.connect("env-purge-doc", collect.purge_doc)
     app.connect("env-merge-info", events.merge_info)

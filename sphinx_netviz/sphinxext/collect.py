@@ -122,7 +122,8 @@ def _submit(app: Sphinx, requests: list[Request]) -> None:
         if req.key not in submitted:
             groups.setdefault((req.export_key, req.timeout), {})[req.key] = req
     config = NetvizConfig.from_sphinx(app.config)
-    for (export_key, timeout), by_key in groups.items():
+    # models drawn several times first: the longest jobs should not start last
+    for (export_key, timeout), by_key in sorted(groups.items(), key=lambda item: -len(item[1])):
         job = Job(
             drawings=tuple(Drawing(key, req.spec) for key, req in by_key.items()),
             export_key=export_key, settings=config.pipeline_settings, limits=config.limits(timeout),
@@ -251,6 +252,24 @@ def merge_info(app: Sphinx, env: Any, docnames: Set[str], other: Any) -> None:
         if docname in their_keys:
             keys[docname] = their_keys[docname]
     failures(env).update(failures(other))
+    if _is_main_process(app):  # -j: draw a chunk's diagrams while the other chunks are read
+        pending = [req for docname in docnames for req in mine.get(docname, [])]
+        if pending:
+            _submit(app, pending)
+
+
+def before_read(app: Sphinx, env: Any, docnames: list[str]) -> None:
+    """Start the fork server (2–3 s: torch, meta warm-up) while Sphinx reads, if a page to read
+    is new or has a diagram the cache cannot give; a rebuild that draws nothing starts nothing."""
+    keys, cache = diagram_keys(env), cache_for(env)
+
+    def may_draw(docname: str) -> bool:
+        if docname not in env.all_docs:
+            return True
+        return any((found := cache.lookup(key)) is None or found.time_limited for key in keys.get(docname, ()))
+
+    if _is_main_process(app) and any(may_draw(docname) for docname in docnames):
+        _runner(app).prestart(warm_export=NetvizConfig.from_sphinx(app.config).onnx_mode != "none")
 
 
 def _limits_now(app: Sphinx) -> tuple[float, float]:

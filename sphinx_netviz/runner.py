@@ -228,8 +228,9 @@ class DiagramRunner:
                 if self._closed or len(self._running) >= self.slots:
                     return
                 exporting = {r.job.export_key for r in self._running.values() if _exports(r.job)}
-                item = next((q for q in self._queue if not _exports(q.job) or q.job.export_key not in exporting),
-                            None)
+                ready = [q for q in self._queue if not _exports(q.job) or q.job.export_key not in exporting]
+                # a model drawn several times is likely a big one documented at length: it goes first
+                item = max(ready, key=lambda q: len(q.job.drawings), default=None)
                 if item is None:
                     return
                 self._queue.remove(item)

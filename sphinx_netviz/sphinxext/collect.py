@@ -58,7 +58,7 @@ class Request:
         return (self.docname, self.lineno)
 
 
-def cache_for(env: Any, app: Sphinx | None = None) -> DiagramCache:
+def cache_for(env: Any) -> DiagramCache:
     """The diagram cache of a build (beside its pickled environment); damage is an info line."""
     def damaged(why: str) -> None:
         logger.info("netviz: %s", why)
@@ -122,8 +122,7 @@ def _submit(app: Sphinx, requests: list[Request]) -> None:
         if req.key not in submitted:
             groups.setdefault((req.export_key, req.timeout), {})[req.key] = req
     config = NetvizConfig.from_sphinx(app.config)
-    # models drawn several times first: the longest jobs should not start last
-    for (export_key, timeout), by_key in sorted(groups.items(), key=lambda item: -len(item[1])):
+    for (export_key, timeout), by_key in groups.items():  # the runner decides which starts first
         job = Job(
             drawings=tuple(Drawing(key, req.spec) for key, req in by_key.items()),
             export_key=export_key, settings=config.pipeline_settings, limits=config.limits(timeout),

@@ -43,6 +43,8 @@ from .jobs import (
 
 #: the server's stderr, in the scratch folder (its last line explains a server that died)
 SERVER_LOG = "server.log"
+#: how long the server may take to start (import torch, warm up) before its jobs are given up
+SERVER_START_SECONDS = 300.0
 #: where the ``sphinx_netviz`` package can be imported from, for the server's ``-m``
 _PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent)
 
@@ -192,6 +194,21 @@ class DiagramRunner:
             self._thread.start()
 
     def _loop(self) -> None:
+        try:
+            self._serve_events()
+        except Exception as exc:  # noqa: BLE001  (a bug here must not leave wait() hanging)
+            self._abandon(f"sphinx-netviz's runner failed ({exc.__class__.__name__}: {exc}); please report it")
+
+    def _abandon(self, why: str) -> None:
+        """End every job still running or queued with ``why`` (the runner cannot go on)."""
+        with self._lock:
+            items = [*self._running.values(), *self._queue]
+            self._queue = []
+        for item in items:
+            self._kill(item)
+            self._done(item, JobResult({d.key: Failure("trace", why) for d in item.job.drawings}))
+
+    def _serve_events(self) -> None:
         while True:
             self._start_queued()
             try:
@@ -252,6 +269,8 @@ class DiagramRunner:
             self._events.put(("started", str(item.folder), process.pid))
             threading.Thread(target=self._wait_spawned, args=(str(item.folder), process), daemon=True).start()
             return
+        # until the server reports the child started: its own start-up may take a while, not forever
+        item.deadline = time.monotonic() + SERVER_START_SECONDS + item.job.limits.timeout
         server = self._ensure_server(warm_export=item.job.drawings[0].spec.onnx != "none")
         assert server.stdin is not None
         server.stdin.write(b"run " + os.fsencode(str(item.folder)) + b"\n")
@@ -306,6 +325,10 @@ class DiagramRunner:
         with self._lock:
             overdue = [r for r in self._running.values() if r.deadline and now >= r.deadline and not r.timed_out]
         for item in overdue:
+            if item.pid is None:  # the server never started it: the server is stuck
+                if self._server is not None:
+                    self._server.kill()  # its jobs then end as lost, with its last words
+                continue
             item.timed_out = True
             self._kill(item)
 

@@ -16,6 +16,7 @@ No Sphinx here, no network: the parser never fetches anything.
 
 from __future__ import annotations
 
+import functools
 import re
 import xml.etree.ElementTree as ET
 
@@ -113,8 +114,15 @@ def sanitize_svg(svg: bytes | str) -> str:
     instructions), written again with only the allowed elements, attributes and links.
 
     Deterministic: the same input gives the same text.  Raises
-    :class:`~sphinx_netviz.errors.RenderProblem` when the SVG does not parse.
+    :class:`~sphinx_netviz.errors.RenderProblem` when the SVG does not parse.  The
+    last few results are remembered by content: a page writer inlines a diagram's
+    SVG and publishes it as a download, and pages share diagrams.
     """
+    return _sanitize(svg.encode("utf-8", "surrogatepass") if isinstance(svg, str) else bytes(svg))
+
+
+@functools.lru_cache(maxsize=16)
+def _sanitize(svg: bytes) -> str:
     root = _parse(svg)
     out: list[str] = []
     written: dict[tuple[str, str], str] = {}  # colours, fonts, classes repeat: check each once

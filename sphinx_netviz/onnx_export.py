@@ -5,12 +5,14 @@ Pipeline step *export* (load → **export**).
 * ``full``: the TorchScript-based exporter (``dynamo=False``) on the real
   model.  On this project's reference machine it took 0.05–0.36 s on the seed
   CNN and wrote the same bytes every run (the dynamo exporter: 3.7–6.5 s).
-* ``structure``: the dynamo exporter on the model as it was traced (usually
-  on the ``meta`` device), saved without weight data: every parameter is a
-  graph input with its name, shape and dtype, so Netron shows the whole
+* ``structure``: every parameter and buffer is a graph input with its name,
+  shape and dtype, and no weight values are stored, so Netron shows the whole
   architecture and the file stays small (LLaMA-7B shape: a few MB instead of
-  26 GB).  ``optimize=False``, because the optimizer cannot run on meta
-  tensors.  Byte-stable across processes, and the same from meta or CPU.
+  26 GB).  A model with real weights goes through the TorchScript exporter
+  (ResNet-50: 0.76 s, 48 KB); a model on the ``meta`` device, or one that
+  exporter cannot take, through the dynamo exporter (``optimize=False``: the
+  optimizer cannot run on meta tensors; ResNet-50 2.2–3.8 s, 390 KB).  Both
+  are byte-stable across processes.
 
 Names are fixed (inputs, outputs, parameters as in ``state_dict``) so the
 same model gives byte-identical files.
@@ -55,10 +57,14 @@ def export_onnx(model: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
     tensors = tuple(v for v in (*args, *kwargs.values()) if isinstance(v, torch.Tensor))
     names = {"input_names": list(input_names)[: len(tensors)], "output_names": list(output_names)}
     buffer = io.BytesIO()
+    on_cpu = not any(getattr(t, "is_meta", False) for t in (*model.parameters(), *tensors))
     try:
         with mha_fastpath_disabled(), warnings.catch_warnings(), _silenced_fds():
             warnings.simplefilter("ignore")
-            if structure:
+            if structure and on_cpu and _torchscript_structure(wrapper, tensors, names, buffer):
+                pass
+            elif structure:
+                buffer = io.BytesIO()
                 program = torch.onnx.export(wrapper, tensors, dynamo=True, optimize=False,
                                             verbose=False, opset_version=18, **names)
                 program.save(buffer, include_initializers=False, keep_initializers_as_inputs=True)
@@ -68,9 +74,32 @@ def export_onnx(model: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
     except BaseException as exc:  # noqa: BLE001 - the model's code runs again here, even sys.exit()
         raise ExportProblem(_export_failure(exc, structure)) from exc
     proto = onnx.load_from_string(buffer.getvalue())
+    if structure:
+        del proto.graph.initializer[:]  # declared as graph inputs: the weights' values stay out
     _strip_wrapper_prefix(proto)
     _drop_build_details(proto)
     return proto.SerializeToString(deterministic=True)
+
+
+def _torchscript_structure(wrapper: Any, tensors: tuple[Any, ...], names: dict[str, list[str]],
+                           buffer: io.BytesIO) -> bool:
+    """A structure file of a model with real weights through the TorchScript exporter; False if
+    that exporter cannot take the model (the dynamo exporter is tried next).
+
+    Every weight and buffer stays a named graph input (``keep_initializers_as_inputs``, no
+    constant folding, no eval-mode Conv+BatchNorm fusion), and the caller drops their values.
+    Measured here: ResNet-50 0.76 s and 48 KB, against 2.2–3.8 s and 390 KB through dynamo;
+    byte-stable, and it runs with the real weights fed in.
+    """
+    import torch
+
+    try:
+        torch.onnx.export(wrapper, tensors, buffer, dynamo=False, opset_version=OPSET,
+                          do_constant_folding=False, keep_initializers_as_inputs=True,
+                          training=torch.onnx.TrainingMode.PRESERVE, **names)
+    except Exception:  # noqa: BLE001 - the dynamo exporter's failure, if any, is the one reported
+        return False
+    return True
 
 
 def _export_failure(exc: BaseException, structure: bool) -> str:

@@ -145,8 +145,7 @@ def make_group(drawings: list[tuple[str, DiagramSpec]], settings: PipelineSettin
     # an export follows the layouts: they leave it part of the time
     layout_share = LAYOUT_SHARE_WITH_EXPORT if exporting else 1.0
     stage("render")
-    drawn: list[tuple[bytes, str, int, Diagram, dict[int, bytes], dict[str, object], list[Problem]]
-               | NetvizError] = []
+    results: list[Artifacts | NetvizError] = []
     runs_by_fold: dict[bool, list[Run]] = {}
     for index, (id_prefix, spec) in enumerate(drawings):
         share = layout_share / (len(drawings) - index)  # the drawings left share what time is left
@@ -160,34 +159,28 @@ def make_group(drawings: list[tuple[str, DiagramSpec]], settings: PipelineSettin
             details = viewer_details(trace, id_prefix, depth, layouts, shown, runs, omitted)
             timer.lap("views")
         except NetvizError as exc:
-            drawn.append(exc)
+            results.append(exc)
             continue
-        drawn.append((svg, source, depth, diagram, layouts, details, problems))
+        results.append(Artifacts(
+            svg=svg, dot=source, onnx=None, onnx_mode=None, sources=sources, model_name=loaded.name,
+            node_count=len(diagram.nodes), depth=depth, device=loaded.device, layouts=layouts,
+            details=details, weight_bytes=loaded.weight_bytes, problems=problems, notes=notes,
+        ))
+    made = [r for r in results if isinstance(r, Artifacts)]
     onnx_bytes, onnx_mode = known_onnx or (None, None)
-    export_problems: list[Problem] = []
-    if exporting and not all(isinstance(d, NetvizError) for d in drawn):
+    if exporting and made:
         stage("export")
         onnx_mode = _onnx_mode(first, settings, loaded, trace)
         try:
             onnx_bytes = _export(first, loaded, trace, onnx_mode, settings)
         except ExportProblem as exc:
-            export_problems.append(Problem(exc.stage, exc.message))
+            for artifacts in made:
+                artifacts.problems.append(Problem(exc.stage, exc.message))
             onnx_mode = None
         timer.lap("onnx")
-    results: list[Artifacts | NetvizError] = []
-    for item in drawn:
-        if isinstance(item, NetvizError):
-            results.append(item)
-            continue
-        svg, source, depth, diagram, layouts, details, problems = item
-        results.append(Artifacts(
-            svg=svg, dot=source, onnx=onnx_bytes, onnx_mode=onnx_mode,
-            sources=sources, model_name=loaded.name,
-            node_count=len(diagram.nodes), depth=depth, device=loaded.device,
-            layouts=layouts, details=details, weight_bytes=loaded.weight_bytes,
-            problems=problems + export_problems, notes=notes, timings=dict(timer.timings),
-            time_limited=budget.ran_out,
-        ))
+    for artifacts in made:  # what every drawing shares: the export, the timings, the time budget
+        artifacts.onnx, artifacts.onnx_mode = onnx_bytes, onnx_mode
+        artifacts.timings, artifacts.time_limited = dict(timer.timings), budget.ran_out
     return results
 
 

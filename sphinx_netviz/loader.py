@@ -188,6 +188,8 @@ def build_model(spec: DiagramSpec, device: str = "cpu") -> LoadedModel:
             torch.manual_seed(SEED)
             with torch.device(device), _skip_meta_initialisers() if device == "meta" else nullcontext():
                 model = _instantiate(target, spec, torch.nn.Module)
+            if device == "meta" and model is not target:
+                _strays_to_meta(model)
             # a ready-made instance lives where it was built; its inputs must too
             device = next((p.device.type for p in model.parameters()), device)
             # a scripted model's class is torch's RecursiveScriptModule: not a source of the diagram
@@ -214,6 +216,18 @@ def build_model(spec: DiagramSpec, device: str = "cpu") -> LoadedModel:
     except BaseException as exc:  # noqa: BLE001 - model code (its parameters(), eval()...); see above
         raise TraceProblem(f"building {spec.target} raised {safe_text(exc)}") from exc
     return LoadedModel(model, args, kwargs, names, name, source_modules, device, size)
+
+
+def _strays_to_meta(model: Any) -> None:
+    """Move the parameters and buffers a model built on meta made elsewhere to meta too.
+
+    Legacy constructors (``torch.FloatTensor(n).uniform_()``) ignore the
+    ``torch.device("meta")`` context, so a model can come out with tensors on
+    meta *and* on the CPU; its device must be one, and its size counted whole.
+    """
+    tensors = [*model.parameters(), *model.buffers()]
+    if any(not t.is_meta for t in tensors) and any(t.is_meta for t in tensors):
+        model.to("meta")
 
 
 def _model_name(target: Any, model: Any) -> str:

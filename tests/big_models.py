@@ -77,3 +77,15 @@ class ManyLayers(nn.Module):
 
     def forward(self, x):
         return self.blocks(x)
+
+
+class LegacyConstructed(nn.Module):
+    """A layer made with a legacy constructor, which ignores ``torch.device("meta")``."""
+
+    def __init__(self, width: int = 8):
+        super().__init__()
+        self.fc = nn.Linear(width, width)
+        self.scale = nn.Parameter(torch.FloatTensor(width).uniform_())
+
+    def forward(self, x):
+        return self.fc(x) * self.scale

@@ -271,3 +271,12 @@ def test_the_layouts_share_the_diagrams_time_budget(slow_dot):
     with pytest.raises(RenderProblem, match="not even depth 0 could be drawn"):
         make_artifacts(spec, PipelineSettings(dot=str(slow_dot), layout_timeout=30), budget=Budget(4))
     assert time.monotonic() - start < 8
+
+
+def test_a_model_built_on_meta_with_stray_cpu_tensors_lives_on_meta():
+    loaded = build_model(DiagramSpec("big_models:LegacyConstructed", ((2, 8),)), "meta")
+    assert loaded.device == "meta"
+    assert all(t.is_meta for t in [*loaded.model.parameters(), *loaded.model.buffers()])
+    assert loaded.weight_bytes == (8 * 8 + 8 + 8) * 4
+    made = make_artifacts(DiagramSpec("big_models:LegacyConstructed", ((2, 8),), device="meta", onnx="none"))
+    assert made.device == "meta" and made.problems == []

@@ -34,6 +34,7 @@ from .spec import (
     parse_direction,
     parse_dtypes,
     parse_kwargs,
+    parse_model_dtype,
     parse_onnx_mode,
     parse_shapes,
 )
@@ -48,7 +49,7 @@ FORMATS: dict[str, str | None] = {
 }
 
 #: directive option names in the pipeline's messages, and the flags they are on the command line
-_OPTION_FLAGS = re.compile(r":(input-shape|input-dtype|inputs|kwargs|depth|direction):")
+_OPTION_FLAGS = re.compile(r":(input-shape|input-dtype|inputs|kwargs|depth|direction|dtype):")
 #: hints in the pipeline's messages that name conf.py settings, as command-line hints
 _CLI_HINTS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"[Ss]et :onnx: none to skip the download"), "Leave out --onnx to skip the export"),
@@ -108,6 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--device", default="auto", metavar="auto|meta|cpu",
                         help="where to build and trace the model: meta allocates no weights; "
                         "auto (default) uses the CPU up to --meta-above-mb, meta above")
+    parser.add_argument("--dtype", default="auto", metavar="DTYPE",
+                        help="the dtype to build the model in: float32, bfloat16, float16, or auto "
+                        "(default: as the model builds itself); float inputs follow it")
     parser.add_argument("--no-fold", action="store_true",
                         help="draw every repeated block instead of one box marked ×N")
     parser.add_argument("--dot", default="dot", metavar="EXE",
@@ -137,6 +141,7 @@ def spec_from_args(args: argparse.Namespace) -> DiagramSpec:
         onnx=parse_onnx_mode(args.onnx_mode) if args.onnx is not None else "none",
         device=parse_device(args.device),
         fold=not args.no_fold,
+        dtype=parse_model_dtype(args.dtype),
     )
 
 

@@ -53,6 +53,8 @@ class LoadedModel:
     device: str = "cpu"
     #: size of the weights and buffers, real or not
     weight_bytes: int = 0
+    #: the target named a ready-made instance (not a class or factory): it lives where it was built
+    ready_made: bool = False
 
 
 def import_object(path: str, what: str = "model") -> tuple[Any, ModuleType]:
@@ -186,10 +188,13 @@ def build_model(spec: DiagramSpec, device: str = "cpu") -> LoadedModel:
     try:
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(SEED)
-            with torch.device(device), _skip_meta_initialisers() if device == "meta" else nullcontext():
+            with torch.device(device), _default_dtype(spec.dtype), \
+                    _skip_meta_initialisers() if device == "meta" else nullcontext():
                 model = _instantiate(target, spec, torch.nn.Module)
             if device == "meta" and model is not target:
                 _strays_to_meta(model)
+            if spec.dtype != "auto":  # also what the constructor made in a fixed dtype
+                model.to(getattr(torch, spec.dtype))
             # a ready-made instance lives where it was built; its inputs must too
             device = next((p.device.type for p in model.parameters()), device)
             # a scripted model's class is torch's RecursiveScriptModule: not a source of the diagram
@@ -200,7 +205,8 @@ def build_model(spec: DiagramSpec, device: str = "cpu") -> LoadedModel:
                 args, kwargs, names, inputs_module = _inputs_from_callable(spec.inputs)
                 source_modules.append(inputs_module)
                 try:
-                    args, kwargs = _to_device((args, kwargs), device)
+                    cast = None if spec.dtype == "auto" else getattr(torch, spec.dtype)
+                    args, kwargs = _to_device((args, kwargs), device, cast)
                 except BaseException as exc:  # noqa: BLE001 - the inputs' own types are model code
                     raise InputProblem(
                         f":inputs: {spec.inputs}() returned inputs that cannot be moved to {device}: "
@@ -215,7 +221,8 @@ def build_model(spec: DiagramSpec, device: str = "cpu") -> LoadedModel:
         raise
     except BaseException as exc:  # noqa: BLE001 - model code (its parameters(), eval()...); see above
         raise TraceProblem(f"building {spec.target} raised {safe_text(exc)}") from exc
-    return LoadedModel(model, args, kwargs, names, name, source_modules, device, size)
+    return LoadedModel(model, args, kwargs, names, name, source_modules, device, size,
+                       ready_made=model is target)
 
 
 def _strays_to_meta(model: Any) -> None:
@@ -283,18 +290,36 @@ def weight_bytes(model: Any) -> int:
     return sum(int(t.numel()) * t.element_size() for t in tensors)
 
 
-def _to_device(value: Any, device: str) -> Any:
+def _to_device(value: Any, device: str, float_dtype: Any = None) -> Any:
+    """``value`` with its tensors on ``device``, floating-point ones cast to ``float_dtype`` if given."""
     import torch
 
     if isinstance(value, torch.Tensor):
-        return value.to(device)
+        cast = float_dtype is not None and value.is_floating_point()
+        return value.to(device, float_dtype) if cast else value.to(device)
     if isinstance(value, dict):
-        return {k: _to_device(v, device) for k, v in value.items()}
+        return {k: _to_device(v, device, float_dtype) for k, v in value.items()}
     if isinstance(value, tuple) and hasattr(value, "_fields"):  # a named tuple takes its fields
-        return type(value)(*(_to_device(v, device) for v in value))
+        return type(value)(*(_to_device(v, device, float_dtype) for v in value))
     if isinstance(value, (list, tuple)):
-        return type(value)(_to_device(v, device) for v in value)
+        return type(value)(_to_device(v, device, float_dtype) for v in value)
     return value
+
+
+@contextmanager
+def _default_dtype(name: str) -> Iterator[None]:
+    """Make ``name`` torch's default floating dtype while a model is built (``auto``: leave it)."""
+    import torch
+
+    if name == "auto":
+        yield
+        return
+    before = torch.get_default_dtype()
+    torch.set_default_dtype(getattr(torch, name))
+    try:
+        yield
+    finally:
+        torch.set_default_dtype(before)
 
 
 def _instantiate(target: Any, spec: DiagramSpec, module_cls: type) -> Any:

@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import re
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from importlib import metadata
 from pathlib import Path
 
@@ -34,7 +35,7 @@ from .ir import Trace
 from .limits import LAYOUT_SHARE_WITH_EXPORT, MB, Budget
 from .loader import LoadedModel, build_model
 from .render import dot_version, find_dot
-from .spec import DiagramSpec
+from .spec import MODEL_DTYPES, DiagramSpec
 from .views import LayoutTooBig, deepest_level, lay_out, other_depths, viewer_details
 
 __all__ = ["PipelineSettings", "cached_diagram", "make_artifacts", "spec_key"]
@@ -207,6 +208,45 @@ def activation_bytes(trace: Trace) -> int:
 def _load_and_trace(spec: DiagramSpec, settings: PipelineSettings, notes: list[str], timer: _Timer,
                     memory_bytes: int | None = None,
                     stage: Callable[[str], None] = lambda name: None) -> tuple[LoadedModel, Trace]:
+    """Build the model where it belongs and trace it; a failure names a ``:dtype:`` that would work.
+
+    Some meta kernels take one dtype only (grouped matmuls of MoE layers: bfloat16).
+    When the trace failed on meta with a message about types, the model is built
+    on meta in the other dtypes, and the first that traces is named in the warning.
+    """
+    meta_failures: list[TraceProblem] = []
+    try:
+        return _place_and_trace(spec, settings, notes, timer, memory_bytes, stage, meta_failures)
+    except TraceProblem as failure:
+        if not any(_DTYPE_WORDS.search(f.message) for f in meta_failures):
+            raise
+        working = _dtype_that_traces(spec)
+        if working is None:
+            raise
+        raise TraceProblem(f"{failure.message}. With :dtype: {working} the model traces on the meta "
+                           f"device (its meta kernels reject {spec.float_dtype})") from failure
+
+
+#: words of a failure that a different model dtype might avoid
+_DTYPE_WORDS = re.compile(r"(?i)bf16|bfloat|float|half|dtype")
+
+
+def _dtype_that_traces(spec: DiagramSpec) -> str | None:
+    """The first other ``:dtype:`` in which the model builds and traces on meta, if any."""
+    for dtype in MODEL_DTYPES:
+        if dtype in ("auto", spec.float_dtype):
+            continue
+        try:
+            _trace(spec, build_model(replace(spec, dtype=dtype), "meta"))
+        except NetvizError:
+            continue
+        return dtype
+    return None
+
+
+def _place_and_trace(spec: DiagramSpec, settings: PipelineSettings, notes: list[str], timer: _Timer,
+                     memory_bytes: int | None, stage: Callable[[str], None],
+                     meta_failures: list[TraceProblem]) -> tuple[LoadedModel, Trace]:
     """Build the model where it belongs (see the module docstring) and trace it.
 
     With ``:device: auto`` a model small enough to build for real is first
@@ -223,6 +263,10 @@ def _load_and_trace(spec: DiagramSpec, settings: PipelineSettings, notes: list[s
             raise TraceProblem(
                 f"{spec.target} is a model instance, already built on {loaded.device}; to trace "
                 "on the meta device name its class or a factory function instead, or set :device: cpu"
+                if loaded.ready_made else
+                f"{spec.target} built its model on {loaded.device} even on the meta device (it places "
+                "its weights on a device itself); make it follow torch's default device, or set "
+                ":device: cpu or auto"
             )
     timer.lap("build")
     stage("trace")
@@ -232,7 +276,8 @@ def _load_and_trace(spec: DiagramSpec, settings: PipelineSettings, notes: list[s
     if loaded.device == "meta" and spec.device == "auto" and loaded.weight_bytes <= settings.meta_above_mb * MB:
         try:
             meta_trace: Trace | None = _trace(spec, loaded)
-        except TraceProblem:
+        except TraceProblem as failure:
+            meta_failures.append(failure)
             meta_trace = None  # the forward needs real data: try the CPU below
         timer.lap("trace")
         need = loaded.weight_bytes + (activation_bytes(meta_trace) if meta_trace else _input_bytes(loaded))
@@ -251,6 +296,8 @@ def _load_and_trace(spec: DiagramSpec, settings: PipelineSettings, notes: list[s
     try:
         trace = _trace(spec, loaded)
     except TraceProblem as meta_failure:
+        if loaded.device == "meta":
+            meta_failures.append(meta_failure)
         if loaded.device != "meta" or spec.device == "meta":
             raise
         if loaded.weight_bytes > settings.cpu_max_mb * MB:

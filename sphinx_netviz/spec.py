@@ -33,6 +33,12 @@ DTYPE_ALIASES: dict[str, str] = {
     "bool": "bool",
 }
 
+#: ``:dtype:`` values, the dtype a model is built in; ``auto``: as the model builds itself
+MODEL_DTYPES = ("auto", "float32", "bfloat16", "float16")
+#: other spellings ``:dtype:`` accepts
+_MODEL_DTYPE_ALIASES = {"float": "float32", "fp32": "float32", "bf16": "bfloat16", "half": "float16",
+                        "fp16": "float16"}
+
 DIRECTIONS = ("TB", "LR", "BT", "RL")
 #: ``:onnx:`` modes: ``auto`` is ``full`` for small weights, else ``structure``
 ONNX_MODES = ("auto", "full", "structure", "none")
@@ -67,6 +73,8 @@ class DiagramSpec:
     onnx: str = "auto"
     device: str = "auto"
     fold: bool = True
+    #: the dtype the model is built in (``auto``: as it builds itself)
+    dtype: str = "auto"
 
     def __post_init__(self) -> None:
         if isinstance(self.onnx, bool):  # :onnx: true/false
@@ -96,15 +104,22 @@ class DiagramSpec:
             raise InputProblem(f":onnx: must be one of {', '.join(ONNX_MODES)}, not {self.onnx!r}")
         if self.device not in DEVICES:
             raise InputProblem(f":device: must be one of {', '.join(DEVICES)}, not {self.device!r}")
+        if self.dtype not in MODEL_DTYPES:
+            raise InputProblem(f":dtype: must be one of {', '.join(MODEL_DTYPES)}, not {self.dtype!r}")
 
     @property
     def dtypes_per_input(self) -> tuple[str, ...]:
-        """One dtype name per shape (``float32`` where none was given)."""
+        """One dtype name per shape (where none was given: ``:dtype:``, else ``float32``)."""
         if not self.input_dtypes:
-            return ("float32",) * len(self.input_shapes)
+            return (self.float_dtype,) * len(self.input_shapes)
         if len(self.input_dtypes) == 1:
             return self.input_dtypes * len(self.input_shapes)
         return self.input_dtypes
+
+    @property
+    def float_dtype(self) -> str:
+        """The dtype of floating-point inputs nobody chose a dtype for: the model's."""
+        return "float32" if self.dtype == "auto" else self.dtype
 
     def export_view(self) -> DiagramSpec:
         """The spec as far as the ONNX file goes: drawing options do not change the model."""
@@ -356,6 +371,15 @@ def parse_device(text: str) -> str:
     value = text.strip().lower()
     if value not in DEVICES:
         raise InputProblem(f":device: must be one of {', '.join(DEVICES)}, not {_quoted(text.strip())}")
+    return value
+
+
+def parse_model_dtype(text: str) -> str:
+    """Parse ``:dtype:`` (``auto``, ``float32``, ``bfloat16``, ``float16`` or an alias)."""
+    value = text.strip().lower().removeprefix("torch.")
+    value = _MODEL_DTYPE_ALIASES.get(value, value)
+    if value not in MODEL_DTYPES:
+        raise InputProblem(f":dtype: must be one of {', '.join(MODEL_DTYPES)}, not {_quoted(text.strip())}")
     return value
 
 

@@ -23,6 +23,7 @@ process: the fallback where ``fork`` does not exist.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import pickle
 import resource
@@ -56,6 +57,7 @@ def warm_up(export: bool = False) -> None:
     torch.set_num_threads(1)
     probe = torch.empty(2, 2, device="meta")
     (probe @ probe).relu()
+    _no_progress_monitor()
     import sphinx_netviz.pipeline  # noqa: F401  (and the modules it imports)
     import sphinx_netviz.trace  # noqa: F401
     from sphinx_netviz.onnx_export import export_onnx
@@ -66,6 +68,18 @@ def warm_up(export: bool = False) -> None:
             export_onnx(tiny, (torch.zeros(1, 2),), {}, ["input"], ["output"], structure=True)
         except Exception:  # noqa: BLE001  (only a warm-up: a child reports real export failures)
             pass
+
+
+def _no_progress_monitor() -> None:
+    """Keep tqdm from starting its monitor thread (torch.fx makes a disabled bar in every export).
+
+    The thread is tqdm's, not the model's, yet a child reports every thread left running.
+    """
+    if importlib.util.find_spec("tqdm") is None:
+        return
+    import tqdm
+
+    tqdm.tqdm.monitor_interval = 0
 
 
 def _progress(folder: Path) -> Callable[[str], None]:

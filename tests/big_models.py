@@ -89,3 +89,39 @@ class LegacyConstructed(nn.Module):
 
     def forward(self, x):
         return self.fc(x) * self.scale
+
+
+class GroupedExperts(nn.Module):
+    """A mixture-of-experts layer through ``torch._grouped_mm``, whose meta kernel takes bfloat16 only."""
+
+    def __init__(self, experts: int = 4, width: int = 16, hidden: int = 32):
+        super().__init__()
+        self.router = nn.Linear(width, experts)
+        self.up = nn.Parameter(torch.randn(experts, width, hidden))
+        self.down = nn.Parameter(torch.randn(experts, hidden, width))
+        self.experts = experts
+
+    def forward(self, x):
+        tokens = x.reshape(-1, x.shape[-1])
+        weights = self.router(tokens).softmax(-1)
+        step = tokens.shape[0] // self.experts  # equal groups: the same shapes on meta and the CPU
+        offsets = torch.arange(1, self.experts + 1, device=x.device, dtype=torch.int32) * step
+        hidden = torch._grouped_mm(tokens, self.up, offs=offsets).relu()
+        out = torch._grouped_mm(hidden, self.down, offs=offsets)
+        return (out * weights.max(-1, keepdim=True).values).reshape(x.shape)
+
+
+class PinnedToCpu(nn.Module):
+    """A model that places its weights on the CPU itself, whatever the default device."""
+
+    def __init__(self, width: int = 8):
+        super().__init__()
+        self.fc = nn.Linear(width, width, device="cpu")
+
+    def forward(self, x):
+        return self.fc(x)
+
+
+def pinned_to_cpu() -> nn.Module:
+    """A factory of :class:`PinnedToCpu` (not a ready-made instance)."""
+    return PinnedToCpu()

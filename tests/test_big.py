@@ -8,6 +8,7 @@ import resource
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +19,7 @@ import torch
 from big_models import Bert
 from conftest import DOCS, REPO, ROOTS, soup_of
 
-from sphinx_netviz.errors import RenderProblem
+from sphinx_netviz.errors import RenderProblem, TraceProblem
 from sphinx_netviz.graph import build_diagram
 from sphinx_netviz.loader import build_model
 from sphinx_netviz.pipeline import PipelineSettings, make_artifacts
@@ -280,3 +281,41 @@ def test_a_model_built_on_meta_with_stray_cpu_tensors_lives_on_meta():
     assert loaded.weight_bytes == (8 * 8 + 8 + 8) * 4
     made = make_artifacts(DiagramSpec("big_models:LegacyConstructed", ((2, 8),), device="meta", onnx="none"))
     assert made.device == "meta" and made.problems == []
+
+
+def test_device_meta_names_a_factory_that_pins_its_weights_to_the_cpu_as_such():
+    with pytest.raises(TraceProblem) as caught:
+        make_artifacts(DiagramSpec("big_models:pinned_to_cpu", ((2, 8),), device="meta", onnx="none"))
+    assert "built its model on cpu even on the meta device" in caught.value.message
+    assert "model instance" not in caught.value.message
+
+
+def test_dtype_builds_the_model_and_its_inputs_in_that_dtype():
+    loaded = build_model(DiagramSpec("big_models:GroupedExperts", ((8, 16),), dtype="bfloat16"), "meta")
+    assert {p.dtype for p in loaded.model.parameters()} == {torch.bfloat16}
+    assert loaded.args[0].dtype == torch.bfloat16
+    float32 = build_model(DiagramSpec("big_models:GroupedExperts", ((8, 16),)), "meta")
+    assert loaded.weight_bytes * 2 == float32.weight_bytes  # sizes (and so meta/CPU) follow the dtype
+
+
+def test_dtype_also_casts_what_a_constructor_made_in_a_fixed_dtype():
+    loaded = build_model(DiagramSpec("big_models:LegacyConstructed", ((2, 8),), dtype="float16"), "meta")
+    assert {p.dtype for p in loaded.model.parameters()} == {torch.float16}
+    assert torch.get_default_dtype() == torch.float32  # put back after the build
+
+
+def test_a_meta_kernel_that_rejects_the_dtype_gets_a_dtype_hint():
+    spec = DiagramSpec("big_models:GroupedExperts", ((8, 16),), device="meta", onnx="none")
+    with pytest.raises(TraceProblem) as caught:
+        make_artifacts(spec)
+    assert "With :dtype: bfloat16 the model traces on the meta device" in caught.value.message
+    made = make_artifacts(replace(spec, dtype="bfloat16"))
+    assert made.device == "meta" and made.problems == []
+    svg = made.svg.decode()
+    assert "grouped_mm" in svg and "8×16 bfloat16" in svg  # the op drawn; the input follows :dtype:
+
+
+def test_auto_draws_a_small_model_the_meta_kernels_reject_on_the_cpu():
+    made = make_artifacts(DiagramSpec("big_models:GroupedExperts", ((8, 16),), onnx="none"))
+    assert made.device == "cpu"
+    assert any("with real weights on the CPU" in note for note in made.notes)

@@ -16,7 +16,7 @@ from sphinx.util import logging
 
 from ..limits import Limits, default_jobs, default_memory_mb
 from ..pipeline import PipelineSettings
-from ..spec import DEVICES, DIRECTIONS, MAX_DEPTH, ONNX_MODES
+from ..spec import DEVICES, DIRECTIONS, MAX_DEPTH, MODEL_DTYPES, ONNX_MODES
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +36,9 @@ class NetvizConfig:
     onnx_max_mb: float = 25.0
     #: ``auto`` (CPU up to ``meta_above_mb`` of weights, ``meta`` above), ``meta`` or ``cpu``
     device: str = "auto"
+    #: the dtype models are built in: ``auto`` (as each builds itself), ``float32``, ``bfloat16``,
+    #: ``float16``
+    dtype: str = "auto"
     #: with ``device = auto``, models with more weights than this (MB) are traced on ``meta``
     meta_above_mb: float = 128.0
     #: the largest model (MB of weights) built on the CPU when ``meta`` cannot trace it
@@ -91,6 +94,8 @@ class NetvizConfig:
             out["onnx"] = f"must be one of {', '.join(ONNX_MODES)} (or True/False)"
         if self.device not in DEVICES:
             out["device"] = f"must be one of {', '.join(DEVICES)}"
+        if self.dtype not in MODEL_DTYPES:
+            out["dtype"] = f"must be one of {', '.join(MODEL_DTYPES)}"
         for name in ("fold", "summary"):
             if not isinstance(getattr(self, name), bool):
                 out[name] = "must be True or False"
@@ -115,7 +120,7 @@ class NetvizConfig:
 _TYPES: dict[str, Any] = {
     "depth": (int,), "direction": (str,), "onnx": (str, bool), "onnx_max_mb": (int, float),
     "meta_above_mb": (int, float),
-    "device": (str,), "cpu_max_mb": (int, float), "fold": (bool,), "summary": (bool,), "dot": (str,),
+    "device": (str,), "dtype": (str,), "cpu_max_mb": (int, float), "fold": (bool,), "summary": (bool,), "dot": (str,),
     "layout_timeout": (int, float), "timeout": (int, float), "memory_mb": (int, float), "jobs": (int,),
 }
 

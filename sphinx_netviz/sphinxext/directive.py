@@ -29,6 +29,7 @@ from ..spec import (
     parse_dtypes,
     parse_device,
     parse_kwargs,
+    parse_model_dtype,
     parse_onnx_mode,
     parse_shapes,
     parse_timeout,
@@ -58,6 +59,7 @@ class NetvizDirective(SphinxDirective):
         "direction": directives.unchanged_required,
         "onnx": directives.unchanged,
         "device": directives.unchanged_required,
+        "dtype": directives.unchanged_required,
         "fold": directives.unchanged,
         "summary": directives.unchanged,
         "timeout": directives.unchanged_required,
@@ -83,6 +85,7 @@ class NetvizDirective(SphinxDirective):
             onnx=parse_onnx_mode(opts["onnx"]) if "onnx" in opts else config.onnx_mode,
             device=parse_device(opts["device"]) if "device" in opts else config.device,
             fold=parse_bool(opts["fold"], ":fold:") if "fold" in opts else config.fold,
+            dtype=parse_model_dtype(opts["dtype"]) if "dtype" in opts else config.dtype,
         )
 
     def run(self) -> list[nodes.Node]:

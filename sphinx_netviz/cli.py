@@ -56,6 +56,9 @@ _CLI_HINTS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r":onnx: (structure|full)"), r"--onnx-mode \1"),
     (re.compile(r":device: (cpu|meta)"), r"--device \1"),
     (re.compile(r"netviz_cpu_max_mb"), "--cpu-max-mb"),
+    (re.compile(r"netviz_export_timeout"), "--export-timeout"),
+    (re.compile(r"[Ss]et :onnx: auto to accept the best file that can be made, or :onnx: none to skip it"),
+     "--onnx-mode auto accepts the best file that can be made"),
     (re.compile(r"set netviz_dot in conf\.py to its path"), "pass its path with --dot"),
     (re.compile(r"raise netviz_layout_timeout"), "raise --timeout"),
 ]
@@ -119,6 +122,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--timeout", default=30.0, type=float, metavar="SECONDS",
                         help="time limit for each Graphviz layout; past it a coarser depth "
                         "is drawn (default 30)")
+    parser.add_argument("--export-timeout", default=60.0, type=float, metavar="SECONDS",
+                        help="with --onnx: time the exporters may take together before a graph-only "
+                        "file is written instead (default 60)")
     parser.add_argument("-p", "--path", action="append", default=[], metavar="DIR",
                         help="put DIR first on sys.path while importing the model "
                         "(repeatable); the current directory is always searched")
@@ -180,7 +186,8 @@ def run(args: argparse.Namespace) -> int:
     fmt = output_format(output)
     spec = spec_from_args(args)
     settings = PipelineSettings(dot=args.dot, layout_timeout=args.timeout, onnx_max_mb=args.onnx_max_mb,
-                                meta_above_mb=args.meta_above_mb, cpu_max_mb=args.cpu_max_mb)
+                                meta_above_mb=args.meta_above_mb, cpu_max_mb=args.cpu_max_mb,
+                                export_timeout=args.export_timeout)
 
     artifacts = make_artifacts(spec, settings)
     timings = dict(artifacts.timings)

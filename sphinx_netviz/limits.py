@@ -11,7 +11,11 @@ with a smaller drawing rather than being killed.  No torch, no Sphinx.
 from __future__ import annotations
 
 import os
+import signal
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 #: the ``*_mb`` settings count decimal megabytes, like the sizes in messages
@@ -78,3 +82,35 @@ class Budget:
     def spent(self) -> bool:
         left = self.remaining()
         return left is not None and left <= 0.0
+
+
+class OutOfTime(BaseException):
+    """A :func:`deadline` passed.  A ``BaseException``, so that ``except Exception`` in the
+    code it interrupts (exporters retry on any error) does not swallow it."""
+
+
+@contextmanager
+def deadline(seconds: float | None) -> Iterator[None]:
+    """Raise :class:`OutOfTime` in the block once ``seconds`` have passed (``None``: no limit).
+
+    A ``SIGALRM`` timer: it interrupts Python code between bytecodes, and a
+    long C++ call when it returns.  Only the main thread receives signals;
+    elsewhere, and where ``setitimer`` does not exist, the block runs
+    unlimited (the runner's kill of the whole process stays the backstop).
+    """
+    usable = (seconds is not None and hasattr(signal, "setitimer")
+              and threading.current_thread() is threading.main_thread())
+    if not usable:
+        yield
+        return
+
+    def expire(signum: int, frame: object) -> None:
+        raise OutOfTime(f"past its {seconds:.3g} s")
+
+    before = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, max(seconds or 0.0, 0.001))
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, before)

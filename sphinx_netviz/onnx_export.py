@@ -9,10 +9,11 @@ Pipeline step *export* (load → **export**).
   shape and dtype, and no weight values are stored, so Netron shows the whole
   architecture and the file stays small (LLaMA-7B shape: a few MB instead of
   26 GB).  A model with real weights goes through the TorchScript exporter
-  (ResNet-50: 0.76 s, 48 KB); a model on the ``meta`` device, or one that
-  exporter cannot take, through the dynamo exporter (``optimize=False``: the
-  optimizer cannot run on meta tensors; ResNet-50 2.2–3.8 s, 390 KB).  Both
-  are byte-stable across processes.
+  (ResNet-50: 0.76 s, 48 KB); a model on the ``meta`` device through the
+  dynamo exporter (``optimize=False``: the optimizer cannot run on meta
+  tensors; ResNet-50 2.2–3.8 s, 390 KB).  Both are byte-stable across
+  processes.  Which exporter is tried when, and what happens when all fail,
+  is :mod:`sphinx_netviz.export_ladder`'s choice.
 
 Names are fixed (inputs, outputs, parameters as in ``state_dict``) so the
 same model gives byte-identical files.
@@ -28,25 +29,33 @@ import tempfile
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Literal
 
 from .errors import ExportProblem, safe_text
+from .limits import OutOfTime
 
 OPSET = 17
 #: the wrapper's attribute holding the model; stripped from parameter names
 _INNER = "inner"
 
 
+#: the exporters :func:`export_onnx` can drive
+Exporter = Literal["torchscript", "dynamo"]
+
+
 def export_onnx(model: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
                 input_names: list[str], output_names: list[str], *,
-                structure: bool = False) -> bytes:
+                structure: bool = False, exporter: Exporter | None = None) -> bytes:
     """The ONNX bytes of ``model`` called as ``model(*args, **kwargs)``.
 
     Tensor arguments (positional, then keyword) become the graph's inputs,
     named ``input_names``; other arguments are fixed at their given values.
     Whatever structure the model returns (dataclass, dict, named tuple), the
     graph's outputs are its tensors in order, named ``output_names``.  With
-    ``structure=True`` the weights are declared, not stored.
+    ``structure=True`` the weights are declared, not stored.  ``exporter``
+    picks torch's exporter; by default TorchScript for a model with real
+    weights and dynamo for one on meta, which TorchScript cannot take.
+    A :class:`~sphinx_netviz.limits.OutOfTime` raised while exporting goes through.
     """
     import onnx
     import torch
@@ -57,22 +66,29 @@ def export_onnx(model: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
     tensors = tuple(v for v in (*args, *kwargs.values()) if isinstance(v, torch.Tensor))
     names = {"input_names": list(input_names)[: len(tensors)], "output_names": list(output_names)}
     buffer = io.BytesIO()
-    on_cpu = not any(getattr(t, "is_meta", False) for t in (*model.parameters(), *tensors))
+    on_meta = any(getattr(t, "is_meta", False) for t in (*model.parameters(), *tensors))
+    exporter = exporter or ("dynamo" if on_meta else "torchscript")
     try:
         with mha_fastpath_disabled(), warnings.catch_warnings(), _silenced_fds():
             warnings.simplefilter("ignore")
-            if structure and on_cpu and _torchscript_structure(wrapper, tensors, names, buffer):
-                pass
-            elif structure:
-                buffer = io.BytesIO()
+            if exporter == "dynamo":  # structure files only: its full files are not byte-stable
                 program = torch.onnx.export(wrapper, tensors, dynamo=True, optimize=False,
                                             verbose=False, opset_version=18, **names)
                 program.save(buffer, include_initializers=False, keep_initializers_as_inputs=True)
+                structure = True
+            elif structure:
+                # every weight stays a named graph input (no constant folding, no eval-mode
+                # Conv+BatchNorm fusion); the values are dropped below
+                torch.onnx.export(wrapper, tensors, buffer, dynamo=False, opset_version=OPSET,
+                                  do_constant_folding=False, keep_initializers_as_inputs=True,
+                                  training=torch.onnx.TrainingMode.PRESERVE, **names)
             else:
                 torch.onnx.export(wrapper, tensors, buffer, dynamo=False, opset_version=OPSET,
                                   do_constant_folding=True, **names)
+    except OutOfTime:
+        raise
     except BaseException as exc:  # noqa: BLE001 - the model's code runs again here, even sys.exit()
-        raise ExportProblem(_export_failure(exc, structure)) from exc
+        raise ExportProblem(_export_failure(exc)) from exc
     proto = onnx.load_from_string(buffer.getvalue())
     if structure:
         del proto.graph.initializer[:]  # declared as graph inputs: the weights' values stay out
@@ -81,29 +97,8 @@ def export_onnx(model: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
     return proto.SerializeToString(deterministic=True)
 
 
-def _torchscript_structure(wrapper: Any, tensors: tuple[Any, ...], names: dict[str, list[str]],
-                           buffer: io.BytesIO) -> bool:
-    """A structure file of a model with real weights through the TorchScript exporter; False if
-    that exporter cannot take the model (the dynamo exporter is tried next).
-
-    Every weight and buffer stays a named graph input (``keep_initializers_as_inputs``, no
-    constant folding, no eval-mode Conv+BatchNorm fusion), and the caller drops their values.
-    Measured here: ResNet-50 0.76 s and 48 KB, against 2.2–3.8 s and 390 KB through dynamo;
-    byte-stable, and it runs with the real weights fed in.
-    """
-    import torch
-
-    try:
-        torch.onnx.export(wrapper, tensors, buffer, dynamo=False, opset_version=OPSET,
-                          do_constant_folding=False, keep_initializers_as_inputs=True,
-                          training=torch.onnx.TrainingMode.PRESERVE, **names)
-    except Exception:  # noqa: BLE001 - the dynamo exporter's failure, if any, is the one reported
-        return False
-    return True
-
-
-def _export_failure(exc: BaseException, structure: bool) -> str:
-    """The message of a failed export: the innermost cause, as :func:`safe_text` puts it."""
+def _export_failure(exc: BaseException) -> str:
+    """What went wrong: the innermost cause, as :func:`safe_text` puts it."""
     cause, seen = exc, {id(exc)}
     try:  # the exporter wraps the real error in "step 1/3 failed"; model code could chain in a loop
         while isinstance(cause.__cause__, BaseException) and id(cause.__cause__) not in seen:
@@ -111,11 +106,7 @@ def _export_failure(exc: BaseException, structure: bool) -> str:
             seen.add(id(cause))
     except BaseException:  # noqa: BLE001 - a model's exception may fake __cause__; keep what we have
         pass
-    other = ":onnx: full to export with the real weights" if structure else \
-        ":onnx: structure to export the graph without weights"
-    return (f"the {'structure' if structure else 'full'} ONNX export failed "
-            f"({safe_text(cause)}); the diagram is still drawn. "
-            f"Set :onnx: none to skip the download, or {other}")
+    return safe_text(cause)
 
 
 #: node metadata the dynamo exporter writes that names files on this machine (and is most

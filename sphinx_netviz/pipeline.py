@@ -28,7 +28,8 @@ from collections.abc import Callable
 
 from .artifacts import Artifacts, Problem
 from .cache import CachedDiagram, DiagramCache
-from .errors import ExportProblem, LayoutTimeout, NetvizError, RenderProblem, TraceProblem
+from .export_ladder import export_ladder
+from .errors import LayoutTimeout, NetvizError, RenderProblem, TraceProblem
 from .fold import Run, find_runs
 from .graph import Diagram
 from .ir import Trace
@@ -59,6 +60,8 @@ class PipelineSettings:
     meta_above_mb: float = 128.0
     #: the largest model built on the CPU when the meta device cannot trace it
     cpu_max_mb: float = 4096.0
+    #: seconds the ONNX exporters may take together before the graph-only file is written
+    export_timeout: float = 60.0
 
 
 def _version(dist: str) -> str:
@@ -171,13 +174,15 @@ def make_group(drawings: list[tuple[str, DiagramSpec]], settings: PipelineSettin
     onnx_bytes, onnx_mode = known_onnx or (None, None)
     if exporting and made:
         stage("export")
-        onnx_mode = _onnx_mode(first, settings, loaded, trace)
-        try:
-            onnx_bytes = _export(first, loaded, trace, onnx_mode, settings)
-        except ExportProblem as exc:
-            for artifacts in made:
-                artifacts.problems.append(Problem(exc.stage, exc.message))
-            onnx_mode = None
+        exported = export_ladder(loaded, trace, _onnx_mode(first, settings, loaded, trace),
+                                 asked=first.onnx, budget=budget,
+                                 seconds=settings.export_timeout, cpu_max_mb=settings.cpu_max_mb,
+                                 build_cpu=lambda: build_model(first, "cpu"))
+        onnx_bytes, onnx_mode = exported.data, exported.kind
+        budget.ran_out |= exported.ran_out
+        for artifacts in made:
+            artifacts.problems.extend(exported.problems)
+        notes.extend(exported.notes)
         timer.lap("onnx")
     for artifacts in made:  # what every drawing shares: the export, the timings, the time budget
         artifacts.onnx, artifacts.onnx_mode = onnx_bytes, onnx_mode
@@ -400,24 +405,6 @@ def _onnx_mode(spec: DiagramSpec, settings: PipelineSettings, loaded: LoadedMode
         return spec.onnx
     small = loaded.weight_bytes <= settings.onnx_max_mb * MB
     return "full" if small and (loaded.device == "cpu" or spec.device == "meta") else "structure"
-
-
-def _export(spec: DiagramSpec, loaded: LoadedModel, trace: Trace, mode: str,
-            settings: PipelineSettings) -> bytes:
-    """ONNX bytes in ``mode``; a full export of a meta-traced model builds it for real first."""
-    from .onnx_export import export_onnx
-
-    if mode == "full" and loaded.device == "meta":
-        if loaded.weight_bytes > settings.cpu_max_mb * MB:
-            raise ExportProblem(
-                f"a full ONNX export needs the real weights ({_size(loaded.weight_bytes)}, more than "
-                f"netviz_cpu_max_mb = {settings.cpu_max_mb:g} MB); use :onnx: structure (or auto) "
-                "for the graph with every weight declared but not stored"
-            )
-        loaded = build_model(spec, "cpu")
-    outputs = [name for name, _ in trace.outputs]
-    return export_onnx(loaded.model, loaded.args, loaded.kwargs, loaded.input_names, outputs,
-                       structure=mode == "structure")
 
 
 def cached_diagram(spec: DiagramSpec, cache: DiagramCache,

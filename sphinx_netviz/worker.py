@@ -65,7 +65,8 @@ def warm_up(export: bool = False) -> None:
     if export:
         tiny = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.ReLU())
         try:
-            export_onnx(tiny, (torch.zeros(1, 2),), {}, ["input"], ["output"], structure=True)
+            export_onnx(tiny, (torch.zeros(1, 2),), {}, ["input"], ["output"], structure=True,
+                        exporter="dynamo")
         except Exception:  # noqa: BLE001  (only a warm-up: a child reports real export failures)
             pass
 

@@ -125,3 +125,19 @@ class PinnedToCpu(nn.Module):
 def pinned_to_cpu() -> nn.Module:
     """A factory of :class:`PinnedToCpu` (not a ready-made instance)."""
     return PinnedToCpu()
+
+
+class SlowToExport(nn.Module):
+    """A small model whose forward sleeps while torch exports it to ONNX (as a slow scan would)."""
+
+    def __init__(self, width: int = 8, seconds: float = 30.0):
+        super().__init__()
+        self.fc = nn.Linear(width, width)
+        self.seconds = seconds
+
+    def forward(self, x):
+        if torch.onnx.is_in_onnx_export():
+            import time
+
+            time.sleep(self.seconds)
+        return self.fc(x).relu()

@@ -10,6 +10,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import numpy as np
+import onnx
 import pytest
 
 from sphinx_netviz import __version__, cli
@@ -218,7 +219,7 @@ def test_usage_error_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert "usage:" in capsys.readouterr().err
 
 
-def test_export_problem_writes_diagram_and_exits_1(
+def test_a_model_no_exporter_takes_gets_a_graph_only_file(
         models: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "cli_no_export.py").write_text(textwrap.dedent("""
@@ -233,7 +234,7 @@ def test_export_problem_writes_diagram_and_exits_1(
                 self.c = nn.Linear(4, 2)
 
             def forward(self, x):
-                if torch.onnx.is_in_onnx_export():
+                if torch.onnx.is_in_onnx_export() or torch.compiler.is_exporting():
                     raise RuntimeError("this model refuses to be exported")
                 return self.c(self.b(self.a(x)))
     """))
@@ -241,11 +242,21 @@ def test_export_problem_writes_diagram_and_exits_1(
     svg, onnx_file = tmp_path / "ne.svg", tmp_path / "ne.onnx"
     code = cli.main(["cli_no_export:NoExport", "--input-shape", "1,4", "-o", str(svg),
                      "--onnx", str(onnx_file)])
-    assert code == 1
+    assert code == 0
     err = capsys.readouterr().err
-    assert "netviz: warning [export]:" in err and "refuses to be exported" in err
+    assert "netviz: the ONNX download is a graph-only file (TorchScript: " in err
+    assert "refuses to be exported" in err and "warning" not in err
+    assert f"wrote {onnx_file} (graph ONNX)" in err
     assert len(svg_nodes(svg)) > 3
-    assert not onnx_file.exists()
+    graph = onnx.load(onnx_file)
+    onnx.checker.check_model(graph)
+    assert [n.op_type for n in graph.graph.node] == ["Linear", "ReLU", "Linear"]
+    # a kind named on the command line is a warning, worded with its flags
+    code = cli.main(["cli_no_export:NoExport", "--input-shape", "1,4", "-o", str(svg),
+                     "--onnx", str(onnx_file), "--onnx-mode", "structure"])
+    err = capsys.readouterr().err
+    assert code == 0 and "netviz: warning [export]: the structure ONNX export failed" in err
+    assert "--onnx-mode auto accepts the best file that can be made" in err
 
 
 def test_python_dash_m(tmp_path: Path) -> None:

@@ -51,6 +51,8 @@ class NetvizConfig:
     dot: str = "dot"
     #: seconds Graphviz may take to lay out one diagram before a coarser depth is drawn
     layout_timeout: float = 30.0
+    #: seconds the ONNX exporters may take for one diagram before a graph-only file is written
+    export_timeout: float = 60  # a whole number, so that -D works
     #: seconds one diagram may take, every stage together (``:timeout:`` per directive)
     timeout: float = 180  # whole numbers, so that -D netviz_timeout=300 works (Sphinx cannot -D a float)
     #: memory (MB) the process drawing one diagram may allocate; 0: 3/4 of the RAM over ``jobs``
@@ -81,7 +83,7 @@ class NetvizConfig:
     def pipeline_settings(self) -> PipelineSettings:
         return PipelineSettings(dot=self.dot, layout_timeout=self.layout_timeout,
                                 onnx_max_mb=self.onnx_max_mb, meta_above_mb=self.meta_above_mb,
-                                cpu_max_mb=self.cpu_max_mb)
+                                cpu_max_mb=self.cpu_max_mb, export_timeout=self.export_timeout)
 
     def problems(self) -> dict[str, str]:
         """``{field: what is wrong}`` for each invalid value."""
@@ -105,7 +107,7 @@ class NetvizConfig:
                 out[name] = "must be a number of megabytes, 0 or more"
         if not isinstance(self.dot, str) or not self.dot:
             out["dot"] = "must be the name or path of the Graphviz dot executable"
-        for name in ("layout_timeout", "timeout"):
+        for name in ("layout_timeout", "export_timeout", "timeout"):
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 < value < 1e6:
                 out[name] = "must be a positive number of seconds"
@@ -121,7 +123,8 @@ _TYPES: dict[str, Any] = {
     "depth": (int,), "direction": (str,), "onnx": (str, bool), "onnx_max_mb": (int, float),
     "meta_above_mb": (int, float),
     "device": (str,), "dtype": (str,), "cpu_max_mb": (int, float), "fold": (bool,), "summary": (bool,), "dot": (str,),
-    "layout_timeout": (int, float), "timeout": (int, float), "memory_mb": (int, float), "jobs": (int,),
+    "layout_timeout": (int, float), "export_timeout": (int, float), "timeout": (int, float),
+    "memory_mb": (int, float), "jobs": (int,),
 }
 
 

@@ -130,7 +130,7 @@ def _downloads(self: Any, node: netviz_diagram) -> list[str]:
         if node.get("onnx"):
             onnx_path = Path(node["onnx"])
             _copy_once(onnx_path, folder / onnx_path.name)
-            label = "ONNX" if node.get("onnx_mode") != "structure" else "ONNX (structure only)"
+            label = _ONNX_LABELS.get(node.get("onnx_mode"), "ONNX")
             links.append(_download_link(self, onnx_path.name, label, node, "netviz-onnx"))
         # an SVG opened from the site's origin runs its scripts: publish the sanitized one
         svg = sanitized_svg_file(Path(node["svg"]).read_bytes())
@@ -178,11 +178,20 @@ def summary_table(details: dict[str, Any]) -> str:
             f'<th>{_number(totals["macs"])}</th></tr></tfoot></table></details>\n')
 
 
+#: the ONNX link's text and tooltip by the kind of file (see docs/onnx.rst)
+_ONNX_LABELS = {"full": "ONNX", "structure": "ONNX (structure only)", "graph": "ONNX (graph only)"}
+_ONNX_TITLES = {
+    "full": ": the model with its weights; runs in onnxruntime",
+    "structure": ": every operator and weight shape, without the weights' values",
+    "graph": ": the diagram's boxes and tensor shapes as custom operators; opens in Netron, does not run",
+}
+
+
 def _download_link(self: Any, name: str, label: str, node: netviz_diagram, css: str) -> str:
     href = f"{self.builder.dlpath}/netviz/{name}"
     title = f"{label} file of {node['model']}"
-    if node.get("onnx_mode") == "structure" and css == "netviz-onnx":
-        title += ": every layer and weight shape, without the weights' values"
+    if css == "netviz-onnx":
+        title += _ONNX_TITLES.get(node.get("onnx_mode"), "")
     return (f'<a class="reference download {css}" href="{html.escape(href)}" download '
             f'title="{html.escape(title)}">{label}</a>')
 

@@ -1,0 +1,143 @@
+"""Make a diagram's ONNX file: the exporters in turn, within the time left, then a graph-only file.
+
+Pipeline step *export* (load → trace → graph → render → **export**).  Every
+drawn diagram gets a download unless ``:onnx: none``.  The rungs, in order:
+
+* ``full`` (asked for, or ``auto`` with small real weights): the TorchScript
+  exporter with the weights stored;
+* ``structure`` of a model with real weights: the TorchScript exporter with
+  every weight a named graph input (ResNet-50 here: 0.76 s), then the dynamo
+  exporter;
+* ``structure`` of a model on ``meta``: the dynamo exporter (TorchScript
+  cannot take meta tensors);
+* ``graph`` only: written from the trace by :mod:`sphinx_netviz.graph_onnx`
+  in milliseconds; it opens in Netron and passes ``onnx.checker`` but does not run.
+
+A rung that fails or runs out of time hands over to the next.  The exporters
+share ``export_timeout`` seconds (at most :data:`EXPORT_SHARE` of what the
+diagram has left, so the graph-only file and the cache always fit).  A file
+of a lesser kind than asked is a warning only when the author named the kind
+(``:onnx: full`` or ``structure``); with ``auto`` it is an info note.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal
+
+from .artifacts import Problem
+from .errors import ExportProblem, safe_text
+from .ir import Trace
+from .limits import MB, Budget, OutOfTime, deadline
+from .loader import LoadedModel
+from .onnx_export import Exporter, export_onnx
+
+#: what a download holds: the weights, their names and shapes only, or the traced graph only
+OnnxKind = Literal["full", "structure", "graph"]
+#: the share of a diagram's remaining time the exporters may use together
+EXPORT_SHARE = 0.9
+#: how each exporter is named in messages
+_EXPORTER_NAMES = {"torchscript": "TorchScript", "dynamo": "dynamo"}
+
+
+@dataclass(frozen=True)
+class Rung:
+    """One attempt: a kind of file from one exporter."""
+
+    kind: Literal["full", "structure"]
+    exporter: Exporter
+
+
+@dataclass
+class Exported:
+    """The file made (or None if not even the graph-only file could be written) and what to say."""
+
+    data: bytes | None
+    kind: OnnxKind | None
+    problems: list[Problem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    #: an exporter was stopped at its time limit (with more time the file could be better)
+    ran_out: bool = False
+
+
+def rungs(mode: str, device: str) -> list[Rung]:
+    """The exporters to try for ``mode`` (``full`` or ``structure``) on a model on ``device``."""
+    structure = [Rung("structure", "dynamo")] if device == "meta" else \
+        [Rung("structure", "torchscript"), Rung("structure", "dynamo")]
+    return ([Rung("full", "torchscript")] if mode == "full" else []) + structure
+
+
+def export_ladder(loaded: LoadedModel, trace: Trace, mode: str, *, asked: str, budget: Budget,
+                  seconds: float, cpu_max_mb: float, build_cpu: Callable[[], LoadedModel]) -> Exported:
+    """The best ONNX file of ``mode`` (``full`` or ``structure``) that can be made in time.
+
+    ``asked`` is the author's ``:onnx:`` (``auto`` chose ``mode``); ``seconds`` caps the exporters together (``export_timeout``); ``build_cpu``
+    builds the model with real weights, for a full file of a model traced on
+    meta (up to ``cpu_max_mb``).
+    """
+    failures: list[str] = []
+    limit = budget.seconds(seconds, EXPORT_SHARE)
+    clock = Budget(limit)
+    ran_out = False
+    for rung in _feasible(loaded, mode, cpu_max_mb, failures):
+        if clock.spent():
+            break
+        try:
+            model = build_cpu() if rung.kind == "full" and loaded.device == "meta" else loaded
+            if rung.kind == "full":
+                loaded = model  # the structure rungs take the real weights too: TorchScript is faster
+            with deadline(clock.remaining()):
+                data = export_onnx(model.model, model.args, model.kwargs, model.input_names,
+                                   [name for name, _ in trace.outputs], structure=rung.kind == "structure",
+                                   exporter=rung.exporter)
+        except OutOfTime:
+            failures.append(f"{_EXPORTER_NAMES[rung.exporter]} ran past the {limit:.0f} s the exports "
+                            "may take (netviz_export_timeout)")
+            ran_out = True
+            break
+        except ExportProblem as exc:
+            failures.append(f"{_EXPORTER_NAMES[rung.exporter]}: {exc.message}")
+            continue
+        except Exception as exc:  # noqa: BLE001 - building for real is model code too
+            failures.append(f"building the model for real: {safe_text(exc)}")
+            continue
+        return _outcome(data, rung.kind, asked, failures, ran_out)
+    try:
+        from .graph_onnx import graph_only_onnx
+
+        data = graph_only_onnx(trace)
+    except Exception as exc:  # noqa: BLE001 - a bug of ours must not cost the drawing
+        failures.append(f"the graph-only file: {safe_text(exc)}")
+        return Exported(None, None, [Problem("export", (
+            f"no ONNX file could be made ({'; '.join(failures)}); the diagram is still drawn. "
+            "Set :onnx: none to skip the download"))], ran_out=ran_out)
+    return _outcome(data, "graph", asked, failures, ran_out)
+
+
+def _feasible(loaded: LoadedModel, mode: str, cpu_max_mb: float, failures: list[str]) -> list[Rung]:
+    """The rungs worth trying: no full file of a meta model too big to build for real."""
+    planned = rungs(mode, loaded.device)
+    if mode == "full" and loaded.device == "meta" and loaded.weight_bytes > cpu_max_mb * MB:
+        failures.append(f"a full file needs the real weights ({loaded.weight_bytes / 1e9:.1f} GB, more "
+                        f"than netviz_cpu_max_mb = {cpu_max_mb:g} MB)")
+        planned = rungs("structure", "meta")
+    return planned
+
+
+def _outcome(data: bytes, kind: OnnxKind, asked: str, failures: list[str], ran_out: bool) -> Exported:
+    """The file, with a warning if it is less than the author named, else a note on what failed."""
+    made = Exported(data, kind, ran_out=ran_out)
+    if not failures:
+        return made
+    why = "; ".join(failures)
+    if asked != "auto" and kind != asked:
+        made.problems.append(Problem("export", (
+            f"the {asked} ONNX export failed ({why}), so the download is a {_KIND_WORDS[kind]} file; "
+            "set :onnx: auto to accept the best file that can be made, or :onnx: none to skip it")))
+    else:
+        made.notes.append(f"the ONNX download is a {_KIND_WORDS[kind]} file ({why})")
+    return made
+
+
+_KIND_WORDS = {"full": "full", "structure": "structure-only", "graph": "graph-only"}

@@ -24,6 +24,7 @@ process: the fallback where ``fork`` does not exist.
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import pickle
 import resource
@@ -35,6 +36,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from .artifacts import Artifacts
 from .cache import DiagramCache
 from .errors import NetvizError, safe_text
 from .jobs import JOB_FILE, OUTPUT_FILE, PROGRESS_FILE, RESULT_FILE, Failure, Job, JobResult
@@ -208,7 +210,23 @@ def _draw_job(job: Job, folder: Path, stage: Callable[[str], None], started: flo
                 f"cannot write the diagram into the cache folder {job.cache_root} "
                 f"({exc.strerror or exc}); make it writable (it is <doctrees>/netviz)"))
         result.timings = dict(artifacts.timings)
+        _log_timings(first.target, artifacts)
     return result
+
+
+#: environment variable naming a file that gets one JSON line of stage timings per drawing
+#: (for benchmarks/docs_onnx_share.py; unset in normal builds)
+TIMINGS_LOG = "NETVIZ_TIMINGS_LOG"
+
+
+def _log_timings(target: str, artifacts: Artifacts) -> None:
+    path = os.environ.get(TIMINGS_LOG)
+    if not path:
+        return
+    line = json.dumps({"target": target, "onnx_mode": artifacts.onnx_mode, "device": artifacts.device,
+                       "timings": artifacts.timings})
+    with open(path, "a") as handle:  # one short write per line: lines of parallel children stay whole
+        handle.write(line + "\n")
 
 
 # -- the server ---------------------------------------------------------------

@@ -46,3 +46,6 @@ class Artifacts:
     #: a layout ran out of time, so a coarser depth or fewer viewer depths were drawn: with
     #: more time the diagram would differ, so a page read again draws it again
     time_limited: bool = False
+    #: the ONNX file is of a lesser kind because an exporter ran out of time (not shared
+    #: with other drawings through the cache)
+    onnx_time_limited: bool = False

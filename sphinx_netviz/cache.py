@@ -180,8 +180,12 @@ class DiagramCache:
             return None
 
     def store_export(self, export_key: str, made: Artifacts) -> None:
-        """Remember a diagram's ONNX file for other drawings of the same model and inputs."""
-        if made.onnx is None or made.onnx_mode is None:
+        """Remember a diagram's ONNX file for other drawings of the same model and inputs.
+
+        A file made because an exporter ran out of time is not: with more time
+        the next drawing may make a better one.
+        """
+        if made.onnx is None or made.onnx_mode is None or made.onnx_time_limited:
             return
         name = content_name(made.onnx, ".onnx")
         self._write_if_missing(self.root / "files" / name, made.onnx)

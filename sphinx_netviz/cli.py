@@ -209,7 +209,7 @@ def run(args: argparse.Namespace) -> int:
     if args.timings:
         print(format_timings(timings))
     for note in artifacts.notes:
-        print(f"netviz: {note}", file=sys.stderr)
+        print(f"netviz: {cli_message(note)}", file=sys.stderr)
     for problem in artifacts.problems:
         print(f"netviz: warning [{problem.stage}]: {cli_message(problem.message)}", file=sys.stderr)
     if args.onnx is not None and artifacts.onnx is None:

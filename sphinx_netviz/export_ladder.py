@@ -92,12 +92,13 @@ def export_ladder(loaded: LoadedModel, trace: Trace, mode: str, *, asked: str, b
                                    [name for name, _ in trace.outputs], structure=rung.kind == "structure",
                                    exporter=rung.exporter)
         except OutOfTime:
-            failures.append(f"{_EXPORTER_NAMES[rung.exporter]} ran past the {limit:.0f} s the exports "
-                            "may take (netviz_export_timeout)")
+            why = "netviz_export_timeout" if limit >= seconds else "what was left of the diagram's :timeout:"
+            failures.append(f"{_name(rung)} ran past the {limit:.3g} s the exports may take ({why})")
             ran_out = True
             break
         except ExportProblem as exc:
-            failures.append(f"{_EXPORTER_NAMES[rung.exporter]}: {exc.message}")
+            said = [f for f in failures if f.endswith(f": {exc.message}")]
+            failures.append(f"{_name(rung)}: {'the same' if said else exc.message}")
             continue
         except Exception as exc:  # noqa: BLE001 - building for real is model code too
             failures.append(f"building the model for real: {safe_text(exc)}")
@@ -113,6 +114,11 @@ def export_ladder(loaded: LoadedModel, trace: Trace, mode: str, *, asked: str, b
             f"no ONNX file could be made ({'; '.join(failures)}); the diagram is still drawn. "
             "Set :onnx: none to skip the download"))], ran_out=ran_out)
     return _outcome(data, "graph", asked, failures, ran_out)
+
+
+def _name(rung: Rung) -> str:
+    """``TorchScript (full)``, ``dynamo (structure)``: how messages name a rung."""
+    return f"{_EXPORTER_NAMES[rung.exporter]} ({rung.kind})"
 
 
 def _feasible(loaded: LoadedModel, mode: str, cpu_max_mb: float, failures: list[str]) -> list[Rung]:

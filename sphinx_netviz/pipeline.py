@@ -172,6 +172,7 @@ def make_group(drawings: list[tuple[str, DiagramSpec]], settings: PipelineSettin
         ))
     made = [r for r in results if isinstance(r, Artifacts)]
     onnx_bytes, onnx_mode = known_onnx or (None, None)
+    export_ran_out = False
     if exporting and made:
         stage("export")
         exported = export_ladder(loaded, trace, _onnx_mode(first, settings, loaded, trace),
@@ -179,7 +180,8 @@ def make_group(drawings: list[tuple[str, DiagramSpec]], settings: PipelineSettin
                                  seconds=settings.export_timeout, cpu_max_mb=settings.cpu_max_mb,
                                  build_cpu=lambda: build_model(first, "cpu"))
         onnx_bytes, onnx_mode = exported.data, exported.kind
-        budget.ran_out |= exported.ran_out
+        export_ran_out = exported.ran_out
+        budget.ran_out |= export_ran_out
         for artifacts in made:
             artifacts.problems.extend(exported.problems)
         notes.extend(exported.notes)
@@ -187,6 +189,7 @@ def make_group(drawings: list[tuple[str, DiagramSpec]], settings: PipelineSettin
     for artifacts in made:  # what every drawing shares: the export, the timings, the time budget
         artifacts.onnx, artifacts.onnx_mode = onnx_bytes, onnx_mode
         artifacts.timings, artifacts.time_limited = dict(timer.timings), budget.ran_out
+        artifacts.onnx_time_limited = export_ran_out
     return results
 
 
@@ -228,8 +231,8 @@ def _load_and_trace(spec: DiagramSpec, settings: PipelineSettings, notes: list[s
         working = _dtype_that_traces(spec)
         if working is None:
             raise
-        raise TraceProblem(f"{failure.message}. With :dtype: {working} the model traces on the meta "
-                           f"device (its meta kernels reject {spec.float_dtype})") from failure
+        raise TraceProblem(f"{failure.without_hint.rstrip('. ')}. With :dtype: {working} the model traces "
+                           f"on the meta device (its meta kernels reject {spec.float_dtype})") from failure
 
 
 #: words of a failure that a different model dtype might avoid

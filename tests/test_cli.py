@@ -244,7 +244,7 @@ def test_a_model_no_exporter_takes_gets_a_graph_only_file(
                      "--onnx", str(onnx_file)])
     assert code == 0
     err = capsys.readouterr().err
-    assert "netviz: the ONNX download is a graph-only file (TorchScript: " in err
+    assert "netviz: the ONNX download is a graph-only file (TorchScript (full): " in err
     assert "refuses to be exported" in err and "warning" not in err
     assert f"wrote {onnx_file} (graph ONNX)" in err
     assert len(svg_nodes(svg)) > 3

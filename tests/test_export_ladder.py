@@ -39,7 +39,7 @@ def test_a_model_no_exporter_takes_gets_a_graph_only_file_and_auto_only_notes_it
     model = checked(made.onnx)
     assert {n.domain for n in model.graph.node} == {GRAPH_DOMAIN}
     note = next(n for n in made.notes if n.startswith("the ONNX download is a graph-only file"))
-    assert "dynamo: " in note and "Grouped matmul" in note
+    assert "dynamo (structure): " in note and "Grouped matmul" in note
 
 
 def test_a_kind_named_by_the_author_that_cannot_be_made_is_a_warning():
@@ -48,7 +48,7 @@ def test_a_kind_named_by_the_author_that_cannot_be_made_is_a_warning():
     assert made.onnx_mode == "graph"
     (problem,) = made.problems
     assert problem.stage == "export"
-    assert problem.message.startswith("the structure ONNX export failed (dynamo: ")
+    assert problem.message.startswith("the structure ONNX export failed (dynamo (structure): ")
     assert "so the download is a graph-only file; set :onnx: auto" in problem.message
 
 
@@ -65,7 +65,7 @@ def test_when_torchscript_fails_dynamo_makes_the_structure_file(monkeypatch):
     assert made.onnx_mode == "structure" and made.problems == []
     model = checked(made.onnx)
     assert model.graph.initializer == [] and "conv.0.weight" in {i.name for i in model.graph.input}
-    assert any("TorchScript: RuntimeError: an op TorchScript cannot export" in n for n in made.notes)
+    assert any("TorchScript (full): RuntimeError: an op TorchScript cannot export" in n for n in made.notes)
 
 
 def test_an_export_past_its_time_gives_way_to_the_graph_only_file():
@@ -102,3 +102,20 @@ def test_the_download_link_says_which_kind_of_file_it_is(kind):
     from sphinx_netviz.sphinxext.diagram_node import _ONNX_LABELS, _ONNX_TITLES
 
     assert kind in _ONNX_LABELS and kind in _ONNX_TITLES
+
+
+def test_a_file_made_for_lack_of_time_is_not_shared_through_the_cache(tmp_path):
+    """Another drawing of the model (or the next build, with more time) must export again."""
+    from sphinx_netviz.cache import DiagramCache
+    from sphinx_netviz.pipeline import cached_diagram, spec_key
+
+    settings = PipelineSettings(export_timeout=2)
+    spec = DiagramSpec("big_models:SlowToExport", ((2, 8),), kwargs={"seconds": 60})
+    cache = DiagramCache(tmp_path)
+    drawn, traced = cached_diagram(spec, cache, settings)
+    assert traced and drawn.onnx_mode == "graph"
+    assert cache.lookup_export(spec_key(spec.export_view(), settings)) is None
+    quick = DiagramSpec("big_models:SlowToExport", ((2, 8),), kwargs={"seconds": 0})
+    drawn, _ = cached_diagram(quick, cache, settings)
+    assert drawn.onnx_mode == "full"
+    assert cache.lookup_export(spec_key(quick.export_view(), settings)) is not None

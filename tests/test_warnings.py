@@ -18,7 +18,7 @@ EXPECTED = [
     (20, "trace", ["layer 0 (Linear) failed on input 1×5", "check :input-shape: (given: 1, 5)"]),
     (23, "trace", ["forward of RaisesInForward", "this model refuses to run"]),
     (26, "import", ["SyntaxError", "syntax_error_model.py, line 3"]),
-    (29, "export", ["the full ONNX export failed (TorchScript: ", "kthvalue", "so the download is a",
+    (29, "export", ["the full ONNX export failed (TorchScript (full): ", "kthvalue", "so the download is a",
                     ":onnx: auto to accept", ":onnx: none"]),
     (36, "input", [":input-dtype:", "'float8'"]),
     (40, "input", ["unexpected keyword argument 'depth'"]),

@@ -10,6 +10,13 @@ drawn diagram gets a download unless ``:onnx: none``.  The rungs, in order:
   exporter;
 * ``structure`` of a model on ``meta``: the dynamo exporter (TorchScript
   cannot take meta tensors);
+* before each dynamo rung, when the trace has runs of repeated blocks (the
+  ones folded in the diagram): the dynamo exporter with each kind of block one
+  ONNX function, called once per block (LLaMA-7B on meta: 3.8 s instead of
+  10.4 s, a file 11× smaller).  Blocks that change shared state (a KV cache)
+  cannot be calls; that fails in about 0.5 s and the plain dynamo rung follows.
+  TorchScript stays first for models with real weights: it is about 10×
+  faster than anything through dynamo;
 * ``graph`` only: written from the trace by :mod:`sphinx_netviz.graph_onnx`
   in milliseconds; it opens in Netron and passes ``onnx.checker`` but does not run.
 
@@ -22,13 +29,14 @@ of a lesser kind than asked is a warning only when the author named the kind
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
 from .artifacts import Problem
 from .errors import ExportProblem, safe_text
-from .ir import Trace
+from .fold import Run, find_runs
+from .ir import Call, Trace
 from .limits import MB, Budget, OutOfTime, deadline
 from .loader import LoadedModel
 from .onnx_export import Exporter, export_onnx
@@ -38,7 +46,8 @@ OnnxKind = Literal["full", "structure", "graph"]
 #: the share of a diagram's remaining time the exporters may use together
 EXPORT_SHARE = 0.9
 #: how each exporter is named in messages
-_EXPORTER_NAMES = {"torchscript": "TorchScript", "dynamo": "dynamo"}
+_EXPORTER_NAMES = {"torchscript": "TorchScript", "dynamo": "dynamo",
+                   "dynamo-blocks": "dynamo with block functions"}
 
 
 @dataclass(frozen=True)
@@ -61,26 +70,53 @@ class Exported:
     ran_out: bool = False
 
 
-def rungs(mode: str, device: str) -> list[Rung]:
-    """The exporters to try for ``mode`` (``full`` or ``structure``) on a model on ``device``."""
-    structure = [Rung("structure", "dynamo")] if device == "meta" else \
-        [Rung("structure", "torchscript"), Rung("structure", "dynamo")]
+def rungs(mode: str, device: str, has_blocks: bool = False) -> list[Rung]:
+    """The exporters to try for ``mode`` (``full`` or ``structure``) on a model on ``device``.
+
+    ``has_blocks``: the trace has runs of repeated blocks, which can be ONNX functions.
+    """
+    dynamo = [Rung("structure", "dynamo")]
+    if has_blocks:
+        dynamo.insert(0, Rung("structure", "dynamo-blocks"))
+    structure = dynamo if device == "meta" else [Rung("structure", "torchscript"), *dynamo]
     return ([Rung("full", "torchscript")] if mode == "full" else []) + structure
 
 
+def block_paths(trace: Trace, runs: Sequence[Run]) -> list[str]:
+    """Module paths of the blocks of the outermost runs (``layers.0`` … ``layers.31``).
+
+    A run inside a block of another run is inside that block's function already.
+    """
+    parents = {call.id: call.parent for call in trace.calls}
+    in_runs = {call.id for run in runs for call in run.calls}
+
+    def nested(call: Call) -> bool:
+        current = call.parent
+        while current is not None:
+            if current in in_runs:
+                return True
+            current = parents.get(current)
+        return False
+
+    return [call.name for run in runs if not nested(run.first) for call in run.calls if call.kind == "module"]
+
+
 def export_ladder(loaded: LoadedModel, trace: Trace, mode: str, *, asked: str, budget: Budget,
-                  seconds: float, cpu_max_mb: float, build_cpu: Callable[[], LoadedModel]) -> Exported:
+                  seconds: float, cpu_max_mb: float, build_cpu: Callable[[], LoadedModel],
+                  runs: Sequence[Run] | None = None) -> Exported:
     """The best ONNX file of ``mode`` (``full`` or ``structure``) that can be made in time.
 
     ``asked`` is the author's ``:onnx:`` (``auto`` chose ``mode``); ``seconds`` caps the exporters together (``export_timeout``); ``build_cpu``
     builds the model with real weights, for a full file of a model traced on
-    meta (up to ``cpu_max_mb``).
+    meta (up to ``cpu_max_mb``).  ``runs`` are the trace's runs of repeated
+    blocks, if found already (``find_runs(trace)``).
     """
     failures: list[str] = []
     limit = budget.seconds(seconds, EXPORT_SHARE)
     clock = Budget(limit)
     ran_out = False
-    for rung in _feasible(loaded, mode, cpu_max_mb, failures):
+    blocks = block_paths(trace, find_runs(trace) if runs is None else runs)
+    for rung in _feasible(loaded, mode, cpu_max_mb, failures, bool(blocks)):
         if clock.spent():
             break
         try:
@@ -90,7 +126,7 @@ def export_ladder(loaded: LoadedModel, trace: Trace, mode: str, *, asked: str, b
             with deadline(clock.remaining()):
                 data = export_onnx(model.model, model.args, model.kwargs, model.input_names,
                                    [name for name, _ in trace.outputs], structure=rung.kind == "structure",
-                                   exporter=rung.exporter)
+                                   exporter=rung.exporter, blocks=blocks)
         except OutOfTime:
             why = "netviz_export_timeout" if limit >= seconds else "what was left of the diagram's :timeout:"
             failures.append(f"{_name(rung)} ran past the {limit:.3g} s the exports may take ({why})")
@@ -117,17 +153,18 @@ def export_ladder(loaded: LoadedModel, trace: Trace, mode: str, *, asked: str, b
 
 
 def _name(rung: Rung) -> str:
-    """``TorchScript (full)``, ``dynamo (structure)``: how messages name a rung."""
+    """``TorchScript (full)``, ``dynamo with block functions (structure)``: how messages name a rung."""
     return f"{_EXPORTER_NAMES[rung.exporter]} ({rung.kind})"
 
 
-def _feasible(loaded: LoadedModel, mode: str, cpu_max_mb: float, failures: list[str]) -> list[Rung]:
+def _feasible(loaded: LoadedModel, mode: str, cpu_max_mb: float, failures: list[str],
+              has_blocks: bool) -> list[Rung]:
     """The rungs worth trying: no full file of a meta model too big to build for real."""
-    planned = rungs(mode, loaded.device)
+    planned = rungs(mode, loaded.device, has_blocks)
     if mode == "full" and loaded.device == "meta" and loaded.weight_bytes > cpu_max_mb * MB:
         failures.append(f"a full file needs the real weights ({loaded.weight_bytes / 1e9:.1f} GB, more "
                         f"than netviz_cpu_max_mb = {cpu_max_mb:g} MB)")
-        planned = rungs("structure", "meta")
+        planned = rungs("structure", "meta", has_blocks)
     return planned
 
 

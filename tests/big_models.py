@@ -141,3 +141,74 @@ class SlowToExport(nn.Module):
 
             time.sleep(self.seconds)
         return self.fc(x).relu()
+
+
+class EncoderStack(nn.Module):
+    """Token embedding, ``depth`` identical ``nn.TransformerEncoderLayer`` s, a linear head."""
+
+    def __init__(self, vocab: int = 100, dim: int = 32, heads: int = 4, depth: int = 4):
+        super().__init__()
+        self.embed = nn.Embedding(vocab, dim)
+        self.layers = nn.ModuleList(nn.TransformerEncoderLayer(dim, heads, 2 * dim, dropout=0.0, batch_first=True)
+                                    for _ in range(depth))
+        self.head = nn.Linear(dim, vocab)
+
+    def forward(self, tokens):
+        x = self.embed(tokens)
+        for layer in self.layers:
+            x = layer(x)
+        return self.head(x)
+
+
+class Residual(nn.Module):
+    """``x + fc2(gelu(fc1(norm(x))))``: a block of :class:`TwoWidths`."""
+
+    def __init__(self, dim: int):
+        super().__init__()
+        self.norm = nn.LayerNorm(dim)
+        self.fc1 = nn.Linear(dim, 2 * dim)
+        self.fc2 = nn.Linear(2 * dim, dim)
+
+    def forward(self, x):
+        return x + self.fc2(nn.functional.gelu(self.fc1(self.norm(x))))
+
+
+class TwoWidths(nn.Module):
+    """Two runs of the same block class at two widths: two kinds of block, one class."""
+
+    def __init__(self, narrow: int = 8, wide: int = 16, depth: int = 3):
+        super().__init__()
+        self.narrow = nn.Sequential(*[Residual(narrow) for _ in range(depth)])
+        self.widen = nn.Linear(narrow, wide)
+        self.wide = nn.Sequential(*[Residual(wide) for _ in range(depth)])
+
+    def forward(self, x):
+        return self.wide(self.widen(self.narrow(x)))
+
+
+class SharedCounter(nn.Module):
+    """Blocks that each add to a list the model returns: state shared between blocks.
+
+    Not a run to the fold (the list's tensors are inputs of the next block); for exports given its blocks.
+    """
+
+    def __init__(self, width: int = 8, depth: int = 3):
+        super().__init__()
+        self.blocks = nn.ModuleList(SharingBlock(width) for _ in range(depth))
+
+    def forward(self, x):
+        seen: list[torch.Tensor] = []
+        for block in self.blocks:
+            x = block(x, seen)
+        return x, seen
+
+
+class SharingBlock(nn.Module):
+    def __init__(self, width: int):
+        super().__init__()
+        self.fc = nn.Linear(width, width)
+
+    def forward(self, x, seen):
+        y = self.fc(x).relu()
+        seen.append(y.sum(-1))
+        return y

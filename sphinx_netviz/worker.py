@@ -50,9 +50,11 @@ MARGIN = 2.0
 def warm_up(export: bool = False) -> None:
     """Import torch and run one meta operation: every forked child starts past both.
 
-    With ``export``, also make one structure-only ONNX export of a tiny
-    model: 1.2 s once here, measured to save 0.9 s in each child that
-    exports through dynamo (SmallResNet's structure export: 2.1 s → 1.2 s).
+    With ``export``, also export a tiny model with each exporter: 1.2 s once
+    here for dynamo, measured to save 0.9 s in each child that exports
+    through it (SmallResNet's structure export: 2.1 s → 1.2 s), and it
+    builds the ONNX registry every dynamo export reuses; the TorchScript
+    exporter's first export in a process costs about 1 s more than the next.
     """
     import torch
 
@@ -66,11 +68,12 @@ def warm_up(export: bool = False) -> None:
 
     if export:
         tiny = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.ReLU())
-        try:
-            export_onnx(tiny, (torch.zeros(1, 2),), {}, ["input"], ["output"], structure=True,
-                        exporter="dynamo")
-        except Exception:  # noqa: BLE001  (only a warm-up: a child reports real export failures)
-            pass
+        for exporter in ("dynamo", "torchscript"):
+            try:
+                export_onnx(tiny, (torch.zeros(1, 2),), {}, ["input"], ["output"], structure=True,
+                            exporter=exporter)
+            except Exception:  # noqa: BLE001  (only a warm-up: a child reports real export failures)
+                pass
 
 
 def _no_progress_monitor() -> None:

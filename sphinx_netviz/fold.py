@@ -6,8 +6,9 @@ hyper-parameters (as labels show them), parameter shapes, the tensor shapes in a
 call, and the wiring between the calls inside.  A run is two or more such
 calls, one after another under the same parent, where each call takes the
 previous one's output and otherwise the very same tensors (an attention
-mask, rotary tables), and nothing else uses the outputs in between — so
-drawing the first block for all of them hides nothing.
+mask, rotary tables, a bias each block hands on unchanged), and nothing else
+uses the outputs in between — so drawing the first block for all of them
+hides nothing.
 """
 
 from __future__ import annotations
@@ -53,7 +54,8 @@ def signatures(trace: Trace, children: dict[int | None, list[Call]]) -> dict[int
         parts: list[object] = [call.kind]
         if call.kind == "module":
             info = trace.modules[call.name]
-            parts += [info.qualname, info.hparams, info.param_shapes]
+            # the whole parameter count too: a submodule only the parent calls is in no subtree
+            parts += [info.qualname, info.hparams, info.param_shapes, info.param_count]
         else:
             parts.append(call.name)
         parts.append([trace.tensors[t] for t in call.inputs])
@@ -93,7 +95,8 @@ def find_runs(trace: Trace) -> list[Run]:
             return False
         if nxt.name.rpartition(".")[0] != prev.name.rpartition(".")[0]:
             return False
-        outputs = set(prev.outputs)
+        # what a block returns as it was given (T5's position bias) is shared, not its output
+        outputs = set(prev.outputs) - set(prev.inputs)
         if not outputs & set(nxt.inputs) or outputs & model_outputs:
             return False
         if any(t not in outputs and t != p for t, p in zip(nxt.inputs, prev.inputs)):

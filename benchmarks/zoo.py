@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Draw every model of the zoo (``tests/zoo``) with sphinx-netviz and with torchview; time both.
+"""Draw every model of the zoo (``docs/example_models/zoo.py``) with sphinx-netviz and with torchview; time both.
 
     python benchmarks/zoo.py                        # every model: about 15-20 minutes on 2 cores
     python benchmarks/zoo.py --models llama,swin --output /tmp/zoo.md
@@ -74,10 +74,10 @@ def _first_line(exc: BaseException) -> str:
 
 
 def worker_netviz(name: str, onnx: str) -> dict[str, Any]:
-    sys.path.insert(0, str(ROOT))
+    sys.path[:0] = [str(ROOT), str(ROOT / "docs")]
     from sphinx_netviz.pipeline import PipelineSettings, make_artifacts
     from sphinx_netviz.spec import DiagramSpec
-    from tests.zoo.models import BY_NAME
+    from example_models.zoo import BY_NAME
 
     entry = BY_NAME[name]
     _stage("import")
@@ -93,10 +93,10 @@ def worker_netviz(name: str, onnx: str) -> dict[str, Any]:
 def worker_torchview(name: str) -> dict[str, Any]:
     import torch
 
-    sys.path.insert(0, str(ROOT))
+    sys.path[:0] = [str(ROOT), str(ROOT / "docs")]
     from torchview import draw_graph
 
-    from tests.zoo.models import BY_NAME
+    from example_models.zoo import BY_NAME
 
     entry = BY_NAME[name]
     _stage("import")
@@ -136,7 +136,8 @@ def worker_main(kind: str, name: str) -> None:
 def run_worker(kind: str, name: str, timeout: float) -> dict[str, Any]:
     """One worker in a fresh process (its own process group); its result, even if it was killed."""
     env = dict(os.environ, HF_HUB_OFFLINE="1", PYTHONHASHSEED="0")
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), str(ROOT / "docs"), env.get("PYTHONPATH", ""))
+                                        if p)
     cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", kind, name]
     print(f"  … {kind} {name}", file=sys.stderr, flush=True)
     started = time.perf_counter()
@@ -191,10 +192,10 @@ def _code_digest() -> str:
 def _entries() -> list[Any]:
     sys.path.insert(0, str(ROOT))
     # the table only: importing the zoo imports torch, so read it in a subprocess
-    code = ("import json; from tests.zoo.models import ZOO; print(json.dumps([[e.name, e.family, e.config, "
+    code = ("import json; from example_models.zoo import ZOO; print(json.dumps([[e.name, e.family, e.config, "
             "e.directive()] for e in ZOO]))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True,
-                          env=dict(os.environ, PYTHONPATH=str(ROOT)))
+                          env=dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), str(ROOT / "docs")])))
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -227,7 +228,7 @@ def report(rows: list[tuple[list[str], dict[str, dict[str, Any]]]], argv: list[s
         "defaults (diagram, viewer depths, ONNX: kind `full`, `structure` or `graph`); **diagram "
         "only**: the same with `onnx=\"none\"`; **torchview**: model built on meta, "
         f"`draw_graph(..., device=\"meta\", depth={TORCHVIEW_DEPTH}, expand_nested=True)` + "
-        "`visual_graph.pipe(format=\"svg\")`. The models and inputs are `tests/zoo/models.py`'s `ZOO`.", "",
+        "`visual_graph.pipe(format=\"svg\")`. The models and inputs are `docs/example_models/zoo.py`'s `ZOO`.", "",
         "| model | family | netviz: drawn | ONNX | s | diagram only: drawn | s | torchview: drawn | s "
         "(build + draw + render) |",
         "|---|---|---|---|---:|---|---:|---|---:|",

@@ -8,7 +8,7 @@ shapes on the edges, and an ONNX file that passes ``onnx.checker``; its kind
 (``full``, ``structure`` or ``graph``) and the seconds taken are recorded as
 test properties (``--junitxml``) and printed (``-rA``).
 
-The models and their inputs are listed once, in :data:`tests.zoo.models.ZOO`
+The models and their inputs are listed once, in :data:`example_models.zoo.ZOO` (``docs/example_models/zoo.py``, which :doc:`zoo` draws too)
 (``benchmarks/zoo.py`` draws the same list).  About 2.5 minutes on 2 cores;
 ``-m "not zoo"`` leaves it out.
 
@@ -26,19 +26,15 @@ import time
 import xml.etree.ElementTree as ET
 
 import pytest
-from conftest import REPO
 
 pytest.importorskip("transformers")
 pytest.importorskip("diffusers")
 onnx = pytest.importorskip("onnx")
 
-if str(REPO) not in sys.path:  # the zoo's targets are ``tests.zoo.models:<name>``
-    sys.path.insert(0, str(REPO))
-
 from sphinx_netviz.limits import Budget  # noqa: E402
 from sphinx_netviz.pipeline import PipelineSettings, make_artifacts  # noqa: E402
 from sphinx_netviz.spec import DiagramSpec  # noqa: E402
-from tests.zoo.models import ZOO, ZooEntry  # noqa: E402
+from example_models.zoo import ZOO, ZooEntry  # noqa: E402  (docs/ is on sys.path: conftest)
 
 pytestmark = pytest.mark.zoo
 

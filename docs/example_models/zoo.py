@@ -1,7 +1,7 @@
 """Real architectures from ``transformers`` and ``diffusers``, built from their config classes.
 
 One zero-argument factory per architecture returns the ``nn.Module`` (the
-directive's target, e.g. ``tests.zoo.models:llama``); where a plain
+directive's target, e.g. ``example_models.zoo:llama``); where a plain
 ``:input-shape:`` is not enough, an ``*_inputs`` function returns the
 example inputs (the directive's ``:inputs:``).  :data:`ZOO` lists every
 entry once, with its inputs as the directive would take them; the test
@@ -270,7 +270,7 @@ class ZooEntry:
 
     name: str
     family: str
-    #: the directive's target, ``tests.zoo.models:<name>``
+    #: the directive's target, ``example_models.zoo:<name>``
     target: str
     #: ``:input-shape:``, one tuple per input (empty when ``inputs`` is given)
     input_shapes: tuple[tuple[int, ...], ...] = ()

@@ -21,7 +21,8 @@ from sphinx_netviz import export_ladder as ladder
 from sphinx_netviz.errors import ExportProblem
 from sphinx_netviz.fold import find_runs
 from sphinx_netviz.limits import OutOfTime, deadline
-from sphinx_netviz.onnx_export import BLOCK_DOMAIN, export_onnx
+from sphinx_netviz.onnx_blocks import BLOCK_DOMAIN
+from sphinx_netviz.onnx_export import export_onnx
 from sphinx_netviz.pipeline import make_artifacts
 from sphinx_netviz.spec import DiagramSpec
 from sphinx_netviz.trace import iter_tensors, trace_model

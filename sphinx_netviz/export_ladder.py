@@ -106,9 +106,10 @@ def export_ladder(loaded: LoadedModel, trace: Trace, mode: str, *, asked: str, b
                   runs: Sequence[Run] | None = None) -> Exported:
     """The best ONNX file of ``mode`` (``full`` or ``structure``) that can be made in time.
 
-    ``asked`` is the author's ``:onnx:`` (``auto`` chose ``mode``); ``seconds`` caps the exporters together (``export_timeout``); ``build_cpu``
-    builds the model with real weights, for a full file of a model traced on
-    meta (up to ``cpu_max_mb``).  ``runs`` are the trace's runs of repeated
+    ``asked`` is the author's ``:onnx:`` (``auto`` chose ``mode``); ``seconds``
+    caps the exporters together (``export_timeout``); ``build_cpu`` builds the
+    model with real weights, for a full file of a model traced on meta (up to
+    ``cpu_max_mb``).  ``runs`` are the trace's runs of repeated
     blocks, if found already (``find_runs(trace)``).
     """
     failures: list[str] = []
@@ -117,7 +118,9 @@ def export_ladder(loaded: LoadedModel, trace: Trace, mode: str, *, asked: str, b
     ran_out = False
     blocks = block_paths(trace, find_runs(trace) if runs is None else runs)
     for rung in _feasible(loaded, mode, cpu_max_mb, failures, bool(blocks)):
-        if clock.spent():
+        if clock.spent():  # an earlier exporter failed late: with more time this one could run
+            failures.append(f"no time left for {_name(rung)}")
+            ran_out = True
             break
         try:
             model = build_cpu() if rung.kind == "full" and loaded.device == "meta" else loaded

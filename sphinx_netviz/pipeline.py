@@ -154,7 +154,9 @@ def make_group(drawings: list[tuple[str, DiagramSpec]], settings: PipelineSettin
     for index, (id_prefix, spec) in enumerate(drawings):
         share = layout_share / (len(drawings) - index)  # the drawings left share what time is left
         try:
-            runs = runs_by_fold.setdefault(spec.fold, find_runs(trace) if spec.fold else [])
+            if spec.fold not in runs_by_fold:  # found once, for every drawing that folds
+                runs_by_fold[spec.fold] = find_runs(trace) if spec.fold else []
+            runs = runs_by_fold[spec.fold]
             svg, source, depth, diagram, problems = _draw(trace, spec, settings, id_prefix, runs,
                                                           budget, share)
             timer.lap("layout")
@@ -178,7 +180,7 @@ def make_group(drawings: list[tuple[str, DiagramSpec]], settings: PipelineSettin
         exported = export_ladder(loaded, trace, _onnx_mode(first, settings, loaded, trace),
                                  asked=first.onnx, budget=budget,
                                  seconds=settings.export_timeout, cpu_max_mb=settings.cpu_max_mb,
-                                 build_cpu=lambda: build_model(first, "cpu"))
+                                 build_cpu=lambda: build_model(first, "cpu"), runs=runs_by_fold.get(True))
         onnx_bytes, onnx_mode = exported.data, exported.kind
         export_ran_out = exported.ran_out
         budget.ran_out |= export_ran_out

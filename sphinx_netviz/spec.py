@@ -35,9 +35,8 @@ DTYPE_ALIASES: dict[str, str] = {
 
 #: ``:dtype:`` values, the dtype a model is built in; ``auto``: as the model builds itself
 MODEL_DTYPES = ("auto", "float32", "bfloat16", "float16")
-#: other spellings ``:dtype:`` accepts
-_MODEL_DTYPE_ALIASES = {"float": "float32", "fp32": "float32", "bf16": "bfloat16", "half": "float16",
-                        "fp16": "float16"}
+#: other spellings ``:dtype:`` accepts: those of ``:input-dtype:`` (``float``, ``half``) and a few more
+_MODEL_DTYPE_ALIASES = {**DTYPE_ALIASES, "fp32": "float32", "bf16": "bfloat16", "fp16": "float16"}
 
 DIRECTIONS = ("TB", "LR", "BT", "RL")
 #: ``:onnx:`` modes: ``auto`` is ``full`` for small weights, else ``structure``

@@ -25,10 +25,14 @@ import re
 import graphviz
 
 from .graph import Diagram, DiagramNode
+from .palette import FILLS, PALETTE
 
 FONT = "Helvetica,Arial,sans-serif"
-LINE = "#8c8c8c"
-TEXT = "#1b1b1b"
+#: the light palette (:mod:`sphinx_netviz.palette`); netviz.css overrides these colours with
+#: the theme's (``--netviz-<role>``, ``--netviz-fill-<family>`` for :data:`FILLS`)
+LINE = PALETTE["line"].light
+TEXT = PALETTE["text"].light
+BORDER = PALETTE["border"].light
 
 #: (class-name pattern, layer family) — first match wins
 _FAMILIES: list[tuple[re.Pattern[str], str]] = [
@@ -42,12 +46,6 @@ _FAMILIES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"ReLU|GELU|SiLU|Sigmoid|Tanh|Softmax|ELU|Mish|Hardswish|Softplus|PReLU|GLU"), "act"),
     (re.compile(r"RNN|LSTM|GRU"), "rnn"),
 ]
-#: light-page fills; netviz.css overrides them with the theme's colours (``--netviz-fill-<family>``)
-FILLS = {
-    "conv": "#cfe3ff", "linear": "#e3d7ff", "attn": "#ffd8e4", "norm": "#d4f2d8", "pool": "#c9f0ef",
-    "embed": "#ffe5c2", "drop": "#e6e6e6", "act": "#ffe9b8", "rnn": "#f7d9c4", "other": "#eeeeee",
-    "fn": "#f4f4f4", "io": "#fff6c8",
-}
 #: above this many boxes, bound Graphviz's iterations
 BIG_GRAPH = 150
 #: the most characters of one name (a path, a class, a function) drawn or listed
@@ -195,7 +193,7 @@ def to_dot(diagram: Diagram, direction: str = "TB", id_prefix: str = "nv") -> st
         # network simplex dominates dot's time on big graphs; bounding it costs little quality
         g.attr("graph", nslimit="2", nslimit1="2", mclimit="0.5")
     g.attr("node", shape="box", style="rounded,filled", fontname=FONT, fontsize="11",
-           fontcolor=TEXT, color="#5f5f5f", penwidth="0.8", margin="0.12,0.05")
+           fontcolor=TEXT, color=BORDER, penwidth="0.8", margin="0.12,0.05")
     g.attr("edge", color=LINE, fontcolor=LINE, fontname=FONT, fontsize="9", arrowsize="0.6", penwidth="0.9")
 
     children: dict[str | None, list] = {}

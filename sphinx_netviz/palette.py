@@ -1,0 +1,129 @@
+"""The colours of the diagrams and of the viewer, light and dark: their one source.
+
+:mod:`sphinx_netviz.dot` writes the light values into the DOT source (so the
+static SVG, and the downloaded one, are coloured without any CSS), and the
+``--netviz-*`` custom properties at the top of ``static/netviz.css`` are
+generated from :data:`PALETTE` by :func:`css` — the light values on
+``.netviz``, the dark ones for each way a Sphinx theme says "dark".  After
+changing a colour here, write them into the CSS again with::
+
+    python -m sphinx_netviz.palette
+
+(``tests/test_viewer_js.py`` fails while the CSS and this module disagree.)
+No Sphinx, no torch: a plain table.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+from typing import NamedTuple
+
+
+class Colour(NamedTuple):
+    """One role's value on a light page and on a dark page (any CSS value)."""
+
+    light: str
+    dark: str
+
+
+#: role -> colours; the CSS property of a role is ``--netviz-<role>``.  The layer
+#: families of :mod:`sphinx_netviz.dot` are the ``fill-<family>`` roles.
+PALETTE: dict[str, Colour] = {
+    # the drawing
+    "text": Colour("#1b1b1b", "#ececec"),
+    "text-muted": Colour("#5c5c5c", "#b4b4b4"),
+    "line": Colour("#8c8c8c", "#9ba1a8"),
+    "line-text": Colour("#6b6b6b", "#aab0b6"),
+    "border": Colour("#5f5f5f", "#a0a6ad"),
+    "cluster": Colour("#8c8c8c", "#8d949b"),
+    "fill-conv": Colour("#cfe3ff", "#1f3d63"),
+    "fill-linear": Colour("#e3d7ff", "#3c2f66"),
+    "fill-attn": Colour("#ffd8e4", "#5c2439"),
+    "fill-norm": Colour("#d4f2d8", "#1f4a2c"),
+    "fill-pool": Colour("#c9f0ef", "#14494b"),
+    "fill-embed": Colour("#ffe5c2", "#5b3d12"),
+    "fill-drop": Colour("#e6e6e6", "#3c3d40"),
+    "fill-act": Colour("#ffe9b8", "#584612"),
+    "fill-rnn": Colour("#f7d9c4", "#5b3320"),
+    "fill-other": Colour("#eeeeee", "#35373b"),
+    "fill-fn": Colour("#f4f4f4", "#2a2c30"),
+    "fill-io": Colour("#fff6c8", "#4d4514"),
+    # the viewer's controls, panel and summary table
+    "bg": Colour("#ffffff", "#131416"),
+    "bg-panel": Colour("#ffffff", "#202226"),
+    "bg-control": Colour("#f6f6f7", "#24262b"),
+    "bg-control-hover": Colour("#e9e9ec", "#30333a"),
+    "control-border": Colour("#c4c4c8", "#4a4e56"),
+    "panel-border": Colour("#c4c4c8", "#4a4e56"),
+    "panel-shadow": Colour("0 4px 14px rgba(0, 0, 0, 0.18)", "0 4px 16px rgba(0, 0, 0, 0.6)"),
+    "accent": Colour("#0a63c9", "#6cb4ff"),
+    "match": Colour("#e8590c", "#ff922b"),
+    "match-current": Colour("#c2255c", "#f783ac"),
+    "linked": Colour("#0a63c9", "#74c0fc"),
+    "table-rule": Colour("#dcdcdf", "#3a3d43"),
+    "table-head": Colour("#f3f3f5", "#1d1f23"),
+}
+
+#: the light fill of each layer family (``conv``, ``norm``…, ``fn``, ``io``), as dot.py draws it
+FILLS: dict[str, str] = {role[len("fill-"):]: c.light for role, c in PALETTE.items() if role.startswith("fill-")}
+
+#: selectors of a dark page: Furo's switch, PyData's and sphinx-book-theme's
+DARK_SELECTORS = ('body[data-theme="dark"] .netviz', 'html[data-theme="dark"] .netviz')
+#: selectors of a page that follows the system setting (Furo's "auto"), dark under
+#: ``prefers-color-scheme: dark``
+AUTO_SELECTORS = ('body[data-theme="auto"] .netviz',)
+
+BEGIN = "/* -- palette: generated from sphinx_netviz/palette.py (python -m sphinx_netviz.palette) -- */"
+END = "/* -- end of the generated palette -- */"
+CSS_FILE = Path(__file__).resolve().parent / "static" / "netviz.css"
+
+
+def _block(selectors: tuple[str, ...], which: str, indent: str = "") -> list[str]:
+    lines = [f"{indent}{sel}{',' if i < len(selectors) - 1 else ' {'}" for i, sel in enumerate(selectors)]
+    lines += [f"{indent}  --netviz-{role}: {getattr(colour, which)};" for role, colour in PALETTE.items()]
+    return [*lines, f"{indent}}}"]
+
+
+def css() -> str:
+    """The palette as CSS custom properties: light on ``.netviz``, dark where the theme says so.
+
+    The dark values are listed for the theme switches and again, inside the
+    media query, for "follow the system": CSS cannot put a selector and a
+    media query in one rule, so that repetition is generated here, never typed.
+    """
+    lines = [BEGIN, *_block((".netviz",), "light"),
+             "/* dark: Furo's switch, PyData / book theme */", *_block(DARK_SELECTORS, "dark"),
+             "/* dark: Furo's \"auto\" with a dark system setting */",
+             "@media (prefers-color-scheme: dark) {", *_block(AUTO_SELECTORS, "dark", "  "), "}", END]
+    return "\n".join(lines) + "\n"
+
+
+_GENERATED = re.compile(re.escape(BEGIN) + r".*?" + re.escape(END) + r"\n", re.S)
+
+
+def css_with_palette(text: str) -> str:
+    """``text`` (netviz.css) with its generated palette block replaced by :func:`css`."""
+    if not _GENERATED.search(text):
+        raise ValueError("netviz.css has no generated palette block (its BEGIN and END comments)")
+    return _GENERATED.sub(lambda _: css(), text, count=1)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Write the palette into ``static/netviz.css``; ``--check``: exit 1 if it is out of date."""
+    argv = sys.argv[1:] if argv is None else argv
+    text = CSS_FILE.read_text(encoding="utf-8")
+    new = css_with_palette(text)
+    if "--check" in argv:
+        if new != text:
+            print(f"{CSS_FILE} is out of date: run python -m sphinx_netviz.palette", file=sys.stderr)
+            return 1
+        return 0
+    if new != text:
+        CSS_FILE.write_text(new, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

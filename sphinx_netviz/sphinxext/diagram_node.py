@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -84,10 +85,12 @@ def _diagram_html(self: Any, node: netviz_diagram, classes: str) -> str:
     for entry in [*details["calls"].values(), *details["rows"]]:
         entry["href"] = links.href(entry.get("qualname", ""))
     default_depth = str(details["depth"])
-    svg = _with_title(svg_for_inline(Path(node["svg"]).read_bytes()), node["alt"], details)
+    prefix, details["prefix"] = details["prefix"], _page_prefix(self, details["prefix"])
+    svg = _with_title(_reprefixed(svg_for_inline(Path(node["svg"]).read_bytes()), prefix, details["prefix"]),
+                      node["alt"], details)
     templates = "".join(
         f'<template class="netviz-layout" data-depth="{depth}">'
-        f'{svg_for_inline(Path(path).read_bytes())}</template>\n'
+        f'{_reprefixed(svg_for_inline(Path(path).read_bytes()), prefix, details["prefix"])}</template>\n'
         for depth, path in sorted(node["layouts"].items(), key=lambda item: int(item[0]))
         if depth != default_depth
     )
@@ -108,6 +111,23 @@ def _diagram_html(self: Any, node: netviz_diagram, classes: str) -> str:
         + (f'<p class="netviz-downloads">Download: {" · ".join(downloads)}</p>\n' if downloads else "")
         + '</div>\n'
     )
+
+
+def _page_prefix(self: Any, prefix: str) -> str:
+    """The id prefix of this drawing of a diagram on this page: ``prefix`` the first time,
+    ``prefix-2``, ``prefix-3``… when the page shows the same diagram again (unique element ids)."""
+    seen = getattr(self, "_netviz_prefixes", None)
+    if seen is None:
+        seen = self._netviz_prefixes = {}
+    seen[prefix] = count = seen.get(prefix, 0) + 1
+    return prefix if count == 1 else f"{prefix}-{count}"
+
+
+def _reprefixed(svg: str, prefix: str, unique: str) -> str:
+    """``svg`` with its element ids (``<prefix>_…``, and Graphviz's ``a_<prefix>_…``) on ``unique``."""
+    if unique == prefix:
+        return svg
+    return re.sub(r'(\bid="(?:a_)?)' + re.escape(prefix) + "_", lambda m: f"{m.group(1)}{unique}_", svg)
 
 
 def _with_title(svg: str, alt: str, details: dict[str, Any]) -> str:

@@ -5,9 +5,10 @@ drawn diagram gets a download unless ``:onnx: none``.  The rungs, in order:
 
 * ``full`` (asked for, or ``auto`` with small real weights): the TorchScript
   exporter with the weights stored;
-* ``structure`` of a model with real weights: the TorchScript exporter with
-  every weight a named graph input (ResNet-50 here: 0.76 s), then the dynamo
-  exporter;
+* ``structure`` of a model with real weights, or traced on meta but small
+  enough to build for real (:attr:`~sphinx_netviz.loader.LoadedModel.real_run_fits`,
+  built on the CPU here): the TorchScript exporter with every weight a named
+  graph input (ResNet-50 here: 0.76 s), then the dynamo exporter;
 * ``structure`` of a model on ``meta``: the dynamo exporter (TorchScript
   cannot take meta tensors);
 * before each dynamo rung, when the trace has runs of repeated blocks (the
@@ -108,9 +109,9 @@ def export_ladder(loaded: LoadedModel, trace: Trace, mode: str, *, asked: str, b
 
     ``asked`` is the author's ``:onnx:`` (``auto`` chose ``mode``); ``seconds``
     caps the exporters together (``export_timeout``); ``build_cpu`` builds the
-    model with real weights, for a full file of a model traced on meta (up to
-    ``cpu_max_mb``).  ``runs`` are the trace's runs of repeated
-    blocks, if found already (``find_runs(trace)``).
+    model with real weights, for the rungs that run it (a full file, TorchScript)
+    when it was traced on meta (a full file: up to ``cpu_max_mb``).  ``runs``
+    are the trace's runs of repeated blocks, if found already (``find_runs(trace)``).
     """
     failures: list[str] = []
     limit = budget.seconds(seconds, EXPORT_SHARE)
@@ -123,9 +124,9 @@ def export_ladder(loaded: LoadedModel, trace: Trace, mode: str, *, asked: str, b
             ran_out = True
             break
         try:
-            model = build_cpu() if rung.kind == "full" and loaded.device == "meta" else loaded
-            if rung.kind == "full":
-                loaded = model  # the structure rungs take the real weights too: TorchScript is faster
+            runs_for_real = rung.kind == "full" or rung.exporter == "torchscript"
+            model = build_cpu() if runs_for_real and loaded.device == "meta" else loaded
+            loaded = model  # once built, the next rungs take the real weights too
             with deadline(clock.remaining()):
                 data = export_onnx(model.model, model.args, model.kwargs, model.input_names,
                                    [name for name, _ in trace.outputs], structure=rung.kind == "structure",
@@ -163,7 +164,8 @@ def _name(rung: Rung) -> str:
 def _feasible(loaded: LoadedModel, mode: str, cpu_max_mb: float, failures: list[str],
               has_blocks: bool) -> list[Rung]:
     """The rungs worth trying: no full file of a meta model too big to build for real."""
-    planned = rungs(mode, loaded.device, has_blocks)
+    # a model traced on meta that may be built for real is exported as if it lived on the CPU
+    planned = rungs(mode, "cpu" if loaded.real_run_fits else loaded.device, has_blocks)
     if mode == "full" and loaded.device == "meta" and loaded.weight_bytes > cpu_max_mb * MB:
         failures.append(f"a full file needs the real weights ({loaded.weight_bytes / 1e9:.1f} GB, more "
                         f"than netviz_cpu_max_mb = {cpu_max_mb:g} MB)")

@@ -55,6 +55,9 @@ class LoadedModel:
     weight_bytes: int = 0
     #: the target named a ready-made instance (not a class or factory): it lives where it was built
     ready_made: bool = False
+    #: a model on ``meta`` that may be built with real weights and run on the CPU (its weights and
+    #: activations fit): the exporters that run the forward pass build it so (``:device: auto``)
+    real_run_fits: bool = False
 
 
 def import_object(path: str, what: str = "model") -> tuple[Any, ModuleType]:

@@ -5,13 +5,14 @@ does the work (and is the only place that imports torch);
 :func:`cached_diagram` wraps it with the on-disk cache so that an unchanged
 diagram costs a few file reads.
 
-Where the model lives: with ``device="auto"`` a model whose weights are at
-most ``meta_above_mb`` (128 MB) is built for real on the CPU — building and
-running ResNet-50 for real took 0.5 s here, while the first operation on the
-``meta`` device in a process costs 1.1–1.3 s (it imports ``torch._dynamo``) —
-and a bigger model is built and traced on ``meta``, allocating nothing.  A forward pass
-that needs real data (``.item()``, data-dependent shapes) falls back to the
-CPU if the weights fit in ``cpu_max_mb``.
+Where the model lives: with ``device="auto"`` every model is built and
+traced on ``meta``, allocating nothing (the worker has warmed the meta
+device up; the first operation there in a cold process costs 1.1–1.3 s).
+A model whose weights are at most ``meta_above_mb`` (128 MB) and whose
+activations fit is built again for real only for its ONNX file (a full file,
+or the TorchScript exporter).  A forward pass that needs real data
+(``.item()``, data-dependent shapes) falls back to the CPU if the weights
+fit in ``cpu_max_mb``.
 """
 
 from __future__ import annotations
@@ -41,8 +42,8 @@ from .views import LayoutTooBig, deepest_level, lay_out, other_depths, viewer_de
 
 __all__ = ["PipelineSettings", "cached_diagram", "make_artifacts", "spec_key"]
 
-#: with ``:device: auto``, a model is traced for real only if weights and activations fit in
-#: this share of the child's memory limit (the ONNX export may run the forward again)
+#: with ``:device: auto``, a model is run for real (traced, or exported) only if weights and
+#: activations fit in this share of the child's memory limit (the ONNX export runs the forward again)
 CPU_TRACE_SHARE = 0.5
 
 
@@ -56,7 +57,7 @@ class PipelineSettings:
     layout_timeout: float = 30.0
     #: ``:onnx: auto`` exports weights in full up to this size, else the structure only
     onnx_max_mb: float = 25.0
-    #: ``:device: auto`` traces models with more weights than this on the meta device
+    #: ``:device: auto`` builds models with up to this much weight for real for their ONNX file
     meta_above_mb: float = 128.0
     #: the largest model built on the CPU when the meta device cannot trace it
     cpu_max_mb: float = 4096.0
@@ -259,10 +260,12 @@ def _place_and_trace(spec: DiagramSpec, settings: PipelineSettings, notes: list[
                      meta_failures: list[TraceProblem]) -> tuple[LoadedModel, Trace]:
     """Build the model where it belongs (see the module docstring) and trace it.
 
-    With ``:device: auto`` a model small enough to build for real is first
-    traced on meta, which costs milliseconds and tells how much its
-    activations take; it is traced for real only if weights and activations
-    fit in ``CPU_TRACE_SHARE`` of ``memory_bytes``.
+    With ``:device: auto`` a model is traced on meta.  A model small enough
+    to build for real (``meta_above_mb``) whose weights and activations fit
+    in ``CPU_TRACE_SHARE`` of ``memory_bytes`` is marked
+    :attr:`~LoadedModel.real_run_fits`: the exporters that run the forward
+    pass (a full file, TorchScript) build it on the CPU.  A forward pass that
+    fails on meta is traced on the CPU instead, if the model fits there.
     """
     stage("build")
     if spec.device == "cpu":
@@ -291,18 +294,25 @@ def _place_and_trace(spec: DiagramSpec, settings: PipelineSettings, notes: list[
             meta_trace = None  # the forward needs real data: try the CPU below
         timer.lap("trace")
         need = loaded.weight_bytes + (activation_bytes(meta_trace) if meta_trace else _input_bytes(loaded))
-        if cpu_room is not None and need > cpu_room:
-            if meta_trace is None:
-                raise TraceProblem(_too_big_for_cpu(spec, loaded, need, cpu_room, "the forward pass needs "
-                                                    "real data (it fails on the meta device), and"))
-            notes.append(f"traced {spec.target} {on_meta}, because tracing it for real would take "
-                         f"{_size(need)} with its activations (more than half of netviz_memory_mb)")
+        fits = cpu_room is None or need <= cpu_room
+        if meta_trace is not None:
+            if fits:
+                notes.append(f"traced {spec.target} {on_meta}")
+                return replace(loaded, real_run_fits=True), meta_trace
+            notes.append(f"traced {spec.target} {on_meta}, and not run for real (for a full ONNX file), "
+                         f"because that would take {_size(need)} with its activations (more than half "
+                         "of netviz_memory_mb)")
             return loaded, meta_trace
+        if not fits:
+            raise TraceProblem(_too_big_for_cpu(spec, loaded, need, cpu_room, "the forward pass needs "
+                                                "real data (it fails on the meta device), and"))
         stage("build")
         loaded = build_model(spec, "cpu")
         timer.lap("build")
         stage("trace")
     where = f"with real weights on the CPU ({size})" if loaded.device == "cpu" else on_meta
+    if meta_failures:
+        where += f", because on the meta device {meta_failures[0].without_hint}"
     try:
         trace = _trace(spec, loaded)
     except TraceProblem as meta_failure:
@@ -403,13 +413,14 @@ def _draw(trace: Trace, spec: DiagramSpec, settings: PipelineSettings, id_prefix
 def _onnx_mode(spec: DiagramSpec, settings: PipelineSettings, loaded: LoadedModel, trace: Trace) -> str:
     """``auto``: ``full`` for small weights traced on the CPU, ``structure`` otherwise.
 
-    A small model left on meta because its activations are too big keeps the
-    structure file: a full export would run the forward for real.
+    A small model that may not run for real (its activations are too big)
+    keeps the structure file: a full export would run the forward for real.
     """
     if spec.onnx != "auto":
         return spec.onnx
     small = loaded.weight_bytes <= settings.onnx_max_mb * MB
-    return "full" if small and (loaded.device == "cpu" or spec.device == "meta") else "structure"
+    runs = loaded.device == "cpu" or loaded.real_run_fits or spec.device == "meta"
+    return "full" if small and runs else "structure"
 
 
 def cached_diagram(spec: DiagramSpec, cache: DiagramCache,

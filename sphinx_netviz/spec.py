@@ -41,7 +41,7 @@ _MODEL_DTYPE_ALIASES = {**DTYPE_ALIASES, "fp32": "float32", "bf16": "bfloat16", 
 DIRECTIONS = ("TB", "LR", "BT", "RL")
 #: ``:onnx:`` modes: ``auto`` is ``full`` for small weights, else ``structure``
 ONNX_MODES = ("auto", "full", "structure", "none")
-#: ``:device:`` values: ``auto`` builds small models for real and big ones on ``meta``
+#: ``:device:`` values: ``auto`` traces on ``meta`` and builds small models for real for their ONNX file
 DEVICES = ("auto", "meta", "cpu")
 
 _TARGET_RE = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*(:[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*)?$")

@@ -120,12 +120,26 @@ def test_fallback_refused_over_the_cpu_limit():
         make_artifacts(DiagramSpec("big_models:NeedsData", ((2, 16),)), settings)
 
 
-def test_small_models_are_traced_for_real_and_big_ones_on_meta():
-    small = make_artifacts(DiagramSpec("example_models.cnn:CNNModel", ((16, 3, 512, 512),), onnx="none"))
+def test_auto_traces_on_meta_and_builds_small_models_for_real_only_for_their_onnx():
+    import onnxruntime as ort
+
+    small = make_artifacts(DiagramSpec("example_models.cnn:CNNModel", ((2, 3, 512, 512),)))
+    assert small.device == "meta" and "allocating none of its" in small.notes[0]
+    assert small.onnx_mode == "full"  # built for real after the trace, for the weights in the file
+    session = ort.InferenceSession(small.onnx, providers=["CPUExecutionProvider"])
+    (out,) = session.run(None, {session.get_inputs()[0].name: np.ones((2, 3, 512, 512), np.float32)})
+    assert out.shape == (2, 10) and np.allclose(out.sum(axis=1), 1, atol=1e-5) and out.std() > 0
     big = make_artifacts(DiagramSpec("example_models.gpt2:GPT2", ((1, 128),), input_dtypes=("int64",),
                                      onnx="none"))
-    assert (small.device, big.device) == ("cpu", "meta")
+    assert big.device == "meta"
     assert "allocating none of its 497.8 MB of weights" in big.notes[0]
+
+
+def test_a_small_model_whose_activations_do_not_fit_is_not_run_for_real():
+    spec = DiagramSpec("example_models.cnn:CNNModel", ((16, 3, 512, 512),))
+    made = make_artifacts(spec, memory_bytes=200 * 10**6)  # half of it: less than the activations
+    assert made.device == "meta" and made.onnx_mode == "structure"
+    assert "not run for real (for a full ONNX file), because that would take" in made.notes[0]
 
 
 def test_structure_onnx_declares_every_weight_and_runs_with_them():

@@ -34,7 +34,7 @@ class NetvizConfig:
     onnx: str | bool = "auto"
     #: weights up to this size (MB) are exported in full with ``onnx = auto``
     onnx_max_mb: float = 25.0
-    #: ``auto`` (CPU up to ``meta_above_mb`` of weights, ``meta`` above), ``meta`` or ``cpu``
+    #: ``auto`` (``meta``; real weights for the ONNX file up to ``meta_above_mb``), ``meta`` or ``cpu``
     device: str = "auto"
     #: the dtype models are built in: ``auto`` (as each builds itself), ``float32``, ``bfloat16``,
     #: ``float16``

@@ -65,6 +65,25 @@ A model with hostile names
 """
 
 
+#: a page that shows the same diagram twice (each drawing needs its own element ids)
+TWICE = """\
+:orphan:
+
+The same diagram twice
+======================
+
+.. netviz:: example_models.resnet:SmallResNet
+   :input-shape: 1, 3, 64, 64
+   :depth: 1
+   :onnx: none
+
+.. netviz:: example_models.resnet:SmallResNet
+   :input-shape: 1, 3, 64, 64
+   :depth: 1
+   :onnx: none
+"""
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "browser: runs the diagram viewer in headless Chromium (deselect with -m 'not browser')"
@@ -77,12 +96,15 @@ def _unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
-def build_site(root: Path, index: str) -> Path:
-    """Build ``index`` (reST) with :data:`CONF` under ``root``; the HTML folder."""
+def build_site(root: Path, index: str, pages: dict[str, str] | None = None) -> Path:
+    """Build ``index`` (reST), and ``pages`` (name -> reST), with :data:`CONF` under ``root``;
+    the HTML folder."""
     src, out = root / "src", root / "html"
     src.mkdir()
     (src / "conf.py").write_text(CONF, encoding="utf-8")
     (src / "index.rst").write_text(index, encoding="utf-8")
+    for name, text in (pages or {}).items():
+        (src / f"{name}.rst").write_text(text, encoding="utf-8")
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(REPO), str(REPO / "docs"), env.get("PYTHONPATH", "")])
     done = subprocess.run([sys.executable, "-m", "sphinx", "-b", "html", "-q", "-W", "--keep-going",
@@ -108,8 +130,9 @@ def serve(directory: Path) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The built HTML of a small Furo project with three diagrams."""
-    return build_site(tmp_path_factory.mktemp("viewer-site"), INDEX)
+    """The built HTML of a small Furo project: three diagrams on its index, and
+    ``twice.html`` with one diagram drawn twice."""
+    return build_site(tmp_path_factory.mktemp("viewer-site"), INDEX, {"twice": TWICE})
 
 
 @pytest.fixture(scope="session")

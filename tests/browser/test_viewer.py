@@ -2,7 +2,8 @@
 
 One small Furo site is built per session with three diagrams — the seed CNN
 (depth 2), a small ResNet (depth 1) and a model with an HTML-like class name
-(depth 1) — and opened from a local HTTP server and from ``file://``.  Every
+(depth 1) — and a page with one diagram twice, and opened from a local HTTP
+server and from ``file://``.  Every
 page is also checked for console errors, uncaught exceptions and dialogs
 (see ``new_page`` in conftest.py).
 """
@@ -48,8 +49,38 @@ def element(div, data: dict, local: str):
     return div.locator(f"[id='{data['prefix']}_{local}']")
 
 
+def next_frame(page) -> None:
+    """Wait for an animation frame: the viewer writes a drag's or the wheel's view box then."""
+    page.evaluate("() => new Promise(done => requestAnimationFrame(() => done()))")
+
+
 def view_box(div) -> list[float]:
+    next_frame(div.page)
     return [float(v) for v in div.locator(".netviz-canvas > svg").get_attribute("viewBox").split()]
+
+
+#: the heights of the SVG's labels drawn inside the visible canvas, in CSS pixels
+LABEL_HEIGHTS = """div => {
+    const canvas = div.querySelector('.netviz-canvas').getBoundingClientRect();
+    const heights = [];
+    for (const text of div.querySelectorAll('.netviz-canvas svg text')) {
+        const r = text.getBoundingClientRect();
+        if (r.width <= 0 || r.height <= 0 || r.right < canvas.left || r.left > canvas.right
+            || r.bottom < canvas.top || r.top > canvas.bottom) continue;
+        heights.push(r.height);
+    }
+    return heights.sort((a, b) => a - b);
+}"""
+
+
+def label_heights(div) -> list[float]:
+    next_frame(div.page)
+    return div.evaluate(LABEL_HEIGHTS)
+
+
+def median(values: list[float]) -> float:
+    assert values, "no label in view"
+    return values[(len(values) - 1) // 2]
 
 
 _RECT = ("e => { const r = e.getBoundingClientRect(); return {x: r.x, y: r.y, w: r.width, h: r.height, "
@@ -89,9 +120,10 @@ def index_url(request, server, site) -> str:
 
 # -- tests --------------------------------------------------------------------
 
-def test_diagrams_open_fitted(new_page, index_url):
+def test_diagrams_open_readable(new_page, index_url):
     """Each SVG is visible, no wider than the content column and no taller than the
-    window, and the whole drawing is inside it; the toolbar is there."""
+    window, with its labels at least 10 px tall; the small drawings are whole; the
+    toolbar is there."""
     page = new_page(index_url)
     viewport = page.viewport_size
     divs = page.locator("div.netviz")
@@ -100,15 +132,48 @@ def test_diagrams_open_fitted(new_page, index_url):
         div = divs.nth(i)
         svg = div.locator(".netviz-canvas > svg")
         assert svg.is_visible()
-        box, column, graph = rects(svg, div.locator("xpath=.."), svg.locator("g.graph"))
+        box, column = rects(svg, div.locator("xpath=.."))
         assert 0 < box["w"] <= column["w"] + 1
         assert 0 < box["h"] <= viewport["height"]
-        assert inside(graph, box)
+        assert median(label_heights(div)) >= 9.5
         assert div.locator(".netviz-toolbar button").count() >= 6
         assert div.locator(".netviz-toolbar input[type=search]").count() == 1
-    # the CNN is 1,200 points tall: it opens squeezed into the window, not 1,600 px tall
-    cnn, _ = diagram(page, "CNNModel")
-    assert rect(cnn.locator(".netviz-canvas > svg"))["h"] <= 0.8 * viewport["height"] + 1
+    for model in ("SmallResNet", "HostileNet"):
+        div, _ = diagram(page, model)
+        assert inside(*rects(div.locator("svg g.graph"), div.locator(".netviz-canvas > svg")))
+
+
+def test_a_tall_diagram_opens_at_its_start_and_fits_in_one_click(new_page, server):
+    """The CNN is 1,200 points tall: it opens in a canvas at most 80 % of the window
+    tall, at the top of the drawing (its input in view), readable; the fit button shows
+    all of it (and its labels are then too small to read)."""
+    page = new_page(server + "index.html")
+    viewport = page.viewport_size
+    div, data = diagram(page, "CNNModel")
+    svg = div.locator(".netviz-canvas > svg")
+    svg_box, graph, first_box = rects(svg, svg.locator("g.graph"), element(div, data, "in0"))
+    assert svg_box["h"] <= 0.8 * viewport["height"] + 1
+    assert not inside(graph, svg_box)
+    assert inside(first_box, svg_box)
+    assert first_box["y"] - svg_box["y"] < 30  # the input is the first thing drawn
+    assert median(label_heights(div)) >= 9.5
+
+    div.locator("button.netviz-fit").click()
+    assert inside(*rects(svg.locator("g.graph"), svg))
+    assert median(label_heights(div)) < 9
+
+
+def test_canvas_height_from_data_attribute(new_page, server):
+    """``data-netviz-height`` on the div.netviz bounds its canvas (a CSS length, or pixels)."""
+    page = new_page(server + "index.html")
+    div, _ = diagram(page, "CNNModel")
+    svg = div.locator(".netviz-canvas > svg")
+    assert rect(svg)["h"] > 500
+    for value, expected in (("300", 300), ("250px", 250), ("40vh", 0.4 * page.viewport_size["height"])):
+        div.evaluate("(d, v) => { sphinxNetviz.dispose(); d.setAttribute('data-netviz-height', v); "
+                     "sphinxNetviz.init(); }", value)
+        assert abs(rect(svg)["h"] - expected) <= 1, value
+        assert median(label_heights(div)) >= 9.5
 
 
 def test_static_diagram_without_javascript(new_page, server):
@@ -120,20 +185,22 @@ def test_static_diagram_without_javascript(new_page, server):
 
 
 def test_zoom_and_pan(new_page, server):
-    """The wheel, + and - zoom (the view box changes), 0 and the fit button restore it,
-    a drag pans and a two-pointer pinch zooms."""
+    """The wheel, + and - zoom (the view box changes), 0 and the fit button show all of
+    it, a drag pans and a two-pointer pinch zooms."""
     page = new_page(server + "index.html")
     div, _ = diagram(page, "CNNModel")
     canvas = div.locator(".netviz-canvas")
-    fitted = view_box(div)
+    first = view_box(div)
     canvas.focus()
     box = rect(canvas)
     page.mouse.move(box["cx"], box["cy"])
     page.mouse.wheel(0, -300)
     zoomed = view_box(div)
-    assert zoomed[2] < fitted[2] and zoomed[3] < fitted[3]
+    assert zoomed[2] < first[2] and zoomed[3] < first[3]
     page.keyboard.press("0")
-    assert view_box(div) == fitted
+    fitted = view_box(div)
+    assert fitted[2] > first[2] and fitted[3] > first[3]
+    assert inside(*rects(div.locator("svg g.graph"), div.locator(".netviz-canvas > svg")))
     page.keyboard.press("+")
     assert view_box(div)[2] < fitted[2]
     div.locator("button.netviz-fit").click()
@@ -242,6 +309,8 @@ def test_expand_and_collapse_by_keyboard_and_controls(new_page, server):
     for depth in data["depths"]:
         select.select_option(str(depth))
         counts[depth] = div.locator("svg g.node").count()
+        assert median(label_heights(div)) >= 9.5  # each depth opens readable
+        div.locator("button.netviz-fit").click()
         assert inside(*rects(div.locator("svg g.graph"), div.locator(".netviz-canvas > svg")))
     depths = sorted(counts)
     assert counts[depths[0]] < counts[depths[-1]]
@@ -391,3 +460,146 @@ def test_hostile_names_are_text(new_page, server):
     assert page.locator("div.netviz svg svg").count() == 0
     assert page.locator("div.netviz script:not(.netviz-data)").count() == 0
     assert page.evaluate("document.querySelectorAll('[onerror], [onload]').length") == 0
+
+
+def test_full_screen_changes_only_its_own_diagram(new_page, server):
+    """One diagram going full screen (and back) leaves the view of the others alone."""
+    page = new_page(server + "index.html")
+    cnn, _ = diagram(page, "CNNModel")
+    resnet, _ = diagram(page, "SmallResNet")
+    cnn.locator(".netviz-canvas").focus()
+    page.keyboard.press("+")
+    page.keyboard.press("ArrowDown")
+    zoomed = view_box(cnn)
+    resnet.locator("button.netviz-fullscreen").click()
+    page.wait_for_function("d => document.fullscreenElement === d", arg=resnet.element_handle())
+    page.wait_for_timeout(200)
+    assert view_box(cnn) == zoomed
+    assert cnn.locator("button.netviz-fullscreen").get_attribute("aria-pressed") != "true"
+    resnet.locator("button.netviz-fullscreen").click()
+    page.wait_for_function("() => !document.fullscreenElement")
+    page.wait_for_timeout(200)
+    assert view_box(cnn) == zoomed
+    assert resnet.locator("button.netviz-fullscreen").get_attribute("aria-pressed") == "false"
+
+
+def test_a_drag_writes_the_view_box_once_per_frame(new_page, server):
+    """Twenty pointer moves in one frame write the view box once (and the pan is all of
+    them); releasing the pointer writes the last of it at once."""
+    page = new_page(server + "index.html")
+    div, _ = diagram(page, "CNNModel")
+    before = view_box(div)
+    writes, during, after = div.evaluate(
+        """async div => {
+            const canvas = div.querySelector('.netviz-canvas'), svg = canvas.querySelector('svg');
+            const writes = [];
+            const observer = new MutationObserver(records => { for (const r of records) writes.push(r); });
+            observer.observe(svg, {attributes: true, attributeFilter: ['viewBox']});
+            const box = canvas.getBoundingClientRect(), x = box.x + box.width / 2, y = box.y + box.height / 2;
+            const fire = (type, dx, dy) => canvas.dispatchEvent(new PointerEvent(type, {
+                pointerId: 7, pointerType: 'mouse', isPrimary: true, button: 0, buttons: 1,
+                clientX: x + dx, clientY: y + dy, bubbles: true, cancelable: true}));
+            fire('pointerdown', 0, 0);
+            for (let i = 1; i <= 20; i++) fire('pointermove', -3 * i, -2 * i);
+            await new Promise(done => requestAnimationFrame(() => setTimeout(done, 0)));
+            observer.takeRecords().forEach(r => writes.push(r));
+            const during = svg.getAttribute('viewBox');
+            fire('pointermove', -63, -42);
+            fire('pointerup', -63, -42);
+            observer.takeRecords().forEach(r => writes.push(r));
+            observer.disconnect();
+            return [writes.length, during, svg.getAttribute('viewBox')];
+        }""")
+    assert writes == 2, f"{writes} view box writes for 21 moves"
+    during, after = ([float(v) for v in vb.split()] for vb in (during, after))
+    scale = rect(div.locator(".netviz-canvas > svg"))["w"] / before[2]
+    # the drag moved the drawing 60 px left and 40 up, then 3 and 2 more
+    assert during[0] - before[0] == pytest.approx(60 / scale, abs=0.05)
+    assert during[1] - before[1] == pytest.approx(40 / scale, abs=0.05)
+    assert after[0] - before[0] == pytest.approx(63 / scale, abs=0.05)
+    assert after[2:] == before[2:]
+
+
+def test_a_drag_ends_when_the_canvas_loses_the_pointer(new_page, server):
+    """A drag whose pointer capture is taken away (lostpointercapture) ends: moving on does
+    not pan, and the next press is a new drag, not a pinch."""
+    page = new_page(server + "index.html")
+    div, _ = diagram(page, "CNNModel")
+    canvas = div.locator(".netviz-canvas")
+    box = rect(canvas)
+    canvas.evaluate("c => c.addEventListener('pointerdown', e => { window.lastPointer = e.pointerId; })")
+    page.mouse.move(box["cx"], box["cy"])
+    page.mouse.down()
+    page.mouse.move(box["cx"] + 40, box["cy"] + 30, steps=4)
+    assert "netviz-dragging" in canvas.get_attribute("class")
+    dragged = view_box(div)
+    canvas.evaluate("c => c.releasePointerCapture(window.lastPointer)")
+    page.mouse.move(box["cx"] + 80, box["cy"] + 60, steps=4)
+    assert view_box(div) == dragged
+    assert "netviz-dragging" not in canvas.get_attribute("class")
+    page.mouse.up()
+    page.mouse.down()
+    page.mouse.move(box["cx"] + 20, box["cy"] + 60, steps=4)
+    page.mouse.up()
+    moved = view_box(div)
+    assert moved[2:] == dragged[2:]  # panned, not zoomed as by a pinch
+    assert moved[0] > dragged[0]
+
+
+def test_the_same_diagram_twice_on_a_page(new_page, server):
+    """Two drawings of one diagram have distinct element ids, and each viewer acts on its own."""
+    page = new_page(server + "twice.html")
+    duplicates = page.evaluate("""() => {
+        const seen = new Map();
+        for (const e of document.querySelectorAll('[id]')) seen.set(e.id, (seen.get(e.id) || 0) + 1);
+        return [...seen].filter(([, n]) => n > 1).map(([id]) => id);
+    }""")
+    assert duplicates == []
+    divs = page.locator("div.netviz")
+    assert divs.count() == 2
+    first, second = divs.nth(0), divs.nth(1)
+    data = [json.loads(d.locator("script.netviz-data").text_content()) for d in (first, second)]
+    assert data[1]["prefix"] == data[0]["prefix"] + "-2"
+    assert data[0]["calls"] == data[1]["calls"]
+    layer1 = call_id(data[1], "layer1")
+    element(second, data[1], f"n{layer1}").click()
+    assert element(second, data[1], f"c{layer1}").count() == 1
+    assert element(first, data[0], f"n{layer1}").count() == 1  # the first stays folded
+    assert second.locator("select.netviz-depth").input_value() != first.locator("select.netviz-depth").input_value()
+    search = first.locator("input.netviz-search")
+    search.fill("layer2")
+    search.press("Enter")
+    assert first.locator("svg .netviz-match").count() >= 1
+    assert second.locator("svg .netviz-match").count() == 0
+    element(second, data[1], f"c{layer1}").locator("text").first.click()
+    assert element(second, data[1], f"n{layer1}").count() == 1
+
+
+def test_dispose_and_start_again(new_page, server):
+    """``sphinxNetviz.dispose()`` takes the viewers down (no controls, no reaction to keys,
+    the static drawing whole and at its default depth); ``init()`` starts them again."""
+    page = new_page(server + "index.html")
+    div, data = diagram(page, "SmallResNet")
+    layer1 = call_id(data, "layer1")
+    element(div, data, f"n{layer1}").click()  # another depth is showing
+    page.evaluate("sphinxNetviz.dispose()")
+    assert page.locator(".netviz-toolbar, .netviz-panel, .netviz-hint").count() == 0
+    assert page.locator("div.netviz.netviz-js").count() == 0
+    assert page.evaluate("[...document.querySelectorAll('div.netviz')].every(d => !d.netvizViewer)")
+    assert element(div, data, f"n{layer1}").count() == 1  # the default depth again
+    svg = div.locator(".netviz-canvas > svg")
+    assert inside(*rects(svg.locator("g.graph"), svg))
+    static = view_box(div)
+    svg.evaluate("s => s.dispatchEvent(new KeyboardEvent('keydown', {key: '+', bubbles: true}))")
+    svg.dispatch_event("wheel", {"deltaY": -300, "ctrlKey": True})
+    assert view_box(div) == static
+
+    page.evaluate("sphinxNetviz.init()")
+    assert div.locator(".netviz-toolbar").count() == 1
+    assert page.locator(".netviz-toolbar").count() == 3
+    # the input box's details (from its native tooltip) survive the restart
+    element(div, data, "in0").hover()
+    assert div.locator(".netviz-panel").is_visible()
+    assert "input" in div.locator(".netviz-panel").text_content()
+    element(div, data, f"n{layer1}").click()
+    assert element(div, data, f"c{layer1}").count() == 1

@@ -19,25 +19,20 @@ This module imports neither Sphinx nor (until it traces) torch.
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import __version__
 from .cache import write_atomic
 from .errors import InputProblem, NetvizError
-from .spec import (
-    DiagramSpec,
-    parse_depth,
-    parse_device,
-    parse_direction,
-    parse_dtypes,
-    parse_kwargs,
-    parse_model_dtype,
-    parse_onnx_mode,
-    parse_shapes,
-)
+from .options import OPTIONS_LIST, Frontend, Option, worded_for
+from .spec import DiagramSpec
+from .values import check_bool
+
+if TYPE_CHECKING:
+    from .pipeline import PipelineSettings
 
 #: output formats by file extension; ``None`` means "written from the artifacts as they are"
 FORMATS: dict[str, str | None] = {
@@ -48,24 +43,13 @@ FORMATS: dict[str, str | None] = {
     ".png": "png",
 }
 
-#: directive option names in the pipeline's messages, and the flags they are on the command line
-_OPTION_FLAGS = re.compile(r":(input-shape|input-dtype|inputs|kwargs|depth|direction|dtype):")
-#: hints in the pipeline's messages that name conf.py settings, as command-line hints
-_CLI_HINTS: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"[Ss]et :onnx: none to skip the download"), "Leave out --onnx to skip the export"),
-    (re.compile(r":onnx: (structure|full)"), r"--onnx-mode \1"),
-    (re.compile(r":device: (cpu|meta)"), r"--device \1"),
-    (re.compile(r"netviz_cpu_max_mb"), "--cpu-max-mb"),
-    (re.compile(r"netviz_export_timeout"), "--export-timeout"),
-    (re.compile(r"[Ss]et :onnx: auto to accept the best file that can be made, or :onnx: none to skip it"),
-     "--onnx-mode auto accepts the best file that can be made"),
-    (re.compile(r"set netviz_dot in conf\.py to its path"), "pass its path with --dot"),
-    (re.compile(r"raise netviz_layout_timeout"), "raise --timeout"),
-]
+#: the options the command line takes (those with flags), each parsed by the option model
+FLAGGED: tuple[Option, ...] = tuple(o for o in OPTIONS_LIST if o.flags)
+_INPUT_OPTIONS = ("input_shapes", "inputs", "input_dtypes")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser (values stay strings; :mod:`.spec` parses them)."""
+    """The argument parser: the flags of :data:`FLAGGED` (values stay text for the option model)."""
     parser = argparse.ArgumentParser(
         prog="netviz",
         description="Trace a PyTorch model and draw it with Graphviz (the sphinx-netviz "
@@ -78,53 +62,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-o", "--output", required=True, metavar="FILE",
                         help="the diagram file; its extension picks the format: "
                         + ", ".join(FORMATS))
-    inputs = parser.add_argument_group("example inputs (give exactly one of the first two)")
-    inputs.add_argument("--input-shape", metavar="SHAPE",
-                        help="input shape(s): '16,3,512,512', '16x3x512x512' or "
-                        "'(1,3,224,224), (1,10)' for several inputs")
-    inputs.add_argument("--inputs", metavar="PATH",
-                        help="'package.module:make_inputs', a function returning a tensor, "
-                        "a tuple of positional inputs or a dict of keyword inputs")
-    inputs.add_argument("--input-dtype", metavar="DTYPES",
-                        help="dtype of the shaped inputs: one, or one per input "
-                        "(default float32)")
-    parser.add_argument("--kwargs", metavar="DICT",
-                        help="keyword arguments for the model, as a Python literal dict, "
-                        "e.g. '{\"out_channels\": 10}'")
-    parser.add_argument("--depth", default="2", metavar="N",
-                        help="levels of nested modules to open up (default 2)")
-    parser.add_argument("--direction", default="TB", metavar="TB|LR",
-                        help="layout direction: TB (top to bottom, default) or LR")
-    parser.add_argument("--onnx", metavar="FILE", type=Path,
-                        help="also export the model to this ONNX file")
-    parser.add_argument("--onnx-mode", default="auto", metavar="MODE",
-                        help="with --onnx: full (weights included), structure (weights declared, "
-                        "not stored) or auto (full up to --onnx-max-mb, default)")
-    parser.add_argument("--onnx-max-mb", default=25.0, type=float, metavar="MB",
-                        help="with --onnx-mode auto, weights up to this size are exported in "
-                        "full (default 25)")
-    parser.add_argument("--meta-above-mb", default=128.0, type=float, metavar="MB",
-                        help="with --device auto, models with more weights than this are traced "
-                        "on the meta device (default 128)")
-    parser.add_argument("--cpu-max-mb", default=4096.0, type=float, metavar="MB",
-                        help="the largest model built for real when the meta device cannot "
-                        "trace it (default 4096)")
-    parser.add_argument("--device", default="auto", metavar="auto|meta|cpu",
-                        help="where to build and trace the model: meta allocates no weights; "
-                        "auto (default) uses the CPU up to --meta-above-mb, meta above")
-    parser.add_argument("--dtype", default="auto", metavar="DTYPE",
-                        help="the dtype to build the model in: float32, bfloat16, float16, or auto "
-                        "(default: as the model builds itself); float inputs follow it")
-    parser.add_argument("--no-fold", action="store_true",
-                        help="draw every repeated block instead of one box marked ×N")
-    parser.add_argument("--dot", default="dot", metavar="EXE",
-                        help="the Graphviz dot executable (default: 'dot' on PATH)")
-    parser.add_argument("--timeout", default=30.0, type=float, metavar="SECONDS",
-                        help="time limit for each Graphviz layout; past it a coarser depth "
-                        "is drawn (default 30)")
-    parser.add_argument("--export-timeout", default=60.0, type=float, metavar="SECONDS",
-                        help="with --onnx: time the exporters may take together before a graph-only "
-                        "file is written instead (default 60)")
+    inputs = parser.add_argument_group("example inputs (give exactly one of --input-shape and --inputs)")
+    for option in FLAGGED:
+        group = inputs if option.name in _INPUT_OPTIONS else parser
+        default = "" if option.default in ((), None, {}) else f" (default {option.default})"
+        if option.check is check_bool:
+            group.add_argument(*option.flags, dest=option.name, action=argparse.BooleanOptionalAction,
+                               default=None, help=f"{option.help}{default}")
+        else:
+            group.add_argument(*option.flags, dest=option.name, metavar=option.metavar, default=None,
+                               help=f"{option.help}{default}")
+    parser.add_argument("--onnx", metavar="FILE", type=Path, dest="onnx_file",
+                        help="also export the model to this ONNX file (its kind: --onnx-mode)")
     parser.add_argument("-p", "--path", action="append", default=[], metavar="DIR",
                         help="put DIR first on sys.path while importing the model "
                         "(repeatable); the current directory is always searched")
@@ -134,21 +83,32 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def option_values(args: argparse.Namespace) -> dict[str, object]:
+    """``{option: value}`` for every flag given, parsed and checked by the option model."""
+    values: dict[str, object] = {}
+    for option in FLAGGED:
+        given = getattr(args, option.name)
+        if given is not None:
+            values[option.name] = given if isinstance(given, bool) else option.from_text(given)
+    if args.onnx_file is None:
+        values["onnx"] = "none"
+    return values
+
+
 def spec_from_args(args: argparse.Namespace) -> DiagramSpec:
-    """A :class:`DiagramSpec` from parsed arguments, with the directive's parsers."""
-    return DiagramSpec(
-        target=args.target,
-        input_shapes=parse_shapes(args.input_shape) if args.input_shape is not None else (),
-        input_dtypes=parse_dtypes(args.input_dtype) if args.input_dtype is not None else (),
-        inputs=args.inputs,
-        kwargs=parse_kwargs(args.kwargs) if args.kwargs is not None else {},
-        depth=parse_depth(args.depth),
-        direction=parse_direction(args.direction),
-        onnx=parse_onnx_mode(args.onnx_mode) if args.onnx is not None else "none",
-        device=parse_device(args.device),
-        fold=not args.no_fold,
-        dtype=parse_model_dtype(args.dtype),
-    )
+    """A :class:`DiagramSpec` from parsed arguments."""
+    values = option_values(args)
+    return DiagramSpec(target=args.target, **{o.name: values[o.name] for o in FLAGGED
+                                              if o.scope == "spec" and o.name in values})
+
+
+def settings_from_args(args: argparse.Namespace) -> PipelineSettings:
+    """The :class:`~.pipeline.PipelineSettings` the flags give (the others at their defaults)."""
+    from .pipeline import PipelineSettings
+
+    values = option_values(args)
+    return PipelineSettings(**{o.name: values[o.name] for o in FLAGGED
+                               if o.scope == "pipeline" and o.name in values})
 
 
 def output_format(path: Path) -> str | None:
@@ -162,13 +122,6 @@ def output_format(path: Path) -> str | None:
     return FORMATS[suffix]
 
 
-def cli_message(message: str) -> str:
-    """A pipeline message with directive option names (``:depth:``) as flags (``--depth``)."""
-    for pattern, replacement in _CLI_HINTS:
-        message = pattern.sub(replacement, message)
-    return _OPTION_FLAGS.sub(r"--\1", message)
-
-
 def format_timings(timings: dict[str, float]) -> str:
     """The per-stage seconds as an aligned table, with a total line."""
     width = max([len(stage) for stage in timings] + [len("total")])
@@ -179,15 +132,13 @@ def format_timings(timings: dict[str, float]) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Make the diagram (and ONNX file) that ``args`` ask for; return the exit code."""
-    from .pipeline import PipelineSettings, make_artifacts
+    from .pipeline import make_artifacts
     from .render import run_dot
 
     output = Path(args.output)
     fmt = output_format(output)
     spec = spec_from_args(args)
-    settings = PipelineSettings(dot=args.dot, layout_timeout=args.timeout, onnx_max_mb=args.onnx_max_mb,
-                                meta_above_mb=args.meta_above_mb, cpu_max_mb=args.cpu_max_mb,
-                                export_timeout=args.export_timeout)
+    settings = settings_from_args(args)
 
     artifacts = make_artifacts(spec, settings)
     timings = dict(artifacts.timings)
@@ -202,21 +153,21 @@ def run(args: argparse.Namespace) -> int:
     else:
         data = artifacts.dot.encode()
     _write(output, data)
-    if args.onnx is not None and artifacts.onnx is not None:
-        _write(args.onnx, artifacts.onnx)
+    if args.onnx_file is not None and artifacts.onnx is not None:
+        _write(args.onnx_file, artifacts.onnx)
     timings["write"] = time.perf_counter() - start
 
     if args.timings:
         print(format_timings(timings))
     for note in artifacts.notes:
-        print(f"netviz: {cli_message(note)}", file=sys.stderr)
+        print(f"netviz: {note}", file=sys.stderr)
     for problem in artifacts.problems:
-        print(f"netviz: warning [{problem.stage}]: {cli_message(problem.message)}", file=sys.stderr)
-    if args.onnx is not None and artifacts.onnx is None:
-        print(f"netviz: {args.onnx} was not written", file=sys.stderr)
+        print(f"netviz: warning [{problem.stage}]: {problem.message}", file=sys.stderr)
+    if args.onnx_file is not None and artifacts.onnx is None:
+        print(f"netviz: {args.onnx_file} was not written", file=sys.stderr)
         return 1
     if artifacts.onnx_mode:
-        print(f"netviz: wrote {args.onnx} ({artifacts.onnx_mode} ONNX)", file=sys.stderr)
+        print(f"netviz: wrote {args.onnx_file} ({artifacts.onnx_mode} ONNX)", file=sys.stderr)
     return 0
 
 
@@ -246,9 +197,10 @@ def main(argv: list[str] | None = None) -> int:
         extra.append(str(Path.cwd()))
     sys.path[:0] = extra
     try:
-        return run(args)
+        with worded_for(Frontend.CLI):
+            return run(args)
     except NetvizError as exc:
-        message = cli_message(exc.message)
+        message = exc.message
         if exc.stage == "import" and "no module named" in message:
             message += " (on the command line, -p/--path DIR puts DIR on sys.path)"
         print(f"netviz: error [{exc.stage}]: {message}", file=sys.stderr)

@@ -34,6 +34,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from .options import say
 from .artifacts import Problem
 from .errors import ExportProblem, safe_text
 from .fold import Run, find_runs
@@ -132,7 +133,7 @@ def export_ladder(loaded: LoadedModel, trace: Trace, mode: str, *, asked: str, b
                                    [name for name, _ in trace.outputs], structure=rung.kind == "structure",
                                    exporter=rung.exporter, blocks=blocks)
         except OutOfTime:
-            why = "netviz_export_timeout" if limit >= seconds else "what was left of the diagram's :timeout:"
+            why = say("export_timeout") if limit >= seconds else f"what was left of the diagram's {say('timeout')}"
             failures.append(f"{_name(rung)} ran past the {limit:.3g} s the exports may take ({why})")
             ran_out = True
             break
@@ -152,7 +153,7 @@ def export_ladder(loaded: LoadedModel, trace: Trace, mode: str, *, asked: str, b
         failures.append(f"the graph-only file: {safe_text(exc)}")
         return Exported(None, None, [Problem("export", (
             f"no ONNX file could be made ({'; '.join(failures)}); the diagram is still drawn. "
-            "Set :onnx: none to skip the download"))], ran_out=ran_out)
+            f"Set {say('onnx', 'none')} to skip the download"))], ran_out=ran_out)
     return _outcome(data, "graph", asked, failures, ran_out)
 
 
@@ -168,7 +169,7 @@ def _feasible(loaded: LoadedModel, mode: str, cpu_max_mb: float, failures: list[
     planned = rungs(mode, "cpu" if loaded.real_run_fits else loaded.device, has_blocks)
     if mode == "full" and loaded.device == "meta" and loaded.weight_bytes > cpu_max_mb * MB:
         failures.append(f"a full file needs the real weights ({loaded.weight_bytes / 1e9:.1f} GB, more "
-                        f"than netviz_cpu_max_mb = {cpu_max_mb:g} MB)")
+                        f"than {say('cpu_max_mb', f'{cpu_max_mb:g}')} MB)")
         planned = rungs("structure", "meta", has_blocks)
     return planned
 
@@ -182,7 +183,8 @@ def _outcome(data: bytes, kind: OnnxKind, asked: str, failures: list[str], ran_o
     if asked != "auto" and kind != asked:
         made.problems.append(Problem("export", (
             f"the {asked} ONNX export failed ({why}), so the download is a {_KIND_WORDS[kind]} file; "
-            "set :onnx: auto to accept the best file that can be made, or :onnx: none to skip it")))
+            f"set {say('onnx', 'auto')} to accept the best file that can be made, or {say('onnx', 'none')} "
+            "to skip it")))
     else:
         made.notes.append(f"the ONNX download is a {_KIND_WORDS[kind]} file ({why})")
     return made

@@ -18,6 +18,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from .options import OPTIONS
+
 #: the ``*_mb`` settings count decimal megabytes, like the sizes in messages
 MB = 1_000_000
 #: a depth with more boxes than this is not laid out (Graphviz would take minutes)
@@ -53,9 +55,9 @@ class Limits:
     """The limits of one diagram's child process (``netviz_timeout``, ``netviz_memory_mb``)."""
 
     #: seconds for every stage of one diagram together (import, trace, layouts, export)
-    timeout: float = 180.0
-    #: memory the child may allocate on top of what it started with, in MB
-    memory_mb: float = 0.0  # 0: default_memory_mb()
+    timeout: float = OPTIONS["timeout"].default
+    #: memory the child may allocate on top of what it started with, in MB (0: default_memory_mb())
+    memory_mb: float = OPTIONS["memory_mb"].default
 
     @property
     def memory_bytes(self) -> int:

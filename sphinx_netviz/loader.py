@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
+from .options import say
 from .deps import file_digest, is_project_file
 from .errors import ImportProblem, InputProblem, NetvizError, TraceProblem, _type_name, safe_text
 from .spec import DiagramSpec
@@ -212,7 +213,7 @@ def build_model(spec: DiagramSpec, device: str = "cpu") -> LoadedModel:
                     args, kwargs = _to_device((args, kwargs), device, cast)
                 except BaseException as exc:  # noqa: BLE001 - the inputs' own types are model code
                     raise InputProblem(
-                        f":inputs: {spec.inputs}() returned inputs that cannot be moved to {device}: "
+                        f"{say('inputs')} {spec.inputs}() returned inputs that cannot be moved to {device}: "
                         f"{safe_text(exc)}"
                     ) from exc
             else:
@@ -329,7 +330,7 @@ def _instantiate(target: Any, spec: DiagramSpec, module_cls: type) -> Any:
     if isinstance(target, module_cls):
         if spec.kwargs:
             raise InputProblem(
-                f"{spec.target} is already a model instance; :kwargs: only apply to a class or factory"
+                f"{spec.target} is already a model instance; {say('kwargs')} only apply to a class or factory"
             )
         return target
     if not callable(target):
@@ -341,7 +342,7 @@ def _instantiate(target: Any, spec: DiagramSpec, module_cls: type) -> Any:
         model = target(**spec.kwargs)
     except TypeError as exc:
         raise InputProblem(
-            f"calling {spec.target} with :kwargs: {spec.kwargs!r} failed: {safe_text(exc)}"
+            f"calling {spec.target} with {say('kwargs', repr(spec.kwargs))} failed: {safe_text(exc)}"
         ) from exc
     except BaseException as exc:  # noqa: BLE001 - model code, even sys.exit(); see the module docstring
         raise TraceProblem(f"building {spec.target} raised {safe_text(exc)}") from exc
@@ -377,9 +378,9 @@ def _inputs_from_shapes(spec: DiagramSpec, device: str) -> tuple[Any, ...]:
         except (RuntimeError, MemoryError) as exc:  # "can't allocate memory", or past torch's own limits
             size = math.prod(shape) * torch.empty((), dtype=dtype).element_size()
             raise InputProblem(
-                f":input-shape: {', '.join(map(str, shape))} ({dtype_name}) needs {size / 1e9:.3g} GB "
+                f"{say('input_shapes', ', '.join(map(str, shape)))} ({dtype_name}) needs {size / 1e9:.3g} GB "
                 f"for its example input on the CPU, which could not be allocated ({safe_text(exc, 200)}); "
-                "give a smaller shape, or :device: meta to trace without allocating"
+                f"give a smaller shape, or {say('device', 'meta')} to trace without allocating"
             ) from exc
     return tuple(tensors)
 
@@ -387,13 +388,13 @@ def _inputs_from_shapes(spec: DiagramSpec, device: str) -> tuple[Any, ...]:
 def _inputs_from_callable(path: str) -> tuple[tuple[Any, ...], dict[str, Any], list[str], ModuleType]:
     import torch
 
-    factory, module = import_object(path, what=":inputs:")
+    factory, module = import_object(path, what=say("inputs"))
     if not callable(factory):
-        raise ImportProblem(f":inputs: {path} is of type {_type_name(type(factory))}, not a function")
+        raise ImportProblem(f"{say('inputs')} {path} is of type {_type_name(type(factory))}, not a function")
     try:
         value = factory()
     except BaseException as exc:  # noqa: BLE001 - model code, even sys.exit(); see the module docstring
-        raise InputProblem(f":inputs: {path}() raised {safe_text(exc)}") from exc
+        raise InputProblem(f"{say('inputs')} {path}() raised {safe_text(exc)}") from exc
     try:  # the value's own methods (a dict or list subclass) are model code too
         if isinstance(value, torch.Tensor):
             return (value,), {}, ["input"], module
@@ -401,7 +402,7 @@ def _inputs_from_callable(path: str) -> tuple[tuple[Any, ...], dict[str, Any], l
             kwargs = dict(value)
             if all(type(k) is str for k in kwargs):
                 return (), kwargs, list(kwargs), module
-            raise InputProblem(f":inputs: {path}() returned a dict whose keys are not all strings; "
+            raise InputProblem(f"{say('inputs')} {path}() returned a dict whose keys are not all strings; "
                                "return a dict of keyword inputs, e.g. {'x': torch.randn(1, 4)}")
         if isinstance(value, (tuple, list)):
             args = tuple(value)
@@ -411,9 +412,9 @@ def _inputs_from_callable(path: str) -> tuple[tuple[Any, ...], dict[str, Any], l
         raise
     except BaseException as exc:  # noqa: BLE001
         raise InputProblem(
-            f":inputs: {path}() returned a {_type_name(type(value))} that cannot be read: {safe_text(exc)}"
+            f"{say('inputs')} {path}() returned a {_type_name(type(value))} that cannot be read: {safe_text(exc)}"
         ) from exc
     raise InputProblem(
-        f":inputs: {path}() returned an object of type {_type_name(type(value))}; return a tensor, "
+        f"{say('inputs')} {path}() returned an object of type {_type_name(type(value))}; return a tensor, "
         "a tuple of positional inputs, or a dict of keyword inputs"
     )

@@ -37,7 +37,9 @@ from .ir import Trace
 from .limits import LAYOUT_SHARE_WITH_EXPORT, MB, Budget
 from .loader import LoadedModel, build_model
 from .render import dot_version, find_dot
-from .spec import MODEL_DTYPES, DiagramSpec
+from .options import OPTIONS, say
+from .spec import DiagramSpec
+from .values import MODEL_DTYPES
 from .views import LayoutTooBig, deepest_level, lay_out, other_depths, viewer_details
 
 __all__ = ["PipelineSettings", "cached_diagram", "make_artifacts", "spec_key"]
@@ -49,20 +51,14 @@ CPU_TRACE_SHARE = 0.5
 
 @dataclass(frozen=True)
 class PipelineSettings:
-    """Project-wide settings (``netviz_*`` in conf.py, flags on the command line)."""
+    """Project-wide settings: the options of scope ``pipeline`` (see :data:`~.options.OPTIONS`)."""
 
-    #: the Graphviz executable
-    dot: str = "dot"
-    #: seconds one Graphviz layout may take before a coarser depth is tried
-    layout_timeout: float = 30.0
-    #: ``:onnx: auto`` exports weights in full up to this size, else the structure only
-    onnx_max_mb: float = 25.0
-    #: ``:device: auto`` builds models with up to this much weight for real for their ONNX file
-    meta_above_mb: float = 128.0
-    #: the largest model built on the CPU when the meta device cannot trace it
-    cpu_max_mb: float = 4096.0
-    #: seconds the ONNX exporters may take together before the graph-only file is written
-    export_timeout: float = 60.0
+    dot: str = OPTIONS["dot"].default
+    layout_timeout: float = OPTIONS["layout_timeout"].default
+    onnx_max_mb: float = OPTIONS["onnx_max_mb"].default
+    meta_above_mb: float = OPTIONS["meta_above_mb"].default
+    cpu_max_mb: float = OPTIONS["cpu_max_mb"].default
+    export_timeout: float = OPTIONS["export_timeout"].default
 
 
 def _version(dist: str) -> str:
@@ -234,7 +230,7 @@ def _load_and_trace(spec: DiagramSpec, settings: PipelineSettings, notes: list[s
         working = _dtype_that_traces(spec)
         if working is None:
             raise
-        raise TraceProblem(f"{failure.without_hint.rstrip('. ')}. With :dtype: {working} the model traces "
+        raise TraceProblem(f"{failure.without_hint.rstrip('. ')}. With {say('dtype', working)} the model traces "
                            f"on the meta device (its meta kernels reject {spec.float_dtype})") from failure
 
 
@@ -275,11 +271,11 @@ def _place_and_trace(spec: DiagramSpec, settings: PipelineSettings, notes: list[
         if loaded.device != "meta" and spec.device == "meta":
             raise TraceProblem(
                 f"{spec.target} is a model instance, already built on {loaded.device}; to trace "
-                "on the meta device name its class or a factory function instead, or set :device: cpu"
+                f"on the meta device name its class or a factory function instead, or set {say('device', 'cpu')}"
                 if loaded.ready_made else
                 f"{spec.target} built its model on {loaded.device} even on the meta device (it places "
                 "its weights on a device itself); make it follow torch's default device, or set "
-                ":device: cpu or auto"
+                f"{say('device', 'cpu')} or auto"
             )
     timer.lap("build")
     stage("trace")
@@ -301,7 +297,7 @@ def _place_and_trace(spec: DiagramSpec, settings: PipelineSettings, notes: list[
                 return replace(loaded, real_run_fits=True), meta_trace
             notes.append(f"traced {spec.target} {on_meta}, and not run for real (for a full ONNX file), "
                          f"because that would take {_size(need)} with its activations (more than half "
-                         "of netviz_memory_mb)")
+                         f"of {say('memory_mb')})")
             return loaded, meta_trace
         if not fits:
             raise TraceProblem(_too_big_for_cpu(spec, loaded, need, cpu_room, "the forward pass needs "
@@ -324,8 +320,8 @@ def _place_and_trace(spec: DiagramSpec, settings: PipelineSettings, notes: list[
             raise TraceProblem(
                 f"on the meta device {meta_failure.without_hint}; the forward pass needs "
                 f"real data, and building the model for real would allocate {size} (more than "
-                f"netviz_cpu_max_mb = {settings.cpu_max_mb:g} MB). Make the forward work on meta "
-                "tensors (no .item() or data-dependent shapes) or raise netviz_cpu_max_mb"
+                f"{say('cpu_max_mb', f'{settings.cpu_max_mb:g}')} MB). Make the forward work on meta "
+                f"tensors (no .item() or data-dependent shapes) or raise {say('cpu_max_mb')}"
             ) from meta_failure
         need = loaded.weight_bytes + _input_bytes(loaded)
         if cpu_room is not None and need > cpu_room:
@@ -353,8 +349,8 @@ def _input_bytes(loaded: LoadedModel) -> int:
 
 def _too_big_for_cpu(spec: DiagramSpec, loaded: LoadedModel, need: int, room: int, why: str) -> str:
     return (f"{why} building it for real with its inputs would take {_size(need)}, more than half of "
-            f"the memory limit (netviz_memory_mb = {room * 2 / MB:g} MB). Make the forward work on meta "
-            "tensors, give a smaller :input-shape:, or raise netviz_memory_mb")
+            f"the memory limit ({say('memory_mb', f'{room * 2 / MB:g}')} MB). Make the forward work on meta "
+            f"tensors, give a smaller {say('input_shapes')}, or raise {say('memory_mb')}")
 
 
 #: what a forward pass raises when the inputs do not fit it (others get no :input-shape: hint)
@@ -370,7 +366,8 @@ def _trace(spec: DiagramSpec, loaded: LoadedModel) -> Trace:
         if not isinstance(exc.__cause__, _SHAPE_ERRORS):  # the inputs did not cause it: no hint
             raise
         given = "; ".join(", ".join(map(str, s)) for s in spec.input_shapes)
-        hint = f"check :input-shape: (given: {given})" if given else f"check :inputs: {spec.inputs}"
+        hint = (f"check {say('input_shapes')} (given: {given})" if given else
+                f"check {say('inputs', spec.inputs)}")
         hinted = TraceProblem(f"{exc.message}; {hint}")
         hinted.without_hint = exc.message  # for failures the inputs did not cause
         raise hinted from exc
@@ -398,11 +395,12 @@ def _draw(trace: Trace, spec: DiagramSpec, settings: PipelineSettings, id_prefix
         except (LayoutTooBig, LayoutTimeout) as exc:
             budget.ran_out |= isinstance(exc, LayoutTimeout)
             first_reason = first_reason or exc.message
-            fix = ("set a smaller :depth:" if isinstance(exc, LayoutTooBig) and fix is None else
-                   fix or "set a smaller :depth: or raise netviz_layout_timeout (or :timeout:)")
+            fix = (f"set a smaller {say('depth')}" if isinstance(exc, LayoutTooBig) and fix is None else
+                   fix or f"set a smaller {say('depth')} or raise {say('layout_timeout')} "
+                   f"(or {say('timeout')})")
             if depth == 0:
                 raise RenderProblem(f"{first_reason}, and not even depth 0 could be drawn; raise "
-                                    "netviz_layout_timeout or :timeout:") from exc
+                                    f"{say('layout_timeout')} or {say('timeout')}") from exc
             depth -= 1
             continue
         problems = [] if first_reason is None else [Problem("render", (

@@ -11,6 +11,7 @@ import functools
 import shutil
 import subprocess
 
+from .options import say
 from .errors import LayoutTimeout, RenderProblem
 from .svgsafe import sanitize_svg
 
@@ -22,7 +23,7 @@ def find_dot(dot: str = "dot") -> str:
         raise RenderProblem(
             f"the Graphviz executable {dot!r} was not found; install Graphviz "
             "(Debian/Ubuntu: apt-get install graphviz; macOS: brew install graphviz; "
-            "conda: conda install graphviz) or set netviz_dot in conf.py to its path"
+            f"conda: conda install graphviz) or point {say('dot')} at it"
         )
     return found
 
@@ -48,7 +49,7 @@ def run_dot(source: str, fmt: str, dot: str = "dot", timeout: float = 60.0) -> b
     except subprocess.TimeoutExpired:
         raise LayoutTimeout(
             f"Graphviz did not finish the layout within {timeout:g} s; draw fewer levels "
-            "(a smaller :depth:) or raise netviz_layout_timeout"
+            f"(a smaller {say('depth')}) or raise {say('layout_timeout')}"
         ) from None
     except OSError as exc:
         raise RenderProblem(f"could not run Graphviz {executable!r}: {exc}") from exc

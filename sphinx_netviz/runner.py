@@ -29,6 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from .options import say
 from .jobs import (
     JOB_FILE,
     RESULT_FILE,
@@ -72,14 +73,14 @@ def describe_death(code: int, stage: str, output: str, timed_out: float | None, 
     subtype = STAGE_SUBTYPES.get(stage, "trace")
     if timed_out is not None:
         return Failure(subtype, (
-            f"took longer than netviz_timeout = {timed_out:g} s (stopped while {words}); raise "
-            ":timeout: on the directive or netviz_timeout in conf.py, draw fewer levels (:depth:), "
-            "or skip the download (:onnx: none)"))
+            f"took longer than {say('timeout', f'{timed_out:g}', setting=True)} s (stopped while {words}); "
+            f"raise {say('timeout')} on the directive or {say('timeout', setting=True)} in conf.py, draw "
+            f"fewer levels ({say('depth')}), or skip the download ({say('onnx', 'none')})"))
     if code < 0:
         how = f"was killed by {_signal_name(-code)}"
         if -code == signal.SIGKILL:
-            how += (" (perhaps by the system running out of memory: lower netviz_memory_mb "
-                    f"= {job.limits.memory_bytes / 1e6:g} MB or netviz_jobs)")
+            how += (" (perhaps by the system running out of memory: lower "
+                    f"{say('memory_mb', f'{job.limits.memory_bytes / 1e6:g}')} MB or {say('jobs')})")
     else:
         how = f"exited with code {code}"
         if code == 0:

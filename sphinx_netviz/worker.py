@@ -36,6 +36,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from .options import say
 from .artifacts import Artifacts
 from .cache import DiagramCache
 from .errors import NetvizError, safe_text
@@ -179,9 +180,9 @@ def _failure(exc: BaseException, folder: Path, job: Job) -> Failure:
     where = last_stage(folder)
     if _is_out_of_memory(exc):
         return Failure(STAGE_SUBTYPES[where], (
-            f"ran out of its memory limit while {STAGE_WORDS[where]} (netviz_memory_mb = "
-            f"{job.limits.memory_bytes / 1e6:g} MB): {safe_text(exc, 200)}. Raise netviz_memory_mb, give a "
-            "smaller :input-shape:, or set :device: meta"))
+            f"ran out of its memory limit while {STAGE_WORDS[where]} "
+            f"({say('memory_mb', f'{job.limits.memory_bytes / 1e6:g}')} MB): {safe_text(exc, 200)}. "
+            f"Raise {say('memory_mb')}, give a smaller {say('input_shapes')}, or set {say('device', 'meta')}"))
     if isinstance(exc, NetvizError):
         return Failure(exc.stage, exc.message)
     return Failure(STAGE_SUBTYPES[where], f"model code raised {safe_text(exc)} while {STAGE_WORDS[where]}")

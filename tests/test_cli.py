@@ -256,7 +256,7 @@ def test_a_model_no_exporter_takes_gets_a_graph_only_file(
                      "--onnx", str(onnx_file), "--onnx-mode", "structure"])
     err = capsys.readouterr().err
     assert code == 0 and "netviz: warning [export]: the structure ONNX export failed" in err
-    assert "--onnx-mode auto accepts the best file that can be made" in err
+    assert "set --onnx-mode auto to accept the best file that can be made" in err
 
 
 def test_python_dash_m(tmp_path: Path) -> None:

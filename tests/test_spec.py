@@ -7,15 +7,15 @@ import sys
 import pytest
 
 from sphinx_netviz.errors import InputProblem
-from sphinx_netviz.spec import (
-    DiagramSpec,
-    parse_bool,
-    parse_depth,
-    parse_direction,
-    parse_dtypes,
-    parse_kwargs,
-    parse_shapes,
-)
+from sphinx_netviz.options import OPTIONS
+from sphinx_netviz.spec import DiagramSpec
+
+# option text parsed as the directive and the command line parse it (messages in directive wording)
+parse_shapes = OPTIONS["input_shapes"].from_text
+parse_dtypes = OPTIONS["input_dtypes"].from_text
+parse_kwargs = OPTIONS["kwargs"].from_text
+parse_depth = OPTIONS["depth"].from_text
+parse_direction = OPTIONS["direction"].from_text
 
 
 @pytest.mark.parametrize("text, shapes", [
@@ -62,9 +62,9 @@ def test_kwargs_are_literals_never_code():
 
 
 def test_flags():
-    assert parse_bool(None, ":onnx:") is True
-    assert parse_bool("false", ":onnx:") is False
-    assert parse_bool(" Yes ", ":onnx:") is True
+    assert OPTIONS["fold"].from_text("") is True
+    assert OPTIONS["fold"].from_text("false") is False
+    assert OPTIONS["fold"].from_text(" Yes ") is True
     assert parse_depth("0") == 0
     assert parse_direction("lr") == "LR"
     with pytest.raises(InputProblem):
@@ -168,7 +168,7 @@ def test_depths_in_range():
 
 def test_other_options_quote_long_text_briefly():
     for parse, text in [(parse_direction, "x" * 100_000), (parse_dtypes, "y" * 100_000),
-                        (lambda t: parse_bool(t, ":fold:"), "z\n" * 50_000)]:
+                        (OPTIONS["fold"].from_text, "z\n" * 50_000)]:
         with pytest.raises(InputProblem) as info:
             parse(text)
         assert len(info.value.message) < 400 and "…" in info.value.message

@@ -83,15 +83,15 @@ def test_warnings_can_be_suppressed(build):
 def test_bad_config_value_warns_and_uses_the_default(build):
     app = build("basic", netviz_direction="sideways", netviz_depth=-1)
     text = app.warning.getvalue()
-    assert "netviz_direction = 'sideways' must be one of TB, LR, BT, RL; using 'TB' [netviz.config]" in text
-    assert "netviz_depth = -1 must be a whole number from 0 to 100; using 2 [netviz.config]" in text
+    assert "netviz_direction must be one of TB, LR, BT, RL, not 'sideways'; using 'TB' [netviz.config]" in text
+    assert "netviz_depth must be 0 or more, not -1; using 2 [netviz.config]" in text
     page = soup_of(Path(app.outdir) / "index.html")
     assert len(page.select("div.netviz svg")) == 3
 
 
 @pytest.mark.parametrize("option, value, words", [
     ("depth", "two", ":depth: must be a whole number"),
-    ("direction", "diagonal", ":direction: must be TB or LR"),
+    ("direction", "diagonal", ":direction: must be one of TB, LR, BT, RL, not 'diagonal'"),
     ("onnx", "maybe", ":onnx: must be one of auto, full, structure, none (or true/false), not 'maybe'"),
     ("device", "gpu", ":device: must be one of auto, meta, cpu, not 'gpu'"),
     ("fold", "sometimes", ":fold: must be true or false"),

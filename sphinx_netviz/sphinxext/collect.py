@@ -268,7 +268,7 @@ def before_read(app: Sphinx, env: Any, docnames: list[str]) -> None:
         return any((found := cache.lookup(key)) is None or found.time_limited for key in keys.get(docname, ()))
 
     if _is_main_process(app) and any(may_draw(docname) for docname in docnames):
-        _runner(app).prestart(warm_export=NetvizConfig.from_sphinx(app.config).onnx_mode != "none")
+        _runner(app).prestart(warm_export=NetvizConfig.from_sphinx(app.config)["onnx"] != "none")
 
 
 def _limits_now(app: Sphinx) -> tuple[float, float]:

@@ -20,26 +20,23 @@ from docutils.parsers.rst import directives
 from sphinx.util.docutils import SphinxDirective
 
 from ..errors import NetvizError
+from ..options import OPTIONS, OPTIONS_LIST
 from ..pipeline import spec_key
-from ..spec import (
-    DiagramSpec,
-    parse_bool,
-    parse_depth,
-    parse_direction,
-    parse_dtypes,
-    parse_device,
-    parse_kwargs,
-    parse_model_dtype,
-    parse_onnx_mode,
-    parse_shapes,
-    parse_timeout,
-)
+from ..spec import DiagramSpec
 from . import collect, events
 from .config import NetvizConfig
 from .diagram_node import netviz_diagram
 
+
 def _align(argument: str) -> str:
     return directives.choice(argument, ("left", "center", "right"))
+
+
+#: the netviz options, as text: the option model parses them, so a bad value is a located netviz warning
+_NETVIZ_OPTIONS = {o.directive: directives.unchanged for o in OPTIONS_LIST if o.directive}
+#: the options of ``figure``, for the figure around the diagram
+_FIGURE_OPTIONS = {"caption": directives.unchanged, "name": directives.unchanged,
+                   "alt": directives.unchanged, "align": _align, "class": directives.class_option}
 
 
 class NetvizDirective(SphinxDirective):
@@ -49,44 +46,19 @@ class NetvizDirective(SphinxDirective):
     optional_arguments = 0
     final_argument_whitespace = False
     has_content = False
-    option_spec: ClassVar[dict[str, Any]] = {
-        # parsed by sphinx_netviz.spec, so a bad value is a netviz warning
-        "input-shape": directives.unchanged_required,
-        "input-dtype": directives.unchanged_required,
-        "inputs": directives.unchanged_required,
-        "kwargs": directives.unchanged_required,
-        "depth": directives.unchanged_required,
-        "direction": directives.unchanged_required,
-        "onnx": directives.unchanged,
-        "device": directives.unchanged_required,
-        "dtype": directives.unchanged_required,
-        "fold": directives.unchanged,
-        "summary": directives.unchanged,
-        "timeout": directives.unchanged_required,
-        # as on ``figure``
-        "caption": directives.unchanged,
-        "name": directives.unchanged,
-        "alt": directives.unchanged,
-        "align": _align,
-        "class": directives.class_option,
-    }
+    option_spec: ClassVar[dict[str, Any]] = {**_NETVIZ_OPTIONS, **_FIGURE_OPTIONS}
+
+    def option_value(self, name: str, config: NetvizConfig) -> Any:
+        """Option ``name``'s value: the directive's text parsed, else ``conf.py``'s."""
+        option = OPTIONS[name]
+        if option.directive in self.options:
+            return option.from_text(self.options[option.directive] or "")
+        return config[name]
 
     def make_spec(self, config: NetvizConfig) -> DiagramSpec:
-        opts = self.options
-        shapes = parse_shapes(opts["input-shape"]) if "input-shape" in opts else ()
-        return DiagramSpec(
-            target=self.arguments[0].strip(),
-            input_shapes=shapes,
-            input_dtypes=parse_dtypes(opts["input-dtype"]) if "input-dtype" in opts else (),
-            inputs=opts.get("inputs", "").strip() or None,
-            kwargs=parse_kwargs(opts["kwargs"]) if "kwargs" in opts else {},
-            depth=parse_depth(opts["depth"]) if "depth" in opts else config.depth,
-            direction=parse_direction(opts["direction"]) if "direction" in opts else config.direction,
-            onnx=parse_onnx_mode(opts["onnx"]) if "onnx" in opts else config.onnx_mode,
-            device=parse_device(opts["device"]) if "device" in opts else config.device,
-            fold=parse_bool(opts["fold"], ":fold:") if "fold" in opts else config.fold,
-            dtype=parse_model_dtype(opts["dtype"]) if "dtype" in opts else config.dtype,
-        )
+        given = {o.name: o.from_text(self.options[o.directive] or "")
+                 for o in OPTIONS_LIST if o.scope == "spec" and o.directive in self.options}
+        return DiagramSpec(target=self.arguments[0].strip(), **{**config.spec_defaults, **given})
 
     def run(self) -> list[nodes.Node]:
         config = NetvizConfig.from_sphinx(self.config)
@@ -96,14 +68,13 @@ class NetvizDirective(SphinxDirective):
         self.set_source_info(node)
         location = (self.env.docname, self.lineno)
         try:  # the page's table only, not the drawing: not part of the spec
-            node["summary"] = (parse_bool(self.options["summary"], ":summary:")
-                               if "summary" in self.options else config.summary)
+            node["summary"] = self.option_value("summary", config)
         except NetvizError as exc:
             collect.warn(target, exc.stage, exc.message, location, drawn=True)
-            node["summary"] = config.summary
+            node["summary"] = config["summary"]
         try:
             spec = self.make_spec(config)
-            timeout = parse_timeout(self.options["timeout"]) if "timeout" in self.options else None
+            timeout = self.option_value("timeout", config)
             settings = config.pipeline_settings
             key = spec_key(spec, settings)
         except NetvizError as exc:
@@ -117,7 +88,7 @@ class NetvizDirective(SphinxDirective):
         found = collect.cache_for(self.env).lookup(key)
         if found is None or found.time_limited:  # drawn short of time: try again with the time now
             collect.request(self.env, collect.Request(
-                key, spec_key(spec.export_view(), settings), spec, timeout or config.timeout,
+                key, spec_key(spec.export_view(), settings), spec, timeout,
                 self.env.docname, self.lineno))
         else:
             collect.failures(self.env).pop(key, None)

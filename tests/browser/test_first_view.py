@@ -1,0 +1,62 @@
+"""Every diagram of the documentation is readable at first sight.
+
+``docs/`` is built once (into a temporary folder, with its own diagram cache)
+and each page with a diagram is opened in Chromium at 1300×1000, as a reader
+would: on first paint, the median height of the labels drawn in each diagram's
+visible canvas is at least 10 px (9.5 allowing for font rounding), and the
+fit button then shows the whole drawing.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from .conftest import REPO
+from .test_viewer import inside, label_heights, median, rects
+
+pytestmark = pytest.mark.browser
+
+VIEWPORT = {"width": 1300, "height": 1000}
+#: the smallest median label height, in CSS pixels (the viewer aims at 10)
+READABLE = 9.5
+
+
+@pytest.fixture(scope="module")
+def docs_html(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("docs")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]))
+    done = subprocess.run([sys.executable, "-m", "sphinx", "-b", "html", "-q", str(REPO / "docs"),
+                           str(root / "html"), "-d", str(root / "doctrees")],
+                          capture_output=True, text=True, env=env, timeout=1200, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return root / "html"
+
+
+def test_every_docs_diagram_opens_readable(new_page, docs_html):
+    pages = sorted(p for p in docs_html.rglob("*.html")
+                   if "_sources" not in p.parts and 'class="netviz-canvas"' in p.read_text(encoding="utf-8"))
+    assert len(pages) >= 8, pages
+    measured, unreadable = [], []
+    for path in pages:
+        page = new_page(path.as_uri(), viewport=VIEWPORT)
+        divs = page.locator("div.netviz.netviz-js")
+        assert divs.count() == page.locator("div.netviz:not(.netviz-error)").count(), f"{path}: viewer not started"
+        for i in range(divs.count()):
+            div = divs.nth(i)
+            name = f"{path.relative_to(docs_html)} #{i + 1} ({div.get_attribute('id')})"
+            heights = label_heights(div)
+            assert len(heights) >= 3, f"{name}: {len(heights)} labels in view"
+            measured.append((name, heights[0], median(heights)))
+            if median(heights) < READABLE:
+                unreadable.append(f"{name}: median label {median(heights):.1f} px")
+            # "fit all" is one click away
+            div.locator("button.netviz-fit").click()
+            svg = div.locator(".netviz-canvas > svg")
+            assert inside(*rects(svg.locator("g.graph"), svg)), f"{name}: fit does not show it all"
+    assert len(measured) >= 25, measured
+    assert not unreadable, "labels too small on first paint:\n" + "\n".join(unreadable)

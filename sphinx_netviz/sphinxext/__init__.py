@@ -16,7 +16,7 @@ from sphinx.application import Sphinx
 from .. import __version__
 from ..pipeline import own_source_digest
 from . import collect, config, events
-from . import diagram_node
+from . import diagram_node, links, summary
 from .directive import NetvizDirective
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
@@ -51,8 +51,11 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("env-merge-info", collect.merge_info)
     app.connect("doctree-read", collect.doctree_read)
     app.connect("env-updated", collect.env_updated)
-    # fill diagram nodes in before other builders replace them by their alt text
-    app.connect("doctree-resolved", collect.resolve, priority=400)
+    # diagram nodes are filled in from the cache, with their summary tables and class links, by a
+    # post-transform before references are resolved; other builders then get their alt text
+    collect.register(app)
+    links.register(app)
+    summary.register(app)
     app.connect("doctree-resolved", diagram_node.replace_for_other_builders)
     app.connect("html-page-context", _add_page_assets)
     app.connect("build-finished", events.report)

@@ -13,13 +13,17 @@ code:
 * at ``env-updated`` every request left is submitted, all are awaited, and
   each outcome becomes located warnings (at every directive that asked for
   the diagram) and dependencies of the pages;
-* at ``doctree-resolved`` each node takes its files from the cache, or its
-  failure; a page whose diagram vanished from the cache is read again
-  (``env-get-outdated``).
+* when a page is written, :class:`FillDiagrams` (a post-transform, before
+  cross-references are resolved) gives each node its files from the cache
+  as cache-relative keys (:func:`cache_file` resolves them for the writers,
+  refusing any that leads out of the cache), or its failure, and expands a
+  drawn diagram's summary table and class links (:mod:`.summary`); a page
+  whose diagram vanished from the cache is read again (``env-get-outdated``).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from collections.abc import Set
@@ -29,6 +33,7 @@ from typing import Any
 
 from docutils import nodes
 from sphinx.application import Sphinx
+from sphinx.transforms.post_transforms import ReferencesResolver, SphinxPostTransform
 from sphinx.util import logging
 
 from ..cache import CachedDiagram, DiagramCache
@@ -36,8 +41,10 @@ from ..jobs import Drawing, Failure, Job
 from ..runner import DiagramRunner, JobOutcome
 from ..spec import DiagramSpec
 from . import events
+from .cachefiles import cache_file, cache_for, cache_key
 from .config import NetvizConfig
-from .diagram_node import netviz_diagram
+from .diagram_node import has_writer, netviz_diagram, unreadable
+from .summary import links_node, summary_node
 
 logger = logging.getLogger(__name__)
 
@@ -56,14 +63,6 @@ class Request:
     @property
     def location(self) -> tuple[str, int]:
         return (self.docname, self.lineno)
-
-
-def cache_for(env: Any) -> DiagramCache:
-    """The diagram cache of a build (beside its pickled environment); damage is an info line."""
-    def damaged(why: str) -> None:
-        logger.info("netviz: %s", why)
-
-    return DiagramCache(Path(env.doctreedir) / "netviz", on_damage=damaged)
 
 
 def _requests(env: Any) -> dict[str, list[Request]]:
@@ -211,7 +210,8 @@ def _fail(app: Sphinx, req: Request, failure: Failure) -> None:
     note_model_file(app.env, req.spec.target, req.docname)
 
 
-def warn(target: str, stage: str, message: str, location: tuple[str, int], *, drawn: bool = False) -> None:
+def warn(target: str, stage: str, message: str, location: tuple[str, int] | nodes.Node, *,
+         drawn: bool = False) -> None:
     """One ``netviz.<stage>`` warning at a directive's line."""
     logger.warning("%s: %s" if drawn else "cannot draw %s: %s", target, message,
                    type="netviz", subtype=stage, location=location)
@@ -289,26 +289,68 @@ def outdated(app: Sphinx, env: Any, added: Set[str], changed: Set[str], removed:
                           or (key not in known_failed and cache.lookup(key) is None) for key in keys))
 
 
-def resolve(app: Sphinx, doctree: nodes.document, docname: str) -> None:
-    """``doctree-resolved``: give each diagram node its files from the cache, or its failure."""
-    cache = None
-    for node in doctree.findall(netviz_diagram):
-        key = node.get("key")
-        if not key or node.get("error"):
-            continue
-        failure = failures(app.env).get(key)
-        if failure is not None:
-            node["error"] = failure.message
-            continue
-        cache = cache or cache_for(app.env)
-        found = cache.lookup(key)
-        if found is None:
-            node["error"] = "its files are missing from the cache; build again to draw it"
-            warn(node["target"], "write", node["error"], (docname, node.line or 0))
-            continue
-        node.update_all_atts({
-            "svg": str(found.svg_path), "dot": str(found.dot_path), "onnx": str(found.onnx_path or ""),
-            "onnx_mode": found.onnx_mode or "", "model": found.model_name,
-            "details": str(found.details_path),
-            "layouts": {str(depth): str(path) for depth, path in found.layouts.items()},
-        })
+def fill(env: Any, node: netviz_diagram, cache: DiagramCache) -> bool:
+    """Give a diagram node its files from the cache (cache-relative keys), or its failure.
+
+    Whether the node was drawn.
+    """
+    key = node.get("key")
+    if not key or node.get("error"):
+        return False
+    failure = failures(env).get(key)
+    if failure is not None:
+        node["error"] = failure.message
+        return False
+    found = cache.lookup(key)
+    if found is None:
+        node["error"] = "its files are missing from the cache; build again to draw it"
+        warn(node["target"], "write", node["error"], node)
+        return False
+    node.update_all_atts({
+        "svg": cache_key(cache, found.svg_path), "dot": cache_key(cache, found.dot_path),
+        "onnx": cache_key(cache, found.onnx_path) if found.onnx_path else "",
+        "onnx_mode": found.onnx_mode or "", "model": found.model_name,
+        "details": cache_key(cache, found.details_path),
+        "layouts": {str(depth): cache_key(cache, path) for depth, path in found.layouts.items()},
+    })
+    return True
+
+
+class FillDiagrams(SphinxPostTransform):
+    """When a page is written, before cross-references are resolved: each diagram takes its
+    files from the cache, or its failure.  For builders that write diagrams, a drawn one gets
+    its summary table (:mod:`.summary`; inside the diagram in HTML, after its figure elsewhere)
+    and, in HTML, the class links of its viewer; their ``pending_xref`` nodes are then resolved
+    by Sphinx with every other reference of the page."""
+
+    default_priority = ReferencesResolver.default_priority - 2
+    #: the application whose pages this writes (see :func:`register`)
+    sphinx: Sphinx
+
+    def run(self, **kwargs: Any) -> None:
+        writes = has_writer(self.sphinx)
+        html = self.sphinx.builder.format == "html"
+        cache = None
+        for node in list(self.document.findall(netviz_diagram)):
+            cache = cache or cache_for(self.env)
+            if not fill(self.env, node, cache) or not writes:
+                continue
+            try:
+                details = json.loads(cache_file(self.env, node["details"]).read_text(encoding="utf-8"))
+                table = summary_node(details) if node.get("summary", True) else None
+                links = links_node(details) if html else None
+            except (OSError, ValueError, KeyError, TypeError) as exc:
+                unreadable(node, exc)
+                continue
+            if links is not None:
+                node += links
+            if table is not None and html:
+                node += table
+            elif table is not None:  # LaTeX: no table inside a floating figure
+                anchor = node.parent if isinstance(node.parent, nodes.figure) else node
+                anchor.parent.insert(anchor.parent.index(anchor) + 1, table)
+
+
+def register(app: Sphinx) -> None:
+    """Fill diagram nodes in when pages are written (a post-transform bound to ``app``)."""
+    app.add_post_transform(type("FillDiagrams", (FillDiagrams,), {"sphinx": app}))

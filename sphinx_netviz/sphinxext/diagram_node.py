@@ -1,10 +1,17 @@
 """The ``netviz_diagram`` doctree node and how each builder writes it.
 
-Pipeline step *write* (render/export → **write**).  HTML inlines the SVG
-(so it can be styled) and copies the ONNX and SVG files to ``_downloads``
-under content-hashed names; LaTeX renders a vector PDF from the stored DOT;
-text, man and texinfo print the alt text; any other builder gets a paragraph
-of alt text (see :func:`replace_for_other_builders`).
+Pipeline step *write* (collect → summary → **write**).  A node names its
+files in the diagram cache by cache-relative keys, which the writers resolve
+with :func:`~.cachefiles.cache_file` (refusing any that leads out of the
+cache).  HTML inlines the SVG (so it can be styled), writes the viewer's data
+with each class's link read back from the resolved references of its
+:class:`~.summary.netviz_links`, and its summary table as the child nodes
+they are (:mod:`.summary`), and copies the ONNX and SVG files to
+``_downloads`` under content-hashed names.  LaTeX includes a vector PDF and
+texinfo a PNG that Graphviz renders from the stored DOT, put where
+:mod:`sphinx.ext.graphviz` puts its images; text and man print the alt
+text.  Any other builder gets a paragraph of alt text (see
+:func:`replace_for_other_builders`).
 """
 
 from __future__ import annotations
@@ -18,13 +25,19 @@ from typing import Any
 from docutils import nodes
 from sphinx.application import Sphinx
 from sphinx.util import logging
+from sphinx.writers.html5 import HTML5Translator
+from sphinx.writers.latex import LaTeXTranslator
+from sphinx.writers.manpage import ManualPageTranslator
+from sphinx.writers.texinfo import TexinfoTranslator
+from sphinx.writers.text import TextTranslator
 
 from ..cache import content_name, write_atomic
 from ..errors import NetvizError
 from ..render import run_dot, svg_for_inline
 from ..svgsafe import sanitized_svg_file
+from .cachefiles import OutsideCache, cache_file
 from .config import NetvizConfig
-from .links import ClassLinks
+from .summary import class_hrefs
 
 logger = logging.getLogger(__name__)
 
@@ -37,9 +50,11 @@ class netviz_diagram(nodes.General, nodes.Element):  # noqa: N801 (docutils nami
     """One drawn network (or the placeholder for one that could not be drawn).
 
     Attributes: ``target``, ``alt``, ``summary``, ``key`` (the cache key), and
-    either ``error`` or — filled in at ``doctree-resolved`` from the verified
-    cache — ``svg``, ``dot``, ``details`` and ``layouts`` (absolute cache
-    paths), ``onnx`` (path or ''), ``onnx_mode``, ``model``.
+    either ``error`` or — filled in when the page is written, from the verified
+    cache (:func:`~.collect.fill`) — ``svg``, ``dot``, ``details``, ``layouts``
+    (by depth) and ``onnx`` ('' for none): cache-relative keys, never paths;
+    ``onnx_mode``, ``model``.  In HTML its children are its class links and
+    summary table (:mod:`.summary`).
     """
 
 
@@ -47,6 +62,17 @@ def alt_text(node: netviz_diagram) -> str:
     if node.get("error"):
         return f"[netviz could not draw {node['target']}: {node['error']}]"
     return f"[{node['alt']}]"
+
+
+def unreadable(node: netviz_diagram, exc: Exception) -> None:
+    """A drawn diagram whose files cannot be read now: its placeholder, and a ``netviz.write``
+    warning."""
+    if isinstance(exc, OutsideCache):
+        node["error"] = f"its node names a file outside the diagram cache ({exc}); refused"
+    else:  # the cache changed under us
+        node["error"] = f"its files could not be read ({exc.__class__.__name__}); build again"
+    logger.warning("cannot write %s: %s", node["target"], node["error"],
+                   type="netviz", subtype="write", location=node)
 
 
 def _copy_once(source: Path, target: Path) -> None:
@@ -59,58 +85,76 @@ def _copy_once(source: Path, target: Path) -> None:
         write_atomic(target, source.read_bytes())
 
 
+def _plain() -> nodes.Element:
+    """An empty element for ``starttag`` of a tag that is not the node's own (no classes, no ids)."""
+    return nodes.Element()
+
+
 # -- HTML ---------------------------------------------------------------------
 
-def visit_html(self: Any, node: netviz_diagram) -> None:
-    classes = " ".join(["netviz", *node.get("classes", [])])
+def visit_html(self: HTML5Translator, node: netviz_diagram) -> None:
     if not node.get("error"):
         try:
-            self.body.append(_diagram_html(self, node, classes))
-        except (OSError, ValueError, KeyError, NetvizError) as exc:  # the cache changed under us
-            node["error"] = f"its files could not be read ({exc.__class__.__name__}); build again"
-            logger.warning("cannot write %s: %s", node["target"], node["error"],
-                           type="netviz", subtype="write", location=node)
-    if node.get("error"):
-        self.body.append(
-            f'<div class="{classes} netviz-error" role="note"><p><strong>netviz could not draw '
-            f'<code>{html.escape(node["target"])}</code>:</strong> {html.escape(node["error"])}</p></div>\n'
-        )
+            head, tail = _diagram_html(self, node)
+        except (OSError, ValueError, KeyError, NetvizError) as exc:
+            unreadable(node, exc)
+        else:
+            self.body.append(head)
+            self.context.append(tail)
+            return  # then its children: class links (never written) and summary table
+    self.body.append(
+        self.starttag(node, "div", "", CLASS="netviz netviz-error", role="note")
+        + f"<p><strong>netviz could not draw <code>{self.encode(node['target'])}</code>:</strong> "
+        f"{self.encode(node['error'])}</p></div>\n"
+    )
     raise nodes.SkipNode
 
 
-def _diagram_html(self: Any, node: netviz_diagram, classes: str) -> str:
-    """The diagram's HTML: inline SVG (sanitized), other depths, viewer data, table, downloads."""
-    details = json.loads(Path(node["details"]).read_text(encoding="utf-8"))
-    links = ClassLinks(self.builder, self.builder.current_docname)
+def depart_html(self: HTML5Translator, node: netviz_diagram) -> None:
+    self.body.append(self.context.pop())
+
+
+def _diagram_html(self: HTML5Translator, node: netviz_diagram) -> tuple[str, str]:
+    """The diagram's HTML before its children (inline SVG, sanitized; other depths; viewer data)
+    and after them (depths left out, downloads)."""
+    env = self.builder.env
+    details = json.loads(cache_file(env, node["details"]).read_text(encoding="utf-8"))
+    hrefs = class_hrefs(node)
     for entry in [*details["calls"].values(), *details["rows"]]:
-        entry["href"] = links.href(entry.get("qualname", ""))
+        entry["href"] = hrefs.get(entry.get("qualname") or "")
     default_depth = str(details["depth"])
     prefix, details["prefix"] = details["prefix"], _page_prefix(self, details["prefix"])
-    svg = _with_title(_reprefixed(svg_for_inline(Path(node["svg"]).read_bytes()), prefix, details["prefix"]),
-                      node["alt"], details)
+
+    def inline_svg(key: str) -> str:
+        return _reprefixed(svg_for_inline(cache_file(env, key).read_bytes()), prefix, details["prefix"])
+
+    svg = _with_title(inline_svg(node["svg"]), node["alt"], details)
     templates = "".join(
-        f'<template class="netviz-layout" data-depth="{depth}">'
-        f'{_reprefixed(svg_for_inline(Path(path).read_bytes()), prefix, details["prefix"])}</template>\n'
-        for depth, path in sorted(node["layouts"].items(), key=lambda item: int(item[0]))
+        self.starttag(_plain(), "template", "", CLASS="netviz-layout", **{"data-depth": depth})
+        + f"{inline_svg(key)}</template>\n"
+        for depth, key in sorted(node["layouts"].items(), key=lambda item: int(item[0]))
         if depth != default_depth
     )
     # no "<", ">" or "&" inside <script>: a module named "</script>" stays data
     data = (json.dumps(details, ensure_ascii=False, sort_keys=True)
             .replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
+    head = (
+        self.starttag(node, "div", CLASS="netviz", ids=[f"netviz-{details['prefix']}"])
+        + self.starttag(_plain(), "div", "", CLASS="netviz-canvas", role="img", **{"aria-label": node["alt"]})
+        + f"{svg}</div>\n{templates}"
+        + self.starttag(_plain(), "script", "", CLASS="netviz-data", type="application/json")
+        + f"{data}</script>\n"
+    )
     omitted = details.get("omitted") or []
     depths = f"Depths {', '.join(map(str, omitted))} are" if len(omitted) > 1 else f"Depth {omitted[0]} is" \
         if omitted else ""
-    left_out = (f'<p class="netviz-omitted">{depths} not included: too many boxes, too slow to lay out, '
-                "or too big for the page.</p>\n") if omitted else ""
+    left_out = (self.starttag(_plain(), "p", "", CLASS="netviz-omitted")
+                + f"{depths} not included: too many boxes, too slow to lay out, or too big for the page.</p>\n"
+                if omitted else "")
     downloads = _downloads(self, node)
-    return (
-        f'<div class="{classes}" id="netviz-{details["prefix"]}">\n'
-        f'<div class="netviz-canvas" role="img" aria-label="{html.escape(node["alt"])}">{svg}</div>\n'
-        f'{templates}<script type="application/json" class="netviz-data">{data}</script>\n'
-        f'{summary_table(details) if node.get("summary", True) else ""}{left_out}'
-        + (f'<p class="netviz-downloads">Download: {" · ".join(downloads)}</p>\n' if downloads else "")
-        + '</div>\n'
-    )
+    links = (self.starttag(_plain(), "p", "", CLASS="netviz-downloads") + f"Download: {' · '.join(downloads)}</p>\n"
+             if downloads else "")
+    return head, f"{left_out}{links}</div>\n"
 
 
 def _page_prefix(self: Any, prefix: str) -> str:
@@ -139,21 +183,22 @@ def _with_title(svg: str, alt: str, details: dict[str, Any]) -> str:
             f"{svg[head_end:]}")
 
 
-def _downloads(self: Any, node: netviz_diagram) -> list[str]:
+def _downloads(self: HTML5Translator, node: netviz_diagram) -> list[str]:
     """Copy the ONNX and (sanitized) SVG files to ``_downloads/netviz``; their links.
 
     An unwritable download folder is a ``netviz.write`` warning and no links.
     """
+    env = self.builder.env
     folder = Path(self.builder.outdir) / "_downloads" / "netviz"
+    onnx_path = cache_file(env, node["onnx"]) if node.get("onnx") else None
+    svg = sanitized_svg_file(cache_file(env, node["svg"]).read_bytes())
     links = []
     try:
-        if node.get("onnx"):
-            onnx_path = Path(node["onnx"])
+        if onnx_path is not None:
             _copy_once(onnx_path, folder / onnx_path.name)
             label = _ONNX_LABELS.get(node.get("onnx_mode"), "ONNX")
             links.append(_download_link(self, onnx_path.name, label, node, "netviz-onnx"))
         # an SVG opened from the site's origin runs its scripts: publish the sanitized one
-        svg = sanitized_svg_file(Path(node["svg"]).read_bytes())
         name = content_name(svg, ".svg")
         if not (folder / name).exists():
             write_atomic(folder / name, svg)
@@ -166,38 +211,6 @@ def _downloads(self: Any, node: netviz_diagram) -> list[str]:
     return links
 
 
-def _number(value: int | None, unit: str = "") -> str:
-    if value is None:
-        return "–"
-    for size, suffix in ((10**12, "T"), (10**9, "G"), (10**6, "M"), (10**3, "k")):
-        if value >= size:
-            return f"{value / size:.2f} {suffix}{unit}".rstrip()
-    return f"{value:,}{(' ' + unit) if unit else ''}"
-
-
-def summary_table(details: dict[str, Any]) -> str:
-    """A torchinfo-style table of the layers, closed by default (``<details>``)."""
-    rows = []
-    for row in details["rows"]:
-        cls = html.escape(row["class"])
-        if row.get("href"):
-            cls = f'<a class="reference external" href="{html.escape(row["href"])}"><code>{cls}</code></a>'
-        else:
-            cls = f"<code>{cls}</code>"
-        rows.append(f'<tr><td><code>{html.escape(row["path"])}</code></td><td>{cls}</td>'
-                    f'<td>{html.escape(row["out"])}</td><td>{row["params"]:,}</td>'
-                    f'<td>{_number(row["macs"])}</td></tr>')
-    totals = details["totals"]
-    title = (f"Summary: {len(details['rows'])} layers, {_number(totals['params'])} parameters, "
-             f"{_number(totals['macs'], 'MAC')}")
-    return (f'<details class="netviz-summary"><summary>{html.escape(title)}</summary>\n'
-            '<table class="netviz-table docutils"><thead><tr><th>Layer</th><th>Type</th>'
-            '<th>Output shape</th><th>Parameters</th><th>MACs</th></tr></thead>\n<tbody>'
-            + "\n".join(rows)
-            + f'</tbody><tfoot><tr><th colspan="3">Total</th><th>{totals["params"]:,}</th>'
-            f'<th>{_number(totals["macs"])}</th></tr></tfoot></table></details>\n')
-
-
 #: the ONNX link's text and tooltip by the kind of file (see docs/onnx.rst)
 _ONNX_LABELS = {"full": "ONNX", "structure": "ONNX (structure only)", "graph": "ONNX (graph only)"}
 _ONNX_TITLES = {
@@ -207,66 +220,83 @@ _ONNX_TITLES = {
 }
 
 
-def _download_link(self: Any, name: str, label: str, node: netviz_diagram, css: str) -> str:
-    href = f"{self.builder.dlpath}/netviz/{name}"
+def _download_link(self: HTML5Translator, name: str, label: str, node: netviz_diagram, css: str) -> str:
     title = f"{label} file of {node['model']}"
     if css == "netviz-onnx":
         title += _ONNX_TITLES.get(node.get("onnx_mode"), "")
-    return (f'<a class="reference download {css}" href="{html.escape(href)}" download '
-            f'title="{html.escape(title)}">{label}</a>')
+    return (self.starttag(_plain(), "a", "", CLASS=f"reference download {css}",
+                          href=f"{self.builder.dlpath}/netviz/{name}", download="", title=title)
+            + f"{self.encode(label)}</a>")
 
 
-# -- LaTeX --------------------------------------------------------------------
+# -- LaTeX and texinfo: Graphviz renders the stored DOT ------------------------
 
-def visit_latex(self: Any, node: netviz_diagram) -> None:
-    from sphinx.util.texescape import escape
+def _dot_image(self: LaTeXTranslator | TexinfoTranslator, node: netviz_diagram, fmt: str,
+               label: str) -> str | None:
+    """The diagram as a ``fmt`` (``pdf``, ``png``) image file for the document: its path, or
+    ``None`` after a located warning.
 
-    if node.get("error"):
-        self.body.append("\n" + escape(alt_text(node)) + "\n")
-        raise nodes.SkipNode
+    As :mod:`sphinx.ext.graphviz` does, in the builder's image folder, rendered once; unlike
+    its ``render_dot``, with netviz's Graphviz (``netviz_dot``) and time limit
+    (``netviz_layout_timeout``), its warnings, and a copy kept in the diagram cache so that
+    a new output folder does not render it again.
+    """
     settings = NetvizConfig.from_sphinx(self.builder.config).pipeline_settings
-    dot_path = Path(node["dot"])
-    pdf_cache = dot_path.with_suffix(".pdf")
     try:
-        if not pdf_cache.exists():
-            write_atomic(pdf_cache, run_dot(dot_path.read_text(), "pdf", settings.dot, settings.layout_timeout))
-        name = content_name(pdf_cache.read_bytes(), ".pdf")
-        _copy_once(pdf_cache, Path(self.builder.outdir) / name)
+        dot_path = cache_file(self.builder.env, node["dot"])
+        rendered = dot_path.with_suffix(f".{fmt}")
+        if not rendered.exists():
+            write_atomic(rendered, run_dot(dot_path.read_text(encoding="utf-8"), fmt, settings.dot,
+                                           settings.layout_timeout))
+        name = content_name(rendered.read_bytes(), f".{fmt}")
+        _copy_once(rendered, Path(self.builder.outdir, self.builder.imagedir, name))
+    except OutsideCache as exc:
+        unreadable(node, exc)
+        return None
     except (NetvizError, OSError) as exc:
         stage, message = ((exc.stage, exc.message) if isinstance(exc, NetvizError)
-                          else ("write", f"cannot write its PDF ({exc.strerror or exc})"))
-        logger.warning("cannot draw %s for LaTeX: %s", node["target"], message,
+                          else ("write", f"cannot write its {fmt.upper()} ({exc.strerror or exc})"))
+        logger.warning("cannot draw %s for %s: %s", node["target"], label, message,
                        type="netviz", subtype=stage, location=node)
-        self.body.append("\n" + escape(alt_text(node)) + "\n")
-        raise nodes.SkipNode from None
-    self.body.append(
-        "\n\\sphinxincludegraphics[width=\\linewidth,height=0.8\\textheight,keepaspectratio]"
-        f"{{{name}}}\n"
-    )
+        return None
+    return Path(self.builder.imgpath, name).as_posix()
+
+
+def visit_latex(self: LaTeXTranslator, node: netviz_diagram) -> None:
+    name = None if node.get("error") else _dot_image(self, node, "pdf", "LaTeX")
+    if name is None:
+        self.body.append("\n" + self.encode(alt_text(node)) + "\n")
+    else:
+        self.body.append("\n\\sphinxincludegraphics[width=\\linewidth,height=0.8\\textheight,keepaspectratio]"
+                         f"{{{name}}}\n")
+    raise nodes.SkipNode
+
+
+def visit_texinfo(self: TexinfoTranslator, node: netviz_diagram) -> None:
+    name = None if node.get("error") else _dot_image(self, node, "png", "texinfo")
+    if name is None:
+        self.body.append(self.escape(alt_text(node)))
+    else:  # as sphinx.ext.graphviz writes its images; Info readers show the alt text
+        self.body.append(f"\n@image{{{name.removesuffix('.png')},,,{self.escape_arg(alt_text(node))},png}}\n")
     raise nodes.SkipNode
 
 
 # -- plain-text builders ------------------------------------------------------
 
-def visit_text(self: Any, node: netviz_diagram) -> None:
+def visit_text(self: TextTranslator, node: netviz_diagram) -> None:
     self.add_text(alt_text(node))
     raise nodes.SkipNode
 
 
-def visit_man(self: Any, node: netviz_diagram) -> None:
-    self.body.append(self.deunicode(alt_text(node)) if hasattr(self, "deunicode") else alt_text(node))
-    raise nodes.SkipNode
-
-
-def visit_texinfo(self: Any, node: netviz_diagram) -> None:
-    self.body.append(self.escape(alt_text(node)))
+def visit_man(self: ManualPageTranslator, node: netviz_diagram) -> None:
+    self.body.append(self.deunicode(alt_text(node)))
     raise nodes.SkipNode
 
 
 def register(app: Sphinx) -> None:
     app.add_node(
         netviz_diagram,
-        html=(visit_html, None),
+        html=(visit_html, depart_html),
         latex=(visit_latex, None),
         text=(visit_text, None),
         man=(visit_man, None),
@@ -274,11 +304,16 @@ def register(app: Sphinx) -> None:
     )
 
 
-def replace_for_other_builders(app: Sphinx, doctree: nodes.document, docname: str) -> None:
-    """``doctree-resolved``: builders with no visitor here get the alt text as a paragraph."""
+def has_writer(app: Sphinx) -> bool:
+    """Whether the builder writes diagrams with a visitor here (else they become alt text)."""
     handlers = app.registry.translation_handlers
     builder = app.builder
-    if any("netviz_diagram" in handlers.get(name, {}) for name in (builder.name, builder.format)):
+    return any("netviz_diagram" in handlers.get(name, {}) for name in (builder.name, builder.format))
+
+
+def replace_for_other_builders(app: Sphinx, doctree: nodes.document, docname: str) -> None:
+    """``doctree-resolved``: builders with no visitor here get the alt text as a paragraph."""
+    if has_writer(app):
         return
     for node in list(doctree.findall(netviz_diagram)):
         node.replace_self(nodes.paragraph(text=alt_text(node)))

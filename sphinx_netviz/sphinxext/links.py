@@ -1,12 +1,26 @@
-"""Links from layer classes to their documentation: the project's own autodoc, or intersphinx.
+"""Links from layer classes to their documentation, resolved by Sphinx.
 
-Used by the HTML writer for the viewer's details and the summary table.
-No link where nothing resolves — never a broken one.
+Each class in a diagram's summary table and viewer details becomes a
+``pending_xref`` (``py:class``), which Sphinx resolves like any other
+cross-reference: the project's own autodoc objects, intersphinx inventories,
+any extension that answers ``missing-reference``.  Libraries document classes
+under their public path (``torch.nn.Conv2d``), not the module that defines
+them (``torch.nn.modules.conv.Conv2d``): :func:`try_public_paths` asks again
+with the shorter names.  A class that resolves nowhere gets no link, never a
+broken one, and no warning, even with ``-n`` (:func:`quiet_when_missing`).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from docutils import nodes
+from sphinx import addnodes
+from sphinx.application import Sphinx
+from sphinx.domains import Domain
+from sphinx.environment import BuildEnvironment
+
+#: the attribute that marks netviz's class references (its value: the class's qualified name)
+CLASS_ATTR = "netviz_class"
+_RETRYING = "netviz_retrying"
 
 
 def candidate_names(qualname: str) -> list[str]:
@@ -19,33 +33,55 @@ def candidate_names(qualname: str) -> list[str]:
     return [".".join([*modules[:k], name]) for k in range(len(modules), 0, -1)]
 
 
-class ClassLinks:
-    """Resolves class qualified names to URIs relative to one page."""
+def class_xref(qualname: str, contnode: nodes.Node) -> addnodes.pending_xref:
+    """A reference to the class ``qualname`` showing ``contnode``, for Sphinx to resolve."""
+    return addnodes.pending_xref(
+        "", contnode, refdomain="py", reftype="class", reftarget=qualname,
+        refexplicit=True, refwarn=False, **{CLASS_ATTR: qualname},
+    )
 
-    def __init__(self, builder: Any, docname: str) -> None:
-        self.builder = builder
-        self.docname = docname
-        env = builder.env
-        self.objects = env.get_domain("py").objects
-        self.inventory = getattr(env, "intersphinx_inventory", {}) or {}
-        self._cache: dict[str, str | None] = {}
 
-    def href(self, qualname: str) -> str | None:
-        if not qualname:
-            return None
-        if qualname not in self._cache:
-            self._cache[qualname] = self._resolve(qualname)
-        return self._cache[qualname]
+def href_of(resolved: nodes.Node) -> str | None:
+    """The link a resolved class reference points to (``None`` if it stayed text)."""
+    for ref in resolved.findall(nodes.reference):
+        if ref.get("refuri"):
+            return str(ref["refuri"])
+        if ref.get("refid"):
+            return f"#{ref['refid']}"
+    return None
 
-    def _resolve(self, qualname: str) -> str | None:
-        for name in candidate_names(qualname):
-            entry = self.objects.get(name)
-            if entry is not None and entry.objtype == "class":
-                uri = self.builder.get_relative_uri(self.docname, entry.docname)
-                return f"{uri}#{entry.node_id}"
-        classes = self.inventory.get("py:class", {})
-        for name in candidate_names(qualname):
-            item = classes.get(name)
-            if item is not None:
-                return item.uri if hasattr(item, "uri") else item[2]
+
+def try_public_paths(app: Sphinx, env: BuildEnvironment, node: addnodes.pending_xref,
+                     contnode: nodes.TextElement) -> nodes.reference | None:
+    """``missing-reference``: a class netviz names that resolved nowhere under its full name,
+    tried again under each shorter name, through its domain and then every other resolver."""
+    qualname = node.get(CLASS_ATTR)
+    if not qualname or node.get(_RETRYING):
         return None
+    domain = env.get_domain(node["refdomain"])
+    node[_RETRYING] = True
+    try:
+        for name in candidate_names(qualname)[1:]:
+            node["reftarget"] = name
+            found = domain.resolve_xref(env, node["refdoc"], app.builder, node["reftype"], name,
+                                        node, contnode)
+            if found is None:
+                found = env.events.emit_firstresult("missing-reference", env, node, contnode)
+            if found is not None:
+                return found
+    finally:
+        node["reftarget"] = qualname
+        del node[_RETRYING]
+    return None
+
+
+def quiet_when_missing(app: Sphinx, domain: Domain | None, node: addnodes.pending_xref) -> bool | None:
+    """``warn-missing-reference``: no warning for a class netviz names, even with ``-n``."""
+    return True if node.get(CLASS_ATTR) else None
+
+
+def register(app: Sphinx) -> None:
+    # after intersphinx and other resolvers have tried the full name
+    app.connect("missing-reference", try_public_paths, priority=900)
+    app.connect("warn-missing-reference", quiet_when_missing)
+

@@ -1,0 +1,50 @@
+"""A build's diagram cache, and the cache files that diagram nodes name.
+
+Diagram nodes never hold paths: :func:`~.collect.fill` gives them
+cache-relative keys (``files/netviz-<hash>.svg``), and the writers resolve
+each key against the build's cache folder with :func:`cache_file` when they
+read it, refusing any key that leads out of that folder.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path, PurePosixPath, PureWindowsPath
+from typing import Any
+
+from sphinx.util import logging
+
+from ..cache import DiagramCache
+
+logger = logging.getLogger(__name__)
+
+
+def cache_for(env: Any) -> DiagramCache:
+    """The diagram cache of a build (beside its pickled environment); damage is an info line."""
+    def damaged(why: str) -> None:
+        logger.info("netviz: %s", why)
+
+    return DiagramCache(Path(env.doctreedir) / "netviz", on_damage=damaged)
+
+
+class OutsideCache(ValueError):
+    """A node attribute names a file outside the diagram cache: never read."""
+
+
+def cache_key(cache: DiagramCache, path: Path) -> str:
+    """A cache file as the cache-relative key a node attribute holds (``files/netviz-….svg``)."""
+    return path.relative_to(cache.root).as_posix()
+
+
+def cache_file(env: Any, key: str) -> Path:
+    """The cache file a node attribute names (see :func:`cache_key`), resolved against the
+    build's diagram cache.  A key that is absolute, climbs out (``..``), or leads out through a
+    link is refused with :class:`OutsideCache`."""
+    root = cache_for(env).root.resolve()
+    relative = PurePosixPath(key)
+    if (not key or "\\" in key or relative.is_absolute() or PureWindowsPath(key).anchor
+            or ".." in relative.parts):
+        raise OutsideCache(f"{key!r} is not a file in the diagram cache")
+    path = (root / relative).resolve()
+    if not path.is_relative_to(root):
+        raise OutsideCache(f"{key!r} leads out of the diagram cache")
+    return path

@@ -10,10 +10,9 @@ rows of a torchinfo-style table of the model's layers.
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any
-
 from .fold import Run
 from .ir import Call, Trace, module_depth
+from .viewer_data import CallDetails, SummaryRow
 
 
 def _tensor_text(trace: Trace, tid: int) -> str:
@@ -36,17 +35,17 @@ def subtree_macs(trace: Trace) -> dict[int, int | None]:
     return total
 
 
-def call_details(trace: Trace, call_ids: set[int], runs: list[Run]) -> dict[str, dict[str, Any]]:
+def call_details(trace: Trace, call_ids: set[int], runs: list[Run]) -> dict[str, CallDetails]:
     """Details of the given calls, keyed by call id (as in the SVG ids ``n<id>``/``c<id>``)."""
     macs = subtree_macs(trace)
     has_child_module = {c.parent for c in trace.calls if c.kind == "module"}
     run_of = {run.first.id: run for run in runs}
-    out: dict[str, dict[str, Any]] = {}
+    out: dict[str, CallDetails] = {}
     for call in trace.calls:
         if call.id not in call_ids:
             continue
         run = run_of.get(call.id)
-        entry: dict[str, Any] = {
+        entry: CallDetails = {
             "kind": call.kind,
             "path": call.name if call.kind == "module" else "",
             "class": call.name if call.kind == "function" else trace.modules[call.name].class_name,
@@ -65,11 +64,11 @@ def call_details(trace: Trace, call_ids: set[int], runs: list[Run]) -> dict[str,
     return out
 
 
-def summary_rows(trace: Trace) -> list[dict[str, Any]]:
+def summary_rows(trace: Trace) -> list[SummaryRow]:
     """One row per layer call (a module that calls no other module), in the order they ran."""
     has_child_module = {c.parent for c in trace.calls if c.kind == "module"}
     macs = subtree_macs(trace)
-    rows = []
+    rows: list[SummaryRow] = []
     for call in sorted(trace.calls, key=lambda c: c.id):
         if call.kind != "module" or call.id in has_child_module or call.name == "":
             continue

@@ -96,6 +96,52 @@ def _roles(trace: Trace, depth: int, runs: list[Run]) -> dict[int, str]:
     return role
 
 
+class _Placement:
+    """Where each call of the trace goes at one depth: its role, its cluster, the box it is drawn in."""
+
+    def __init__(self, trace: Trace, depth: int, runs: list[Run]) -> None:
+        self.trace = trace
+        self.role = _roles(trace, depth, runs)
+        self.by_id = {c.id: c for c in trace.calls}
+        self.run_of = {run.first.id: run for run in runs}
+        self.folded_into = {c.id: run.first.id for run in runs for c in run.calls[1:]}
+
+    def cluster_of(self, call: Call) -> str | None:
+        """The cluster a call is drawn in: its nearest ancestor drawn as a cluster."""
+        parent = self.by_id.get(call.parent) if call.parent is not None else None
+        while parent is not None and self.role[parent.id] != "cluster":
+            parent = self.by_id.get(parent.parent) if parent.parent is not None else None
+        return f"c{parent.id}" if parent is not None else None
+
+    def owner(self, call: Call) -> str | None:
+        """The box a hidden call is drawn inside (its nearest ancestor that is a box)."""
+        current: int | None = call.id
+        while current is not None:
+            current = self.folded_into.get(current, current)
+            if self.role[current] == "node":
+                return f"n{current}"
+            current = self.by_id[current].parent
+        return None
+
+
+@dataclass
+class _Wiring:
+    """Which box produced each tensor and which boxes used it: the edges, before they are drawn."""
+
+    #: the outputs of a run's last block are drawn as the outputs of its first
+    alias: dict[int, int]
+    producer: dict[int, str] = field(default_factory=dict)
+    #: (producer, tensor) -> its consumers, in order
+    uses: dict[tuple[str, int], list[str]] = field(default_factory=dict)
+
+    def use(self, tid: int, consumer: str) -> None:
+        src = self.producer.get(self.alias.get(tid, tid))
+        if src is not None and src != consumer:
+            users = self.uses.setdefault((src, tid), [])
+            if consumer not in users:
+                users.append(consumer)
+
+
 def build_diagram(trace: Trace, depth: int, *, fold: bool = True,
                   runs: list[Run] | None = None) -> Diagram:
     """The diagram of ``trace`` with modules expanded down to ``depth`` levels.
@@ -105,68 +151,55 @@ def build_diagram(trace: Trace, depth: int, *, fold: bool = True,
     """
     if runs is None:
         runs = find_runs(trace) if fold else []
-    run_of = {run.first.id: run for run in runs}
-    role = _roles(trace, depth, runs)
-    # the outputs of a run's last block are drawn as the outputs of its first
-    alias = {last: first for run in runs for first, last in zip(run.first.outputs, run.last.outputs)}
-    by_id = {c.id: c for c in trace.calls}
+    place = _Placement(trace, depth, runs)
+    wiring = _Wiring({last: first for run in runs for first, last in zip(run.first.outputs, run.last.outputs)})
+    nodes = _input_boxes(trace, wiring)
+    clusters = _clusters(place)
+    nodes.update(_call_boxes(place, wiring))
+    nodes.update(_output_boxes(trace, wiring))
+    _drop_dead_functions(nodes, wiring.uses)
+    edges = _edges_with_references(nodes, wiring.uses, trace)
+    return Diagram(trace.model_name, list(nodes.values()), _used_clusters(clusters, nodes), edges)
 
-    def cluster_of(call: Call) -> str | None:
-        parent = by_id.get(call.parent) if call.parent is not None else None
-        while parent is not None and role[parent.id] != "cluster":
-            parent = by_id.get(parent.parent) if parent.parent is not None else None
-        return f"c{parent.id}" if parent is not None else None
 
-    nodes: dict[str, DiagramNode] = {}
-    clusters: list[DiagramCluster] = []
-    uses: dict[tuple[str, int], list[str]] = {}  # (producer, tensor) -> consumers, in order
-    producer: dict[int, str] = {}
-
-    def use(tid: int, consumer: str) -> None:
-        src = producer.get(alias.get(tid, tid))
-        if src is not None and src != consumer:
-            users = uses.setdefault((src, tid), [])
-            if consumer not in users:
-                users.append(consumer)
-
+def _input_boxes(trace: Trace, wiring: _Wiring) -> dict[str, DiagramNode]:
+    nodes = {}
     for i, (name, tid) in enumerate(trace.inputs):
         meta = trace.tensors[tid]
         nodes[f"in{i}"] = DiagramNode(f"in{i}", "input", name, out_shapes=[f"{meta.shape_text()} {meta.dtype}"])
-        producer[tid] = f"in{i}"
+        wiring.producer[tid] = f"in{i}"
+    return nodes
 
-    for call in sorted(trace.calls, key=lambda c: c.id):
-        if role[call.id] == "cluster":
-            info, run = trace.modules[call.name], run_of.get(call.id)
+
+def _clusters(place: _Placement) -> list[DiagramCluster]:
+    """A cluster for every module call drawn expanded, in call order."""
+    clusters = []
+    for call in sorted(place.trace.calls, key=lambda c: c.id):
+        if place.role[call.id] == "cluster":
+            info, run = place.trace.modules[call.name], place.run_of.get(call.id)
             clusters.append(DiagramCluster(f"c{call.id}", run.label() if run else _call_label(call),
-                                           info.class_name, cluster_of(call), len(run.calls) if run else 1,
+                                           info.class_name, place.cluster_of(call), len(run.calls) if run else 1,
                                            tuple(c.name for c in run.calls) if run else ()))
+    return clusters
 
-    folded_into = {c.id: run.first.id for run in runs for c in run.calls[1:]}
 
-    def owner(call: Call) -> str | None:
-        """The box a hidden call is drawn inside (its nearest ancestor that is a box)."""
-        current: int | None = call.id
-        while current is not None:
-            current = folded_into.get(current, current)
-            if role[current] == "node":
-                return f"n{current}"
-            current = by_id[current].parent
-        return None
-
+def _call_boxes(place: _Placement, wiring: _Wiring) -> dict[str, DiagramNode]:
+    """A box for every call drawn as one, wired to the boxes whose tensors it used."""
+    trace, nodes = place.trace, {}
     for call in trace.calls:  # finishing order: producers before consumers
-        if role[call.id] == "hidden":
+        if place.role[call.id] == "hidden":
             # a tensor made inside a box and used outside it (a cache entry) comes from that box
-            box = owner(call)
+            box = place.owner(call)
             for tid in call.outputs if box else ():
-                producer.setdefault(alias.get(tid, tid), box)
-        if role[call.id] != "node":
+                wiring.producer.setdefault(wiring.alias.get(tid, tid), box)
+        if place.role[call.id] != "node":
             continue
         node_id = f"n{call.id}"
-        node = DiagramNode(node_id, "function", call.name, cluster=cluster_of(call),
+        node = DiagramNode(node_id, "function", call.name, cluster=place.cluster_of(call),
                            in_shapes=[trace.tensors[t].shape_text() for t in call.inputs],
                            out_shapes=[trace.tensors[t].shape_text() for t in call.outputs])
         if call.kind == "module":
-            info, run = trace.modules[call.name], run_of.get(call.id)
+            info, run = trace.modules[call.name], place.run_of.get(call.id)
             node.kind, node.class_name, node.qualname = "module", info.class_name, info.qualname
             node.hparams, node.param_count = info.hparams, info.param_count
             node.title = run.label() if run else _call_label(call)
@@ -174,10 +207,14 @@ def build_diagram(trace: Trace, depth: int, *, fold: bool = True,
                 node.repeat, node.paths = len(run.calls), tuple(c.name for c in run.calls)
         nodes[node_id] = node
         for tid in call.inputs:
-            use(tid, node_id)
+            wiring.use(tid, node_id)
         for tid in call.outputs:
-            producer[tid] = node_id
+            wiring.producer[tid] = node_id
+    return nodes
 
+
+def _output_boxes(trace: Trace, wiring: _Wiring) -> dict[str, DiagramNode]:
+    nodes = {}
     for i, (title, members) in enumerate(_output_groups(trace.outputs)):
         metas = [trace.tensors[tid] for tid in members]
         shapes = sorted({f"{m.shape_text()} {m.dtype}" for m in metas})
@@ -185,17 +222,19 @@ def build_diagram(trace: Trace, depth: int, *, fold: bool = True,
             shapes = [f"{len(members)} × {shapes[0]}"]
         nodes[f"out{i}"] = DiagramNode(f"out{i}", "output", title, in_shapes=shapes)
         for tid in members:
-            use(tid, f"out{i}")
+            wiring.use(tid, f"out{i}")
+    return nodes
 
-    _drop_dead_functions(nodes, uses)
-    edges = _edges_with_references(nodes, uses, trace)
+
+def _used_clusters(clusters: list[DiagramCluster], nodes: dict[str, DiagramNode]) -> list[DiagramCluster]:
+    """The clusters with a box inside, directly or in a nested cluster."""
     used = {n.cluster for n in nodes.values()}
     by_cid = {c.id: c for c in clusters}
     for cid in list(used):
         while cid in by_cid and by_cid[cid].parent is not None:
             cid = by_cid[cid].parent
             used.add(cid)
-    return Diagram(trace.model_name, list(nodes.values()), [c for c in clusters if c.id in used], edges)
+    return [c for c in clusters if c.id in used]
 
 
 def _output_groups(outputs: list[tuple[str, int]]) -> list[tuple[str, list[int]]]:

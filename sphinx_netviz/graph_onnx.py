@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING
 
 from .graph import build_diagram
 from .ir import Call, Trace
-from .views import deepest_level
+from .ir import deepest_level
 
 if TYPE_CHECKING:
     from onnx import GraphProto, NodeProto, ValueInfoProto

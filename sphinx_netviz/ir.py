@@ -73,3 +73,8 @@ class Trace:
 def module_depth(path: str) -> int:
     """0 for the root module, 1 for ``conv``, 2 for ``conv.0``."""
     return 0 if path == "" else path.count(".") + 1
+
+
+def deepest_level(trace: Trace) -> int:
+    """The depth of the deepest module called: drawing deeper shows nothing more."""
+    return max((module_depth(c.name) for c in trace.calls if c.kind == "module"), default=0)

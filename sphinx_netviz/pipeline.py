@@ -27,20 +27,20 @@ from pathlib import Path
 
 from collections.abc import Callable
 
-from .artifacts import Artifacts, Problem
+from .artifacts import Artifacts
 from .cache import CachedDiagram, DiagramCache
+from .errors import NetvizError, TraceProblem
 from .export_ladder import export_ladder
-from .errors import LayoutTimeout, NetvizError, RenderProblem, TraceProblem
 from .fold import Run, find_runs
-from .graph import Diagram
 from .ir import Trace
+from .layouts import LayoutSettings, lay_out_depths
 from .limits import LAYOUT_SHARE_WITH_EXPORT, MB, Budget
 from .loader import LoadedModel, build_model
-from .render import dot_version, find_dot
 from .options import OPTIONS, say
+from .render import dot_version, find_dot
 from .spec import DiagramSpec
 from .values import MODEL_DTYPES
-from .views import LayoutTooBig, deepest_level, lay_out, other_depths, viewer_details
+from .views import viewer_details
 
 __all__ = ["PipelineSettings", "cached_diagram", "make_artifacts", "spec_key"]
 
@@ -154,20 +154,20 @@ def make_group(drawings: list[tuple[str, DiagramSpec]], settings: PipelineSettin
             if spec.fold not in runs_by_fold:  # found once, for every drawing that folds
                 runs_by_fold[spec.fold] = find_runs(trace) if spec.fold else []
             runs = runs_by_fold[spec.fold]
-            svg, source, depth, diagram, problems = _draw(trace, spec, settings, id_prefix, runs,
-                                                          budget, share)
+            laid_out = lay_out_depths(trace, runs, LayoutSettings(
+                spec.depth, spec.direction, id_prefix, settings.dot, settings.layout_timeout), budget, share)
             timer.lap("layout")
-            layouts, shown, omitted = other_depths(trace, spec, settings, id_prefix, depth, svg, diagram,
-                                                   runs, budget, share)
-            details = viewer_details(trace, id_prefix, depth, layouts, shown, runs, omitted)
+            details = viewer_details(trace, id_prefix, laid_out.depth, laid_out.by_depth, laid_out.shown,
+                                     runs, laid_out.omitted)
             timer.lap("views")
         except NetvizError as exc:
             results.append(exc)
             continue
         results.append(Artifacts(
-            svg=svg, dot=source, onnx=None, onnx_mode=None, sources=sources, model_name=loaded.name,
-            node_count=len(diagram.nodes), depth=depth, device=loaded.device, layouts=layouts,
-            details=details, weight_bytes=loaded.weight_bytes, problems=problems, notes=notes,
+            svg=laid_out.svg, dot=laid_out.source, onnx=None, onnx_mode=None, sources=sources,
+            model_name=loaded.name, node_count=len(laid_out.diagram.nodes), depth=laid_out.depth,
+            device=loaded.device, layouts=laid_out.by_depth, details=details,
+            weight_bytes=loaded.weight_bytes, problems=laid_out.problems, notes=notes,
         ))
     made = [r for r in results if isinstance(r, Artifacts)]
     onnx_bytes, onnx_mode = known_onnx or (None, None)
@@ -372,40 +372,6 @@ def _trace(spec: DiagramSpec, loaded: LoadedModel) -> Trace:
         hinted.without_hint = exc.message  # for failures the inputs did not cause
         raise hinted from exc
     return trace
-
-
-def _draw(trace: Trace, spec: DiagramSpec, settings: PipelineSettings, id_prefix: str,
-          runs: list[Run], budget: Budget | None = None,
-          share: float = 1.0) -> tuple[bytes, str, int, Diagram, list[Problem]]:
-    """Lay the diagram out at the asked depth, or a coarser one if Graphviz cannot in time.
-
-    A depth is given up (for the next coarser one) when it has more than
-    ``MAX_LAYOUT_BOXES`` boxes, when Graphviz runs past its time (the
-    smaller of ``layout_timeout`` and ``share`` of what the budget has
-    left), or when its SVG is over ``MAX_INLINE_BYTES``.
-    """
-    budget = budget or Budget()
-    depth = min(spec.depth, deepest_level(trace))  # deeper levels draw the same boxes
-    first_reason: str | None = None
-    fix: str | None = None  # what the warning suggests, for the first reason
-    while True:
-        timeout = budget.seconds(settings.layout_timeout, share)
-        try:
-            svg, source, diagram = lay_out(trace, depth, spec.direction, id_prefix, runs, settings.dot, timeout)
-        except (LayoutTooBig, LayoutTimeout) as exc:
-            budget.ran_out |= isinstance(exc, LayoutTimeout)
-            first_reason = first_reason or exc.message
-            fix = (f"set a smaller {say('depth')}" if isinstance(exc, LayoutTooBig) and fix is None else
-                   fix or f"set a smaller {say('depth')} or raise {say('layout_timeout')} "
-                   f"(or {say('timeout')})")
-            if depth == 0:
-                raise RenderProblem(f"{first_reason}, and not even depth 0 could be drawn; raise "
-                                    f"{say('layout_timeout')} or {say('timeout')}") from exc
-            depth -= 1
-            continue
-        problems = [] if first_reason is None else [Problem("render", (
-            f"{first_reason}, so depth {depth} is drawn instead; {fix}"))]
-        return svg, source, depth, diagram, problems
 
 
 def _onnx_mode(spec: DiagramSpec, settings: PipelineSettings, loaded: LoadedModel, trace: Trace) -> str:

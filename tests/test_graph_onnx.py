@@ -15,7 +15,7 @@ from sphinx_netviz.graph import build_diagram
 from sphinx_netviz.graph_onnx import GRAPH_DOC, GRAPH_DOMAIN, MAX_NAME, MAX_TEXT, graph_only_onnx
 from sphinx_netviz.ir import Call, ModuleInfo, TensorMeta, Trace
 from sphinx_netviz.trace import trace_model
-from sphinx_netviz.views import deepest_level
+from sphinx_netviz.ir import deepest_level
 
 HOSTILE = '<script>alert(1)</script>"\n'
 

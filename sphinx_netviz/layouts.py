@@ -1,0 +1,185 @@
+"""Lay out the depths one diagram shows, within its share of the time: the asked depth, then the viewer's others.
+
+Pipeline step *render* (trace → graph → dot → **layouts** → views).  The one
+place that runs Graphviz for a drawing: :func:`lay_out_depths` draws the
+asked depth (or, when Graphviz cannot in time or the drawing is too big, a
+shallower one, with a warning), then every other depth the page's viewer
+can switch to (Graphviz cannot run in the browser without a large WASM).
+A viewer depth that cannot be laid out is left out and named; one that fails
+for another reason (Graphviz itself failing) is also a warning.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .artifacts import Problem
+from .dot import to_dot
+from .errors import LayoutTimeout, RenderProblem
+from .fold import Run
+from .graph import Diagram, build_diagram
+from .ir import Trace, deepest_level
+from .limits import MAX_INLINE_BYTES, MAX_LAYOUT_BOXES, MB, Budget
+from .options import say
+from .render import run_dot
+from .svgsafe import sanitized_svg_file
+from .values import Direction
+
+#: the deepest level laid out for the page's expand/collapse controls
+MAX_VIEW_DEPTH = 8
+
+
+class LayoutTooBig(RenderProblem):
+    """A depth that is not laid out: too many boxes, or an SVG too big for the page."""
+
+
+@dataclass(frozen=True)
+class LayoutSettings:
+    """How one drawing is laid out: which depth, which way, with which Graphviz, how fast."""
+
+    depth: int
+    direction: Direction
+    id_prefix: str
+    dot: str = "dot"
+    #: seconds one Graphviz run may take (within the budget's share)
+    timeout: float = 30.0
+
+
+@dataclass
+class Layouts:
+    """The drawn depth and every depth the viewer can switch to."""
+
+    #: the depth drawn (shallower than asked if the asked one could not be laid out)
+    depth: int
+    svg: bytes
+    source: str
+    diagram: Diagram
+    #: every depth's SVG, the drawn one included, by depth
+    by_depth: dict[int, bytes]
+    #: the calls drawn (as boxes or clusters) at some depth
+    shown: set[int]
+    #: viewer depths left out (too big or too slow; deeper ones follow)
+    omitted: list[int] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def lay_out(trace: Trace, depth: int, direction: Direction, id_prefix: str, runs: list[Run], dot: str,
+            timeout: float) -> tuple[bytes, str, Diagram]:
+    """One depth's SVG (sanitized), DOT source and diagram.
+
+    Raises :class:`LayoutTooBig` before running Graphviz on more than
+    ``MAX_LAYOUT_BOXES`` boxes, or after, for an SVG over
+    ``MAX_INLINE_BYTES``; :class:`~sphinx_netviz.errors.LayoutTimeout` past ``timeout``.
+    """
+    diagram = build_diagram(trace, depth, runs=runs)
+    boxes = len(diagram.nodes)
+    if boxes > MAX_LAYOUT_BOXES:
+        raise LayoutTooBig(f"depth {depth} has {boxes:,} boxes, more than the {MAX_LAYOUT_BOXES:,} "
+                           "Graphviz can lay out in reasonable time")
+    timed_out = LayoutTimeout(f"Graphviz did not lay out depth {depth} ({boxes} boxes) within {timeout:.3g} s")
+    if timeout <= 0:
+        raise timed_out
+    source = to_dot(diagram, direction, id_prefix)
+    try:
+        svg = sanitized_svg_file(run_dot(source, "svg", dot, timeout))
+    except LayoutTimeout:
+        raise timed_out from None
+    if len(svg) > MAX_INLINE_BYTES:
+        raise LayoutTooBig(f"the SVG of depth {depth} is {len(svg) / MB:.1f} MB, more than the "
+                           f"{MAX_INLINE_BYTES / MB:g} MB a page may inline")
+    return svg, source, diagram
+
+
+def lay_out_depths(trace: Trace, runs: list[Run], settings: LayoutSettings, budget: Budget | None = None,
+                   share: float = 1.0) -> Layouts:
+    """The asked depth (or the deepest that can be laid out), then the viewer's other depths.
+
+    Each Graphviz run may take the smaller of ``settings.timeout`` and
+    ``share`` of what ``budget`` has left.  A run that times out marks the
+    budget as run out (the result then depends on the limits).
+    """
+    budget = budget or Budget()
+    drawn = _drawn_depth(trace, runs, settings, budget, share)
+    _add_other_depths(drawn, trace, runs, settings, budget, share)
+    return drawn
+
+
+def _drawn_depth(trace: Trace, runs: list[Run], settings: LayoutSettings, budget: Budget,
+                 share: float) -> Layouts:
+    """Lay the diagram out at the asked depth, or a coarser one if Graphviz cannot in time.
+
+    A depth is given up (for the next coarser one) when it has more than
+    ``MAX_LAYOUT_BOXES`` boxes, when Graphviz runs past its time, or when
+    its SVG is over ``MAX_INLINE_BYTES``.
+    """
+    depth = min(settings.depth, deepest_level(trace))  # deeper levels draw the same boxes
+    first_reason: str | None = None
+    fix: str | None = None  # what the warning suggests, for the first reason
+    while True:
+        try:
+            svg, source, diagram = lay_out(trace, depth, settings.direction, settings.id_prefix, runs,
+                                           settings.dot, budget.seconds(settings.timeout, share))
+        except (LayoutTooBig, LayoutTimeout) as exc:
+            budget.ran_out |= isinstance(exc, LayoutTimeout)
+            first_reason = first_reason or exc.message
+            fix = (f"set a smaller {say('depth')}" if isinstance(exc, LayoutTooBig) and fix is None else
+                   fix or f"set a smaller {say('depth')} or raise {say('layout_timeout')} "
+                   f"(or {say('timeout')})")
+            if depth == 0:
+                raise RenderProblem(f"{first_reason}, and not even depth 0 could be drawn; raise "
+                                    f"{say('layout_timeout')} or {say('timeout')}") from exc
+            depth -= 1
+            continue
+        problems = [] if first_reason is None else [Problem("render", (
+            f"{first_reason}, so depth {depth} is drawn instead; {fix}"))]
+        return Layouts(depth, svg, source, diagram, {depth: svg}, _shown_calls(diagram), problems=problems)
+
+
+def _add_other_depths(drawn: Layouts, trace: Trace, runs: list[Run], settings: LayoutSettings,
+                      budget: Budget, share: float) -> None:
+    """Lay out the other depths, for expanding and collapsing in the page.
+
+    A depth that draws the same boxes as a shallower one (an ``nn.ModuleList``
+    adds a level that is never called) is skipped.  A depth that cannot be
+    laid out in time, has too many boxes, or would take the page's inline
+    SVG over ``MAX_INLINE_BYTES`` is left out, and so is every deeper one
+    (it would be bigger); the page says so.
+    """
+    seen = {_drawing_key(drawn.diagram)}
+    total = len(drawn.svg)
+    for depth in range(min(deepest_level(trace), MAX_VIEW_DEPTH) + 1):
+        if depth == drawn.depth:
+            continue
+        if drawn.omitted and depth > drawn.omitted[0]:
+            drawn.omitted.append(depth)
+            continue
+        diagram = build_diagram(trace, depth, runs=runs)
+        if _drawing_key(diagram) in seen:
+            continue
+        try:
+            svg, _, diagram = lay_out(trace, depth, settings.direction, settings.id_prefix, runs, settings.dot,
+                                      budget.seconds(settings.timeout, share))
+            if total + len(svg) > MAX_INLINE_BYTES:
+                raise LayoutTooBig("the page's inline SVG would be too big")
+        except RenderProblem as exc:
+            budget.ran_out |= isinstance(exc, LayoutTimeout)
+            drawn.omitted.append(depth)
+            if not isinstance(exc, (LayoutTooBig, LayoutTimeout)):  # Graphviz failed: say so
+                drawn.problems.append(Problem("render", (
+                    f"depth {depth} could not be laid out for the page's viewer ({exc.message}); the "
+                    "viewer leaves it and the deeper ones out")))
+            continue
+        seen.add(_drawing_key(diagram))
+        drawn.by_depth[depth] = svg
+        total += len(svg)
+        drawn.shown |= _shown_calls(diagram)
+    drawn.by_depth = dict(sorted(drawn.by_depth.items()))
+
+
+def _shown_calls(diagram: Diagram) -> set[int]:
+    ids = [n.id for n in diagram.nodes if n.kind in ("module", "function")] + [c.id for c in diagram.clusters]
+    return {int(i[1:]) for i in ids}
+
+
+def _drawing_key(diagram: Diagram) -> tuple[frozenset[str], frozenset[str]]:
+    return frozenset(n.id for n in diagram.nodes), frozenset(c.id for c in diagram.clusters)

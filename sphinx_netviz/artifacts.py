@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .errors import Stage
+
 
 @dataclass(frozen=True)
 class Problem:
     """A non-fatal problem: the diagram was made, but not all as asked (a warning)."""
 
-    stage: str
+    stage: Stage
     message: str
 
 

@@ -10,13 +10,18 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Literal
+
+
+#: what a problem is about: the warning subtype ``netviz.<stage>``
+Stage = Literal["import", "input", "trace", "render", "export", "write", "config"]
 
 
 class NetvizError(Exception):
     """A problem with one diagram, explained for the author who wrote it."""
 
     #: warning subtype, as in ``netviz.<stage>``
-    stage: str = "trace"
+    stage: Stage = "trace"
 
     def __init__(self, message: str) -> None:
         super().__init__(message)

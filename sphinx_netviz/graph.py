@@ -20,6 +20,8 @@ from .fold import Run, find_runs
 from .ir import Call, Trace, module_depth
 
 NodeKind = Literal["module", "function", "input", "output", "ref"]
+#: what a call becomes at one depth: a box, a cluster, the expanded model, or nothing (inside a box)
+Role = Literal["node", "cluster", "root", "hidden"]
 
 #: a tensor used by more boxes than this gets reference boxes instead of long edges
 FANOUT_LIMIT = 3
@@ -78,11 +80,11 @@ def _call_label(call: Call) -> str:
     return (call.name or "<root>") + suffix
 
 
-def _roles(trace: Trace, depth: int, runs: list[Run]) -> dict[int, str]:
+def _roles(trace: Trace, depth: int, runs: list[Run]) -> dict[int, Role]:
     """What each call becomes: ``node``, ``cluster``, ``root`` (the expanded model) or ``hidden``."""
     has_child_module = {c.parent for c in trace.calls if c.kind == "module"}
     folded_away = {c.id for run in runs for c in run.calls[1:]}
-    role: dict[int, str] = {}
+    role: dict[int, Role] = {}
     for call in sorted(trace.calls, key=lambda c: c.id):
         parent_role = role.get(call.parent) if call.parent is not None else "top"
         if parent_role in ("node", "hidden") or call.id in folded_away:

@@ -15,6 +15,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .errors import Stage
 from .limits import Limits
 from .pipeline import PipelineSettings
 from .spec import DiagramSpec
@@ -60,7 +61,7 @@ class Job:
 class Failure:
     """Why one drawing was not made: the warning subtype and the message."""
 
-    stage: str
+    stage: Stage
     message: str
 
 

@@ -8,12 +8,16 @@ builds and are merged back from ``-j`` worker processes.
 from __future__ import annotations
 
 from collections.abc import Set
-from typing import Any
+from typing import Any, Literal
 
 from sphinx.application import Sphinx
 from sphinx.util import logging
 
 logger = logging.getLogger(__name__)
+
+
+#: what happened to one directive's diagram in this build
+Outcome = Literal["traced", "reused", "failed"]
 
 
 def _outcomes(env: Any) -> dict[str, list[str]]:
@@ -28,7 +32,7 @@ def _read_now(env: Any) -> set[str]:
     return env.netviz_read_now
 
 
-def record(env: Any, outcome: str, docname: str | None = None) -> None:
+def record(env: Any, outcome: Outcome, docname: str | None = None) -> None:
     """Note one directive's outcome on its page (the page being read, by default)."""
     docname = docname or env.docname
     _outcomes(env).setdefault(docname, []).append(outcome)

@@ -70,7 +70,7 @@ def _check_links(div) -> None:
 
 def _show(div, depth: int) -> None:
     div.locator("select.netviz-depth").select_option(str(depth))
-    div.evaluate("d => d.netvizViewer.hidePanel()")
+    div.evaluate("d => d.netvizViewer.panel.hide()")
 
 
 def _drawn(div) -> list[tuple[str, str]]:

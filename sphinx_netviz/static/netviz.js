@@ -24,6 +24,8 @@
  *   fullscreen   one document listener for every diagram on the page
  *   Viewer       one diagram: sets the parts up, handles its events, and
  *                dispose() takes it all down again
+ *   start        a viewer on every div.netviz; window.sphinxNetviz.init() and
+ *                .dispose() start and stop them on a page that swaps content
  *
  * The first view keeps labels readable: a diagram that fits its canvas with
  * labels at least MIN_LABEL_PX tall is shown whole; a bigger one opens fitted
@@ -31,7 +33,7 @@
  * at the start of the drawing (its inputs), and "fit" shows it all.  The canvas
  * is at most --netviz-height tall (CSS, 80vh; data-netviz-height on the
  * div.netviz sets it for one diagram).  The view box is written at most once
- * per animation frame while a pointer drags or pinches.
+ * per animation frame while a pointer drags or pinches or the wheel zooms.
  *
  * Text from the model is only ever inserted with textContent or as an
  * attribute value, never parsed as HTML.
@@ -1322,6 +1324,7 @@
     listen(canvas, "click", function (e) {
       // the canvas holds the pointer, so a click on a box may be aimed at the canvas
       var target = e.target === canvas || e.target === self.svg ? self.downTarget : e.target;
+      self.downTarget = null;
       var g = self.boxAt(target);
       if (!g) return;
       if (g.classList.contains("cluster")) {

@@ -1,0 +1,255 @@
+"""Every benchmark target, in one table, and the one function that checks them against saved runs.
+
+A target names the benchmark whose JSON it reads, the issue that set it, how its number is
+computed from that JSON (each benchmark script's ``summary``), and the threshold.  A target
+whose benchmark has no run, or whose run did not measure it, is *not measured*, never met.
+
+    python benchmarks/report.py targets      # the table for the latest runs; exit status 1 if one is missed
+"""
+
+from __future__ import annotations
+
+import operator
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from benchmarks.common import GB, fmt_bytes, plural
+
+OPS: dict[str, Callable[[float, float], bool]] = {
+    "<": operator.lt, "<=": operator.le, "==": operator.eq, ">=": operator.ge, ">": operator.gt}
+SHOWN_OP = {"<": "<", "<=": "≤", "==": "=", ">=": "≥", ">": ">"}
+
+
+@dataclass(frozen=True)
+class Measured:
+    value: float
+    #: what the value is made of (per-model numbers, counts), shown beside it
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class Target:
+    key: str
+    benchmark: str
+    issue: int
+    #: what is asked, in words
+    text: str
+    op: str
+    threshold: float
+    #: ``s``, ``ratio``, ``share``, ``bytes`` or ``count``
+    unit: str
+    #: the value from one run of ``benchmark`` (its whole JSON record); None: not measured by it
+    measure: Callable[[dict[str, Any]], Measured | None]
+
+
+def fmt(value: float, unit: str) -> str:
+    if unit == "s":
+        return f"{value:.2f} s"
+    if unit == "share":
+        return f"{value:.0%}"
+    if unit == "bytes":
+        return fmt_bytes(value)
+    if unit == "count":
+        return f"{value:g}"
+    return f"{value:.2f}"
+
+
+# -- how each number is computed (from the scripts' summaries) ---------------------------------------
+
+def _gallery(run: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    from benchmarks import gallery
+
+    return gallery.summary(run)
+
+
+def _gallery_every(run: dict[str, Any]) -> dict[str, dict[str, Any]] | None:
+    """The summary, if the run drew every model of the gallery (a target on "every model" needs all)."""
+    from benchmarks import gallery
+
+    s = gallery.summary(run)
+    return s if set(s) >= set(gallery.MODELS) else None
+
+
+def _gallery_ratio(run: dict[str, Any]) -> Measured | None:
+    s = _gallery_every(run)
+    if s is None:
+        return None
+    ratios = {m["title"]: m.get("ratio") for m in s.values()}
+    if not ratios or None in ratios.values():  # every model, or it is not measured
+        return None
+    return Measured(max(ratios.values()), ", ".join(f"{t} {r:.2f}" for t, r in ratios.items()))
+
+
+def _gallery_model(key: str, name: str, unit_detail: Callable[[dict[str, Any]], str] = lambda m: "") \
+        -> Callable[[dict[str, Any]], Measured | None]:
+    def measure(run: dict[str, Any]) -> Measured | None:
+        m = _gallery(run).get(key)
+        if not m or m.get(name) is None:
+            return None
+        return Measured(m[name], unit_detail(m))
+    return measure
+
+
+def _gallery_layout(run: dict[str, Any]) -> Measured | None:
+    s = _gallery_every(run)
+    if s is None:
+        return None
+    layouts = {m["title"]: m.get("layout_s") for m in s.values()}
+    if not layouts or None in layouts.values():
+        return None
+    worst = max(layouts, key=lambda t: layouts[t])
+    return Measured(layouts[worst], f"slowest: {worst}")
+
+
+def _docs_build(name: str, detail: Callable[[dict[str, Any]], str] = lambda s: "") \
+        -> Callable[[dict[str, Any]], Measured | None]:
+    def measure(run: dict[str, Any]) -> Measured | None:
+        from benchmarks import docs_build
+
+        s = docs_build.summary(run)
+        return None if s.get(name) is None else Measured(s[name], detail(s))
+    return measure
+
+
+def _zoo(run: dict[str, Any]) -> dict[str, Any]:
+    from benchmarks import zoo
+
+    return zoo.summary(run)
+
+
+def _zoo_not_drawn(run: dict[str, Any]) -> Measured | None:
+    s = _zoo(run)["netviz"]
+    if not s["ran"]:
+        return None
+    return Measured(s["ran"] - s["drawn"], f"{s['drawn']} of {s['ran']} drawn")
+
+
+def _zoo_without_onnx(run: dict[str, Any]) -> Measured | None:
+    s = _zoo(run)
+    if not s["netviz"]["ran"]:
+        return None
+    kinds = ", ".join(f"{k} {n}" for k, n in sorted(s["onnx_kinds"].items()))
+    missing = s["without_valid_onnx"]
+    return Measured(len(missing), (f"without: {', '.join(missing)}; " if missing else "") + kinds)
+
+
+def _zoo_time_limited(run: dict[str, Any]) -> Measured | None:
+    s = _zoo(run)
+    if not s["netviz"]["ran"]:
+        return None
+    return Measured(len(s["onnx_time_limited"]), ", ".join(s["onnx_time_limited"]))
+
+
+def _zoo_more_than_torchview(run: dict[str, Any]) -> Measured | None:
+    s = _zoo(run)
+    if not s["netviz"]["ran"] or not s["torchview"]["ran"]:
+        return None
+    return Measured(s["netviz"]["drawn"] - s["torchview"]["drawn"],
+                    f"netviz {s['netviz']['drawn']}, torchview {s['torchview']['drawn']} of {s['models']}")
+
+
+def _zoo_time_vs_torchview(run: dict[str, Any]) -> Measured | None:
+    p = _zoo(run)["diagram_vs_torchview"]
+    if not p["models"]:
+        return None
+    return Measured(p["diagram_s"] / p["torchview_s"],
+                    f"median {p['diagram_s']:.1f} s vs {p['torchview_s']:.1f} s on the {p['models']} both drew")
+
+
+def _onnx_share(run: dict[str, Any]) -> Measured | None:
+    from benchmarks import docs_onnx_share
+
+    s = docs_onnx_share.summary(run).get("serial")
+    if not s or s["share"] is None:
+        return None
+    return Measured(s["share"], f"({s['with_s']:.1f} − {s['without_s']:.1f}) ÷ {s['with_s']:.1f} s")
+
+
+def _cpu_structure_export(run: dict[str, Any]) -> Measured | None:
+    from benchmarks import docs_onnx_share
+
+    s = docs_onnx_share.summary(run).get("serial")
+    cpu = [e for e in (s or {}).get("exports", []) if e["device"] == "cpu" and e["kind"] == "structure"]
+    if not cpu:
+        return None
+    worst = max(cpu, key=lambda e: e["seconds"])
+    return Measured(worst["seconds"], f"slowest: {worst['target']} ({len(cpu)} CPU-built structure exports)")
+
+
+# -- the table -----------------------------------------------------------------------------------------
+
+TARGETS: list[Target] = [
+    # issue 2: big models
+    Target("cold-diagram-vs-torchview", "gallery", 2,
+           "one cold diagram (build + trace + layout, no `import torch`) ≤ ½ of torchview's drawing + render, "
+           "every model", "<=", 0.5, "ratio", _gallery_ratio),
+    Target("llama-diagram", "gallery", 2, "LLaMA-7B: the diagram after `import torch`", "<", 5.0, "s",
+           _gallery_model("llama", "cold_diagram_s", lambda m: f"built on {m['device']}")),
+    Target("llama-structure-onnx", "gallery", 2, "LLaMA-7B: the structure ONNX export", "<", 20.0, "s",
+           _gallery_model("llama", "onnx_s", lambda m: f"kind: {m['onnx_mode']}")),
+    Target("layout", "gallery", 2, "Graphviz layout at the default depth, every model", "<", 1.0, "s",
+           _gallery_layout),
+    Target("build-memory", "docs_build", 2, "peak memory of the whole cold build (process tree, sum of PSS)",
+           "<", 1.5 * GB, "bytes",
+           _docs_build("cold_peak_tree_bytes", lambda s: f"{plural(s['diagrams'], 'diagram')}; Sphinx process alone "
+                       f"{fmt_bytes(s['cold_sphinx_max_rss_bytes'])}")),
+    Target("rebuild-per-diagram", "docs_build", 2, "no-change rebuild: time added per diagram", "<", 0.050, "s",
+           _docs_build("per_diagram_s", lambda s: f"rebuild {s['rebuild_s']:.3f} s vs {s['empty_rebuild_s']:.3f} s "
+                       f"without directives, {plural(s['diagrams'], 'diagram')}")),
+    Target("rebuild-no-torch", "docs_build", 2, "no-change rebuilds that import torch", "==", 0, "count",
+           _docs_build("rebuilds_importing_torch", lambda s: f"of {s['rebuilds']}")),
+    # issue 8: real architectures, an ONNX download for every diagram, fast
+    Target("zoo-drawn", "zoo", 8, "zoo models netviz did not draw", "==", 0, "count", _zoo_not_drawn),
+    Target("zoo-onnx", "zoo", 8, "zoo models without a valid ONNX download (full, structure or graph; "
+           "`onnx.checker`)", "==", 0, "count", _zoo_without_onnx),
+    Target("zoo-export-budget", "zoo", 8, "zoo exports cut off by their time budget", "==", 0, "count",
+           _zoo_time_limited),
+    Target("zoo-more-than-torchview", "zoo", 8, "models netviz draws beyond torchview's", ">", 0, "count",
+           _zoo_more_than_torchview),
+    Target("zoo-time-vs-torchview", "zoo", 8, "netviz's time per model ÷ torchview's (median fresh process, "
+           "diagram only, on the models both draw)", "<=", 1.0, "ratio", _zoo_time_vs_torchview),
+    Target("docs-onnx-share", "docs_onnx_share", 8, "ONNX share of a cold serial build of `docs/`", "<=", 0.25,
+           "share", _onnx_share),
+    Target("cpu-structure-export", "docs_onnx_share", 8, "a structure export of a CPU-built model (in a "
+           "`docs/` build's worker)", "<=", 1.0, "s", _cpu_structure_export),
+]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    target: Target
+    #: ``met``, ``missed`` or ``not measured``
+    status: str
+    measured: Measured | None
+    #: the run it was read from (its record), if any
+    run: dict[str, Any] | None
+
+    @property
+    def asked(self) -> str:
+        return f"{SHOWN_OP[self.target.op]} {fmt(self.target.threshold, self.target.unit)}"
+
+    @property
+    def shown(self) -> str:
+        if self.measured is None:
+            return "–"
+        text = fmt(self.measured.value, self.target.unit)
+        return f"{text} ({self.measured.detail})" if self.measured.detail else text
+
+
+def check(runs: dict[str, dict[str, Any] | None], targets: list[Target] | None = None) -> list[Verdict]:
+    """Each target against the run of its benchmark in ``runs`` (benchmark name → record or None)."""
+    verdicts = []
+    for t in TARGETS if targets is None else targets:
+        run = runs.get(t.benchmark)
+        measured = None
+        if run is not None:
+            try:
+                measured = t.measure(run)
+            except (KeyError, TypeError, ZeroDivisionError):  # a run without that part
+                measured = None
+        if measured is None:
+            status = "not measured"
+        else:
+            status = "met" if OPS[t.op](measured.value, t.threshold) else "missed"
+        verdicts.append(Verdict(t, status, measured, run))
+    return verdicts

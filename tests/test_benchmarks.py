@@ -1,0 +1,148 @@
+"""The benchmark report: rendered from saved JSON, targets checked in one place, decimal MB.
+
+Fast and torch-free: the runs here are small synthetic JSON records, written where the
+benchmark scripts write theirs, then read back by ``benchmarks/report.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from benchmarks import common, report, targets  # noqa: E402
+
+
+def _record(benchmark: str, results: dict, params: dict, date: str = "2026-11-30T10:00:00+00:00") -> dict:
+    return {"schema": 1, "benchmark": benchmark, "date": date, "command": f"python benchmarks/{benchmark}.py",
+            "params": params, "elapsed_s": 60.0,
+            "code": {"commit": "a" * 40, "commit_short": "aaaaaaa", "dirty": [], "digest": "x",
+                     "changed_during_run": False, "head_after": None},
+            "versions": {"python": "3.11.7", "torch": "2.13.0", "dot": "dot - graphviz version 2.43.0 (0)"},
+            "machine": {"nproc": 2, "cpu": "test CPU", "ram_bytes": 24 * common.GB, "os": "Linux",
+                        "load_start": [0.5, 0.5, 0.5], "load_end": [3.0, 1.0, 1.0]},
+            "results": results}
+
+
+def _netviz(seconds: float, onnx_mode: str = "structure", valid: bool = True, **more) -> dict:
+    return {"ok": True, "seconds": seconds, "make_artifacts_s": seconds - 2, "onnx_mode": onnx_mode,
+            "onnx_bytes": 150_000, "onnx_valid": valid, "onnx_check_error": None if valid else "ValidationError: x",
+            "device": "meta", "depth": 2, "boxes": 12, "svg_bytes": 20_000, "timings": {"build": 1.0, "onnx": 2.0},
+            "time_limited": False, "onnx_time_limited": False, "problems": [], "notes": [],
+            "peak_rss_bytes": 1_500_000_000, **more}
+
+
+def _zoo(torchview_seconds: float) -> dict:
+    tv = {"ok": True, "seconds": torchview_seconds, "build_s": 2.0, "draw_s": 0.2, "render_s": 0.1, "boxes": 9,
+          "svg_bytes": 10_000, "peak_rss_bytes": 300_000_000}
+    models = [
+        {"name": "llama", "family": "decoder LLM", "config": "default", "directive": ".. netviz:: x\n   :depth: 2",
+         "netviz": _netviz(6.0), "diagram": _netviz(3.0, onnx_mode=None),
+         "torchview": {"ok": False, "error": "KeyError: '1'", "seconds": 3.0}},
+        {"name": "vit", "family": "vision", "config": "default", "directive": ".. netviz:: y\n   :depth: 2",
+         "netviz": _netviz(5.0, onnx_mode="graph", valid=False), "diagram": _netviz(4.0, onnx_mode=None),
+         "torchview": tv},
+    ]
+    return _record("zoo", {"models": models}, {"models": None, "kinds": ["netviz", "diagram", "torchview"],
+                                               "timeout_s": 120.0, "torchview_depth": 3})
+
+
+def _share(with_s: float, without_s: float) -> dict:
+    def build(seconds: float, exports: list | None = None) -> dict:
+        out = {"ok": True, "seconds": seconds, "peak_tree_bytes": 1_200_000_000, "warnings": []}
+        if exports is not None:
+            out["exports"] = exports
+        return out
+
+    exports = [{"target": "example_models.resnet50:ResNet50", "kind": "structure", "device": "cpu", "seconds": 0.6},
+               {"target": "example_models.llama:Llama", "kind": "structure", "device": "meta", "seconds": 2.0}]
+    return _record("docs_onnx_share", {"builds": [{"jobs": "serial", "with_onnx": [build(with_s, exports)] * 2,
+                                                   "without_onnx": [build(without_s)] * 2}]},
+                   {"jobs": ["serial"], "repeat": 2})
+
+
+@pytest.fixture
+def results(tmp_path: Path) -> Path:
+    folder = tmp_path / "results"
+    common.save_run(_zoo(torchview_seconds=3.5), folder)
+    common.save_run(_share(with_s=20.0, without_s=12.0), folder)  # 40 %
+    return folder
+
+
+def test_mb_is_decimal() -> None:
+    assert common.MB == 1_000_000 and common.GB == 1_000_000_000
+    assert common.fmt_bytes(1_500_000) == "1.5 MB"
+    assert common.fmt_bytes(702_000_000) == "702 MB"
+    assert common.fmt_bytes(1_520_000_000) == "1.52 GB"
+    assert common.fmt_bytes(25_000) == "25 kB"
+    assert common.maxrss_bytes(1000) == 1_024_000  # ru_maxrss is in KiB
+    assert targets.fmt(1.5 * common.GB, "bytes") == "1.50 GB"
+
+
+def test_saved_runs_are_found_newest_first(tmp_path: Path) -> None:
+    old = _zoo(3.5)
+    new = _zoo(2.0)
+    new["date"] = "2026-12-01T10:00:00+00:00"
+    common.save_run(new, tmp_path)
+    path = common.save_run(old, tmp_path)
+    assert path.name == "20261130T100000Z-aaaaaaa.json"
+    assert json.loads(path.read_text())["results"]["models"][0]["name"] == "llama"
+    runs = common.latest_runs("zoo", 2, tmp_path)
+    assert [r["date"][:10] for r in runs] == ["2026-12-01", "2026-11-30"]
+
+
+def test_targets_met_missed_and_not_measured(results: Path) -> None:
+    verdicts = {v.target.key: v for v in targets.check(report.newest(results))}
+    assert set(verdicts) == {t.key for t in targets.TARGETS}  # every target, once
+    assert verdicts["zoo-drawn"].status == "met"
+    assert verdicts["zoo-more-than-torchview"].status == "met"  # 2 against 1
+    assert verdicts["zoo-onnx"].status == "missed"  # vit's file failed the checker
+    assert "vit" in verdicts["zoo-onnx"].shown
+    # diagram only 4.0 s against torchview's 3.5 s on the one model both drew
+    assert verdicts["zoo-time-vs-torchview"].status == "missed"
+    assert verdicts["zoo-time-vs-torchview"].measured.value == pytest.approx(4.0 / 3.5)
+    assert verdicts["docs-onnx-share"].status == "missed"
+    assert verdicts["docs-onnx-share"].measured.value == pytest.approx(0.4)
+    assert verdicts["cpu-structure-export"].status == "met"  # 0.6 s; the meta export does not count
+    # no gallery or docs_build run saved: not measured, never met
+    assert verdicts["llama-diagram"].status == "not measured"
+    assert verdicts["build-memory"].status == "not measured"
+
+
+def test_a_faster_run_meets_the_target(tmp_path: Path) -> None:
+    verdict = {v.target.key: v for v in targets.check({"zoo": _zoo(torchview_seconds=5.0)})}
+    assert verdict["zoo-time-vs-torchview"].status == "met"
+
+
+def test_page_is_rendered_from_the_json(results: Path) -> None:
+    text = report.page(report.newest(results))
+    assert text.startswith("# Benchmarks\n")
+    assert "Of 14 targets, 4 met, 3 missed and 7 not measured." in text
+    assert "Missed: zoo-onnx, zoo-time-vs-torchview, docs-onnx-share." in text
+    line = next(x for x in text.splitlines() if "ONNX share of a cold serial build" in x)
+    assert "40%" in line and "**missed**" in line
+    assert "**40%**" in text  # the share in the benchmark's own table
+    assert "1.50 GB" in text  # peak RSS in decimal units
+    assert "**invalid**" in text  # vit's ONNX file
+    assert "No run saved yet: `python benchmarks/gallery.py`." in text
+    assert "(above the CPU count: other work shared the machine)" in text  # load 3.0 on 2 CPUs at the end
+    # MyST: headings step one level at a time
+    levels = [len(x) - len(x.lstrip("#")) for x in text.splitlines() if x.startswith("#")]
+    assert all(b - a <= 1 for a, b in zip(levels, levels[1:]))
+
+
+def test_compare_two_runs(tmp_path: Path) -> None:
+    text = report.compare(_zoo(3.5), _zoo(5.0))
+    assert "| zoo-time-vs-torchview | ≤ 1.00 | 1.14 (median 4.0 s vs 3.5 s on the 1 both drew) (missed) |" in text
+    assert "| vit, torchview | 3.50 s | 5.00 s | +43% |" in text
+
+
+def test_targets_command_exits_1_when_one_is_missed(results: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert report.main(["targets", "--results", str(results)]) == 1
+    assert "**missed**" in capsys.readouterr().out

@@ -176,6 +176,19 @@ def _cpu_structure_export(run: dict[str, Any]) -> Measured | None:
     return Measured(worst["seconds"], f"slowest: {worst['target']} ({len(cpu)} CPU-built structure exports)")
 
 
+def _isolation(left: str, right: str) -> Callable[[dict[str, Any]], Measured | None]:
+    """Median seconds of one kind of cold build ÷ another's (``code label``, as in isolation.py)."""
+    def measure(run: dict[str, Any]) -> Measured | None:
+        from benchmarks import isolation
+
+        s = isolation.summary(run)
+        a, b = s.get(left), s.get(right)
+        if a is None or b is None:
+            return None
+        return Measured(a / b, f"{a:.1f} s ÷ {b:.1f} s")
+    return measure
+
+
 # -- the table -----------------------------------------------------------------------------------------
 
 TARGETS: list[Target] = [
@@ -198,6 +211,11 @@ TARGETS: list[Target] = [
                        f"without directives, {plural(s['diagrams'], 'diagram')}")),
     Target("rebuild-no-torch", "docs_build", 2, "no-change rebuilds that import torch", "==", 0, "count",
            _docs_build("rebuilds_importing_torch", lambda s: f"of {s['rebuilds']}")),
+    # issue 7: every diagram drawn in a child process, and concurrency
+    Target("serial-vs-old-parallel", "isolation", 7, "a serial cold build of `docs/` ÷ the -j auto build of "
+           "ca00b4e (the last in-process release)", "<=", 1.0, "ratio", _isolation("after serial", "before -j auto")),
+    Target("parallel-vs-old-parallel", "isolation", 7, "a `-j auto` cold build of `docs/` ÷ ca00b4e's",
+           "<=", 1.0, "ratio", _isolation("after -j auto", "before -j auto")),
     # issue 8: real architectures, an ONNX download for every diagram, fast
     Target("zoo-drawn", "zoo", 8, "zoo models netviz did not draw", "==", 0, "count", _zoo_not_drawn),
     Target("zoo-onnx", "zoo", 8, "zoo models without a valid ONNX download (full, structure or graph; "

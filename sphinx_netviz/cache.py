@@ -21,39 +21,29 @@ import os
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 from pathlib import Path
 
-from .artifacts import Artifacts, Problem
+from .artifacts import Artifacts, DiagramInfo
 from .deps import file_digest
 
-FORMAT = "4"
+FORMAT = "5"
 #: hex digits of the content hash in a file name (``netviz-<hash>.svg``)
 HASH_CHARS = 16
 
 
-@dataclass(frozen=True)
-class CachedDiagram:
-    """A finished diagram's files on disk, and what to tell the author about it."""
+@dataclass(kw_only=True)
+class CachedDiagram(DiagramInfo):
+    """A finished diagram as the cache holds it: its facts, and its verified files on disk."""
 
     key: str
     svg_path: Path
     dot_path: Path
     onnx_path: Path | None
-    onnx_mode: str | None
-    problems: tuple[Problem, ...]
-    notes: tuple[str, ...]
-    sources: tuple[str, ...]
-    model_name: str
-    node_count: int
-    depth: int
-    device: str
-    weight_bytes: int
     #: every depth's SVG for the page's viewer, by depth
     layouts: dict[int, Path]
     #: the viewer's JSON (details of each box, summary table)
     details_path: Path
-    #: drawn short of time (see :attr:`Artifacts.time_limited`)
-    time_limited: bool = False
 
 
 def write_atomic(path: Path, data: bytes, scratch: Path | None = None) -> None:
@@ -194,34 +184,10 @@ class DiagramCache:
         self._write(self.root / "exports" / f"{export_key}.json", json.dumps(record, indent=1).encode())
 
     def _load(self, result_key: str) -> CachedDiagram | None:
-        manifest_path = self._manifest_path(result_key)
+        """The diagram stored under ``result_key``, if its manifest is sound and every file checks out."""
         try:
-            manifest = json.loads(manifest_path.read_text())
-            files = self.root / "files"
-
-            def name(value: object) -> Path:
-                if not isinstance(value, str) or "/" in value or value.startswith("."):
-                    raise TypeError(f"bad file name {value!r}")
-                return files / value
-
-            cached = CachedDiagram(
-                key=result_key,
-                svg_path=name(manifest["svg"]),
-                dot_path=name(manifest["dot"]),
-                onnx_path=name(manifest["onnx"]) if manifest["onnx"] else None,
-                onnx_mode=str(manifest["onnx_mode"]) if manifest["onnx_mode"] else None,
-                problems=tuple(Problem(str(stage), str(message)) for stage, message in manifest["problems"]),
-                notes=tuple(str(n) for n in manifest["notes"]),
-                sources=tuple(str(s) for s in manifest["sources"]),
-                model_name=str(manifest["model_name"]),
-                node_count=int(manifest["node_count"]),
-                depth=int(manifest["depth"]),
-                device=str(manifest["device"]),
-                weight_bytes=int(manifest["weight_bytes"]),
-                layouts={int(depth): name(file) for depth, file in manifest["layouts"].items()},
-                details_path=name(manifest["details"]),
-                time_limited=bool(manifest["time_limited"]),
-            )
+            manifest = json.loads(self._manifest_path(result_key).read_text())
+            cached = CachedDiagram.from_manifest(manifest, key=result_key, **self._files(manifest["files"]))
         except FileNotFoundError:
             return None
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
@@ -238,42 +204,41 @@ class DiagramCache:
             return None
         return cached
 
+    def _files(self, names: dict[str, Any]) -> dict[str, Any]:
+        """A manifest's file names as the paths of :class:`CachedDiagram` (a bad name raises)."""
+        files = self.root / "files"
+
+        def path(value: object) -> Path:
+            if not isinstance(value, str) or "/" in value or "\\" in value or value.startswith("."):
+                raise TypeError(f"bad file name {value!r}")
+            return files / value
+
+        return {"svg_path": path(names["svg"]), "dot_path": path(names["dot"]),
+                "onnx_path": path(names["onnx"]) if names["onnx"] is not None else None,
+                "details_path": path(names["details"]),
+                "layouts": {int(depth): path(name) for depth, name in names["layouts"].items()}}
+
     def store(self, spec_key: str, made: Artifacts) -> CachedDiagram:
-        """Write a finished diagram's files, then its manifest and record."""
+        """Write a finished diagram's files, then its manifest and record; return it as stored."""
         digests = {path: file_digest(path) for path in made.sources}
         result_key = self.result_key(spec_key, digests)
-        files = self.root / "files"
         details = json.dumps(made.details, sort_keys=True, ensure_ascii=False).encode()
-        manifest: dict[str, object] = {
-            "svg": content_name(made.svg, ".svg"),
-            "dot": content_name(made.dot.encode(), ".dot"),
-            "onnx": content_name(made.onnx, ".onnx") if made.onnx is not None else None,
-            "onnx_mode": made.onnx_mode,
-            "problems": [[p.stage, p.message] for p in made.problems],
-            "notes": made.notes,
-            "sources": made.sources,
-            "model_name": made.model_name,
-            "node_count": made.node_count,
-            "depth": made.depth,
-            "device": made.device,
-            "weight_bytes": made.weight_bytes,
-            "layouts": {str(depth): content_name(svg, ".svg") for depth, svg in made.layouts.items()},
-            "details": content_name(details, ".json"),
-            "time_limited": made.time_limited,
-        }
-        for depth, svg in made.layouts.items():
-            self._write_if_missing(files / content_name(svg, ".svg"), svg)
-        self._write_if_missing(files / str(manifest["details"]), details)
-        self._write_if_missing(files / str(manifest["svg"]), made.svg)
-        self._write_if_missing(files / str(manifest["dot"]), made.dot.encode())
+        contents: dict[str, bytes] = {"svg": made.svg, "dot": made.dot.encode(), "details": details}
         if made.onnx is not None:
-            self._write_if_missing(files / str(manifest["onnx"]), made.onnx)
+            contents["onnx"] = made.onnx
+        suffixes = {"svg": ".svg", "dot": ".dot", "details": ".json", "onnx": ".onnx"}
+        names: dict[str, Any] = {role: content_name(data, suffixes[role]) for role, data in contents.items()}
+        names.setdefault("onnx", None)
+        names["layouts"] = {str(depth): content_name(svg, ".svg") for depth, svg in made.layouts.items()}
+        for depth, svg in made.layouts.items():
+            self._write_if_missing(self.root / "files" / names["layouts"][str(depth)], svg)
+        for role, data in contents.items():
+            self._write_if_missing(self.root / "files" / names[role], data)
+        manifest = {**made.info().to_manifest(), "files": names}
         self._write(self._manifest_path(result_key), json.dumps(manifest, indent=1).encode())
         record = {"sources": made.sources, "digests": digests}
         self._write(self._record_path(spec_key), json.dumps(record, indent=1).encode())
-        loaded = self._load(result_key)
-        assert loaded is not None
-        return loaded
+        return CachedDiagram.from_manifest(manifest, key=result_key, **self._files(names))
 
 
 def _umask() -> int:

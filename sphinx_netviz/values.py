@@ -442,3 +442,14 @@ def check_optional_import_path(value: object) -> str | None:
 def parse_import_path(text: str) -> str:
     """``pkg.mod:Name`` as option text."""
     return check_import_path(text.strip())
+
+
+#: a CSS length for the viewer's canvas height: a number and a unit, nothing else
+_CSS_LENGTH_RE = re.compile(r"(?:[0-9]{1,5}(?:\.[0-9]{1,3})?)(?:px|vh|em|rem|cm|mm|in|pt)")
+
+
+def check_css_length(value: object) -> str:
+    """``""`` (the theme's default) or a CSS length such as ``600px`` or ``60vh``."""
+    if not isinstance(value, str) or (value and not _CSS_LENGTH_RE.fullmatch(value)):
+        raise ValueProblem(f"must be a CSS length such as 600px or 60vh, not {_shown(repr(value))}")
+    return value

@@ -142,3 +142,24 @@ def test_option_namespace_from_the_command_line_is_parsed_by_the_option_model():
     spec = cli.spec_from_args(args)
     assert (spec.input_shapes, spec.fold, spec.onnx) == (((2, 4),), False, "none")
     assert cli.settings_from_args(args).layout_timeout == 5.0
+
+
+def test_height_reaches_the_page_checked(build, tmp_path, rootdir, make_app):
+    import shutil
+
+    from conftest import soup_of
+
+    srcdir = tmp_path / "height"
+    shutil.copytree(rootdir / "test-basic", srcdir)
+    (srcdir / "index.rst").write_text(
+        "T\n=\n\n.. netviz:: netviz_models:TinyCNN\n   :input-shape: 2, 3, 8, 8\n   :height: 420px\n\n"
+        ".. netviz:: netviz_models:TinyCNN\n   :input-shape: 2, 3, 8, 8\n"
+        '   :height: 1px" onmouseover="alert(1)\n'
+    )
+    app = make_app("html", srcdir=srcdir, confoverrides={"netviz_height": "50vh"})
+    app.build()
+    warnings = app.warning.getvalue()
+    assert "index.rst:8: WARNING: netviz_models:TinyCNN: :height: must be a CSS length such as 600px" in warnings
+    divs = soup_of(Path(app.outdir) / "index.html").select("div.netviz")
+    assert [d.get("data-netviz-height") for d in divs] == ["420px", "50vh"]  # the bad one: conf.py's
+    assert all(d.get("onmouseover") is None for d in divs)

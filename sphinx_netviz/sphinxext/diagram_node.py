@@ -49,7 +49,8 @@ WRITERS = ("html", "latex", "text", "man", "texinfo")
 class netviz_diagram(nodes.General, nodes.Element):  # noqa: N801 (docutils naming)
     """One drawn network (or the placeholder for one that could not be drawn).
 
-    Attributes: ``target``, ``alt``, ``summary``, ``key`` (the cache key), and
+    Attributes: ``target``, ``alt``, ``summary``, ``height`` (the canvas's
+    height limit, a checked CSS length, or ''), ``key`` (the cache key), and
     either ``error`` or — filled in when the page is written, from the verified
     cache (:func:`~.collect.fill`) — ``svg``, ``dot``, ``details``, ``layouts``
     (by depth) and ``onnx`` ('' for none): cache-relative keys, never paths;
@@ -139,7 +140,8 @@ def _diagram_html(self: HTML5Translator, node: netviz_diagram) -> tuple[str, str
     data = (json.dumps(details, ensure_ascii=False, sort_keys=True)
             .replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
     head = (
-        self.starttag(node, "div", CLASS="netviz", ids=[f"netviz-{details['prefix']}"])
+        self.starttag(node, "div", CLASS="netviz", ids=[f"netviz-{details['prefix']}"],
+                      **({"data-netviz-height": node["height"]} if node.get("height") else {}))
         + self.starttag(_plain(), "div", "", CLASS="netviz-canvas", role="img", **{"aria-label": node["alt"]})
         + f"{svg}</div>\n{templates}"
         + self.starttag(_plain(), "script", "", CLASS="netviz-data", type="application/json")

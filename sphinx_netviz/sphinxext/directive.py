@@ -34,6 +34,8 @@ def _align(argument: str) -> str:
 
 #: the netviz options, as text: the option model parses them, so a bad value is a located netviz warning
 _NETVIZ_OPTIONS = {o.directive: directives.unchanged for o in OPTIONS_LIST if o.directive}
+#: options of how the page shows a drawing (node attributes of the same name)
+_PAGE_OPTIONS = tuple(o.name for o in OPTIONS_LIST if o.scope == "page")
 #: the options of ``figure``, for the figure around the diagram
 _FIGURE_OPTIONS = {"caption": directives.unchanged, "name": directives.unchanged,
                    "alt": directives.unchanged, "align": _align, "class": directives.class_option}
@@ -67,11 +69,12 @@ class NetvizDirective(SphinxDirective):
         node["alt"] = self.options.get("alt") or f"Diagram of the network {target}"
         self.set_source_info(node)
         location = (self.env.docname, self.lineno)
-        try:  # the page's table only, not the drawing: not part of the spec
-            node["summary"] = self.option_value("summary", config)
-        except NetvizError as exc:
-            collect.warn(target, exc.stage, exc.message, location, drawn=True)
-            node["summary"] = config["summary"]
+        for name in _PAGE_OPTIONS:  # how the page shows the drawing: not part of the spec
+            try:
+                node[name] = self.option_value(name, config)
+            except NetvizError as exc:
+                collect.warn(target, exc.stage, exc.message, location, drawn=True)
+                node[name] = config[name]
         try:
             spec = self.make_spec(config)
             timeout = self.option_value("timeout", config)

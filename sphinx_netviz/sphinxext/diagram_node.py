@@ -42,10 +42,6 @@ from .summary import class_hrefs
 logger = logging.getLogger(__name__)
 
 
-#: translator names with a visitor here; any other builder gets alt text
-WRITERS = ("html", "latex", "text", "man", "texinfo")
-
-
 class netviz_diagram(nodes.General, nodes.Element):  # noqa: N801 (docutils naming)
     """One drawn network (or the placeholder for one that could not be drawn).
 

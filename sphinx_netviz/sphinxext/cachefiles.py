@@ -43,8 +43,8 @@ def cache_file(env: Any, key: str) -> Path:
     relative = PurePosixPath(key)
     if (not key or "\\" in key or relative.is_absolute() or PureWindowsPath(key).anchor
             or ".." in relative.parts):
-        raise OutsideCache(f"{key!r} is not a file in the diagram cache")
+        raise OutsideCache(repr(key))
     path = (root / relative).resolve()
     if not path.is_relative_to(root):
-        raise OutsideCache(f"{key!r} leads out of the diagram cache")
+        raise OutsideCache(f"{key!r}, through a link")
     return path

@@ -41,6 +41,8 @@ def exports(log: Path) -> list[dict[str, Any]]:
     if log.exists():
         for line in log.read_text().splitlines():
             row = json.loads(line)
+            if row["onnx_mode"] is None:  # a drawing with no ONNX file (`:onnx: none`)
+                continue
             key = (row["target"], str(row["onnx_mode"]), row["device"])
             seen[key] = max(seen.get(key, 0.0), row["timings"].get("onnx", 0.0))
     return [{"target": t, "kind": k, "device": d, "seconds": s}
@@ -92,6 +94,8 @@ def summary(run: dict[str, Any]) -> dict[str, dict[str, Any]]:
         per: dict[tuple[str, str, str], list[float]] = {}
         for r in good_with:
             for e in r.get("exports", []):
+                if e["kind"] == "None":  # (runs saved before exports() left these out)
+                    continue
                 per.setdefault((e["target"], e["kind"], e["device"]), []).append(e["seconds"])
         rows = sorted(({"target": t, "kind": k, "device": d, "seconds": med(v)} for (t, k, d), v in per.items()),
                       key=lambda e: -e["seconds"])

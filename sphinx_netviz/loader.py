@@ -24,15 +24,15 @@ import importlib
 import inspect
 import math
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
-from .options import say
 from .deps import file_digest, is_project_file
 from .errors import ImportProblem, InputProblem, NetvizError, TraceProblem, _type_name, safe_text
+from .options import say
 from .spec import DiagramSpec
 
 #: seed for weights and example inputs, so that outputs are byte-identical
@@ -59,6 +59,12 @@ class LoadedModel:
     #: a model on ``meta`` that may be built with real weights and run on the CPU (its weights and
     #: activations fit): the exporters that run the forward pass build it so (``:device: auto``)
     real_run_fits: bool = False
+
+
+#: :func:`build_model` imports the spec's target (no object in memory given)
+IMPORT: Any = object()
+#: what builds a model on a device: :func:`build_model`, or one bound to an object in memory
+Builder = Callable[[DiagramSpec, str], "LoadedModel"]
 
 
 def import_object(path: str, what: str = "model") -> tuple[Any, ModuleType]:
@@ -178,17 +184,22 @@ def _public_names(obj: Any) -> str:
     return ", ".join(names) or "nothing public"
 
 
-def build_model(spec: DiagramSpec, device: str = "cpu") -> LoadedModel:
+def build_model(spec: DiagramSpec, device: str = "cpu", model: Any = IMPORT) -> LoadedModel:
     """Import and instantiate the spec's model on ``device`` and make its example inputs.
 
     On ``cpu`` the weights are real (seeded, so exports are byte-identical);
     on ``meta`` nothing is allocated: parameters and inputs carry only shape
-    and dtype.
+    and dtype.  ``model``: the class, factory or instance itself, already in
+    memory (:func:`sphinx_netviz.draw`), instead of importing ``spec.target``.
     """
     import torch
 
-    target, module = import_object(spec.target)
-    source_modules = [module]
+    if model is IMPORT:
+        target, module = import_object(spec.target)
+    else:
+        target = model
+        module = inspect.getmodule(model if inspect.isclass(model) or inspect.isfunction(model) else type(model))
+    source_modules = [module] if module is not None else []
     try:
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(SEED)

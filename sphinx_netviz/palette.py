@@ -69,11 +69,13 @@ PALETTE: dict[str, Colour] = {
 #: the light fill of each layer family (``conv``, ``norm``…, ``fn``, ``io``), as dot.py draws it
 FILLS: dict[str, str] = {role[len("fill-"):]: c.light for role, c in PALETTE.items() if role.startswith("fill-")}
 
-#: selectors of a dark page: Furo's switch, PyData's and sphinx-book-theme's
-DARK_SELECTORS = ('body[data-theme="dark"] .netviz', 'html[data-theme="dark"] .netviz')
-#: selectors of a page that follows the system setting (Furo's "auto"), dark under
-#: ``prefers-color-scheme: dark``
-AUTO_SELECTORS = ('body[data-theme="auto"] .netviz',)
+#: selectors of a dark page: Furo's switch, PyData's and sphinx-book-theme's; JupyterLab's and
+#: VS Code's dark notebook themes (a drawing shown by ``draw()``)
+DARK_SELECTORS = ('body[data-theme="dark"] .netviz', 'html[data-theme="dark"] .netviz',
+                  'body[data-jp-theme-light="false"] .netviz', 'body.vscode-dark .netviz')
+#: selectors of a page that follows the system setting (Furo's "auto", the standalone page
+#: ``draw().save("x.html")`` writes), dark under ``prefers-color-scheme: dark``
+AUTO_SELECTORS = ('body[data-theme="auto"] .netviz', 'body.netviz-page .netviz')
 
 BEGIN = "/* -- palette: generated from sphinx_netviz/palette.py (python -m sphinx_netviz.palette) -- */"
 END = "/* -- end of the generated palette -- */"

@@ -35,7 +35,7 @@ from .fold import Run, find_runs
 from .ir import Trace
 from .layouts import LayoutSettings, lay_out_depths
 from .limits import LAYOUT_SHARE_WITH_EXPORT, MB, Budget
-from .loader import LoadedModel, build_model
+from .loader import Builder, LoadedModel, build_model
 from .options import OPTIONS, say
 from .render import dot_version, find_dot
 from .spec import DiagramSpec
@@ -97,7 +97,7 @@ class _Timer:
 def make_artifacts(spec: DiagramSpec, settings: PipelineSettings = PipelineSettings(),
                    *, id_prefix: str = "nv", torch_threads: int | None = None,
                    known_onnx: tuple[bytes, str] | None = None, budget: Budget | None = None,
-                   memory_bytes: int | None = None) -> Artifacts:
+                   memory_bytes: int | None = None, build: Builder = build_model) -> Artifacts:
     """Build, trace, draw and (if asked) export the model named by ``spec``.
 
     ``known_onnx`` (bytes and mode) is an export already made for the same
@@ -105,9 +105,11 @@ def make_artifacts(spec: DiagramSpec, settings: PipelineSettings = PipelineSetti
     the time the whole diagram may take (layouts and fallbacks share it);
     ``memory_bytes`` the memory it may allocate (with ``:device: auto``, a
     model whose weights and activations would not fit is traced on meta).
+    ``build`` makes the model on a device (by default, importing ``spec.target``;
+    :func:`sphinx_netviz.draw` passes one that takes an object in memory).
     """
     made = make_group([(id_prefix, spec)], settings, torch_threads=torch_threads, known_onnx=known_onnx,
-                      budget=budget, memory_bytes=memory_bytes)[0]
+                      budget=budget, memory_bytes=memory_bytes, build=build)[0]
     if isinstance(made, NetvizError):
         raise made
     return made
@@ -116,7 +118,8 @@ def make_artifacts(spec: DiagramSpec, settings: PipelineSettings = PipelineSetti
 def make_group(drawings: list[tuple[str, DiagramSpec]], settings: PipelineSettings = PipelineSettings(),
                *, torch_threads: int | None = None, known_onnx: tuple[bytes, str] | None = None,
                budget: Budget | None = None, memory_bytes: int | None = None,
-               on_stage: Callable[[str], None] | None = None) -> list[Artifacts | NetvizError]:
+               on_stage: Callable[[str], None] | None = None,
+               build: Builder = build_model) -> list[Artifacts | NetvizError]:
     """Several drawings of one model and inputs (``(id prefix, spec)`` pairs): one trace, one export.
 
     The specs must share :meth:`DiagramSpec.export_view`; they differ only in
@@ -140,7 +143,7 @@ def make_group(drawings: list[tuple[str, DiagramSpec]], settings: PipelineSettin
         torch.set_num_threads(torch_threads)
     timer.lap("import")
     notes: list[str] = []
-    loaded, trace = _load_and_trace(first, settings, notes, timer, memory_bytes, stage)
+    loaded, trace = _load_and_trace(first, settings, notes, timer, memory_bytes, stage, build)
     sources = project_sources(loaded.source_modules)
     exporting = first.onnx != "none" and known_onnx is None
     # an export follows the layouts: they leave it part of the time
@@ -177,7 +180,7 @@ def make_group(drawings: list[tuple[str, DiagramSpec]], settings: PipelineSettin
         exported = export_ladder(loaded, trace, _onnx_mode(first, settings, loaded, trace),
                                  asked=first.onnx, budget=budget,
                                  seconds=settings.export_timeout, cpu_max_mb=settings.cpu_max_mb,
-                                 build_cpu=lambda: build_model(first, "cpu"), runs=runs_by_fold.get(True))
+                                 build_cpu=lambda: build(first, "cpu"), runs=runs_by_fold.get(True))
         onnx_bytes, onnx_mode = exported.data, exported.kind
         export_ran_out = exported.ran_out
         budget.ran_out |= export_ran_out
@@ -214,7 +217,8 @@ def activation_bytes(trace: Trace) -> int:
 
 def _load_and_trace(spec: DiagramSpec, settings: PipelineSettings, notes: list[str], timer: _Timer,
                     memory_bytes: int | None = None,
-                    stage: Callable[[str], None] = lambda name: None) -> tuple[LoadedModel, Trace]:
+                    stage: Callable[[str], None] = lambda name: None,
+                    build: Builder = build_model) -> tuple[LoadedModel, Trace]:
     """Build the model where it belongs and trace it; a failure names a ``:dtype:`` that would work.
 
     Some meta kernels take one dtype only (grouped matmuls of MoE layers: bfloat16).
@@ -223,11 +227,11 @@ def _load_and_trace(spec: DiagramSpec, settings: PipelineSettings, notes: list[s
     """
     meta_failures: list[TraceProblem] = []
     try:
-        return _place_and_trace(spec, settings, notes, timer, memory_bytes, stage, meta_failures)
+        return _place_and_trace(spec, settings, notes, timer, memory_bytes, stage, meta_failures, build)
     except TraceProblem as failure:
         if not any(_DTYPE_WORDS.search(f.message) for f in meta_failures):
             raise
-        working = _dtype_that_traces(spec)
+        working = _dtype_that_traces(spec, build)
         if working is None:
             raise
         raise TraceProblem(f"{failure.without_hint.rstrip('. ')}. With {say('dtype', working)} the model traces "
@@ -238,13 +242,13 @@ def _load_and_trace(spec: DiagramSpec, settings: PipelineSettings, notes: list[s
 _DTYPE_WORDS = re.compile(r"(?i)bf16|bfloat|float|half|dtype")
 
 
-def _dtype_that_traces(spec: DiagramSpec) -> str | None:
+def _dtype_that_traces(spec: DiagramSpec, build: Builder) -> str | None:
     """The first other ``:dtype:`` in which the model builds and traces on meta, if any."""
     for dtype in MODEL_DTYPES:
         if dtype in ("auto", spec.float_dtype):
             continue
         try:
-            _trace(spec, build_model(replace(spec, dtype=dtype), "meta"))
+            _trace(spec, build(replace(spec, dtype=dtype), "meta"))
         except NetvizError:
             continue
         return dtype
@@ -253,7 +257,7 @@ def _dtype_that_traces(spec: DiagramSpec) -> str | None:
 
 def _place_and_trace(spec: DiagramSpec, settings: PipelineSettings, notes: list[str], timer: _Timer,
                      memory_bytes: int | None, stage: Callable[[str], None],
-                     meta_failures: list[TraceProblem]) -> tuple[LoadedModel, Trace]:
+                     meta_failures: list[TraceProblem], build: Builder) -> tuple[LoadedModel, Trace]:
     """Build the model where it belongs (see the module docstring) and trace it.
 
     With ``:device: auto`` a model is traced on meta.  A model small enough
@@ -265,9 +269,9 @@ def _place_and_trace(spec: DiagramSpec, settings: PipelineSettings, notes: list[
     """
     stage("build")
     if spec.device == "cpu":
-        loaded = build_model(spec, "cpu")
+        loaded = build(spec, "cpu")
     else:
-        loaded = build_model(spec, "meta")
+        loaded = build(spec, "meta")
         if loaded.device != "meta" and spec.device == "meta":
             raise TraceProblem(
                 f"{spec.target} is a model instance, already built on {loaded.device}; to trace "
@@ -303,7 +307,7 @@ def _place_and_trace(spec: DiagramSpec, settings: PipelineSettings, notes: list[
             raise TraceProblem(_too_big_for_cpu(spec, loaded, need, cpu_room, "the forward pass needs "
                                                 "real data (it fails on the meta device), and"))
         stage("build")
-        loaded = build_model(spec, "cpu")
+        loaded = build(spec, "cpu")
         timer.lap("build")
         stage("trace")
     where = f"with real weights on the CPU ({size})" if loaded.device == "cpu" else on_meta
@@ -329,7 +333,7 @@ def _place_and_trace(spec: DiagramSpec, settings: PipelineSettings, notes: list[
                 spec, loaded, need, cpu_room, f"on the meta device {meta_failure.without_hint}, and"))
         timer.lap("trace")
         stage("build")
-        loaded = build_model(spec, "cpu")
+        loaded = build(spec, "cpu")
         timer.lap("build")
         stage("trace")
         trace = _trace(spec, loaded)

@@ -99,7 +99,7 @@ def test_a_full_file_of_a_model_too_big_to_build_is_a_structure_file_with_a_warn
 
 @pytest.mark.parametrize("kind", ["full", "structure", "graph"])
 def test_the_download_link_says_which_kind_of_file_it_is(kind):
-    from sphinx_netviz.sphinxext.diagram_node import _ONNX_LABELS, _ONNX_TITLES
+    from sphinx_netviz.markup import ONNX_LABELS as _ONNX_LABELS, ONNX_TITLES as _ONNX_TITLES
 
     assert kind in _ONNX_LABELS and kind in _ONNX_TITLES
 

@@ -16,9 +16,7 @@ text.  Any other builder gets a paragraph of alt text (see
 
 from __future__ import annotations
 
-import html
 import json
-import re
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +31,7 @@ from sphinx.writers.text import TextTranslator
 
 from ..cache import content_name, write_atomic
 from ..errors import NetvizError
+from ..markup import ONNX_LABELS, ONNX_TITLES, omitted_sentence, reprefixed, script_json, with_title
 from ..render import run_dot, svg_for_inline
 from ..svgsafe import sanitized_svg_file
 from .cachefiles import OutsideCache, cache_file
@@ -123,18 +122,16 @@ def _diagram_html(self: HTML5Translator, node: netviz_diagram) -> tuple[str, str
     prefix, details["prefix"] = details["prefix"], _page_prefix(self, details["prefix"])
 
     def inline_svg(key: str) -> str:
-        return _reprefixed(svg_for_inline(cache_file(env, key).read_bytes()), prefix, details["prefix"])
+        return reprefixed(svg_for_inline(cache_file(env, key).read_bytes()), prefix, details["prefix"])
 
-    svg = _with_title(inline_svg(node["svg"]), node["alt"], details)
+    svg = with_title(inline_svg(node["svg"]), node["alt"], details)
     templates = "".join(
         self.starttag(_plain(), "template", "", CLASS="netviz-layout", **{"data-depth": depth})
         + f"{inline_svg(key)}</template>\n"
         for depth, key in sorted(node["layouts"].items(), key=lambda item: int(item[0]))
         if depth != default_depth
     )
-    # no "<", ">" or "&" inside <script>: a module named "</script>" stays data
-    data = (json.dumps(details, ensure_ascii=False, sort_keys=True)
-            .replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
+    data = script_json(details)
     head = (
         self.starttag(node, "div", CLASS="netviz", ids=[f"netviz-{details['prefix']}"],
                       **({"data-netviz-height": node["height"]} if node.get("height") else {}))
@@ -143,12 +140,8 @@ def _diagram_html(self: HTML5Translator, node: netviz_diagram) -> tuple[str, str
         + self.starttag(_plain(), "script", "", CLASS="netviz-data", type="application/json")
         + f"{data}</script>\n"
     )
-    omitted = details.get("omitted") or []
-    depths = f"Depths {', '.join(map(str, omitted))} are" if len(omitted) > 1 else f"Depth {omitted[0]} is" \
-        if omitted else ""
-    left_out = (self.starttag(_plain(), "p", "", CLASS="netviz-omitted")
-                + f"{depths} not included: too many boxes, too slow to lay out, or too big for the page.</p>\n"
-                if omitted else "")
+    omitted = omitted_sentence(details.get("omitted") or [])
+    left_out = self.starttag(_plain(), "p", "", CLASS="netviz-omitted") + f"{omitted}</p>\n" if omitted else ""
     downloads = _downloads(self, node)
     links = (self.starttag(_plain(), "p", "", CLASS="netviz-downloads") + f"Download: {' · '.join(downloads)}</p>\n"
              if downloads else "")
@@ -165,22 +158,6 @@ def _page_prefix(self: Any, prefix: str) -> str:
     return prefix if count == 1 else f"{prefix}-{count}"
 
 
-def _reprefixed(svg: str, prefix: str, unique: str) -> str:
-    """``svg`` with its element ids (``<prefix>_…``, and Graphviz's ``a_<prefix>_…``) on ``unique``."""
-    if unique == prefix:
-        return svg
-    return re.sub(r'(\bid="(?:a_)?)' + re.escape(prefix) + "_", lambda m: f"{m.group(1)}{unique}_", svg)
-
-
-def _with_title(svg: str, alt: str, details: dict[str, Any]) -> str:
-    """The SVG with a ``<title>`` and ``<desc>`` for screen readers, first inside ``<svg>``."""
-    totals = details["totals"]
-    desc = f"{details['model']}: {len(details['rows'])} layers, {totals['params']:,} parameters"
-    head_end = svg.index(">") + 1
-    return (f"{svg[:head_end]}\n<title>{html.escape(alt)}</title><desc>{html.escape(desc)}</desc>"
-            f"{svg[head_end:]}")
-
-
 def _downloads(self: HTML5Translator, node: netviz_diagram) -> list[str]:
     """Copy the ONNX and (sanitized) SVG files to ``_downloads/netviz``; their links.
 
@@ -194,7 +171,7 @@ def _downloads(self: HTML5Translator, node: netviz_diagram) -> list[str]:
     try:
         if onnx_path is not None:
             _copy_once(onnx_path, folder / onnx_path.name)
-            label = _ONNX_LABELS.get(node.get("onnx_mode"), "ONNX")
+            label = ONNX_LABELS.get(node.get("onnx_mode"), "ONNX")
             links.append(_download_link(self, onnx_path.name, label, node, "netviz-onnx"))
         # an SVG opened from the site's origin runs its scripts: publish the sanitized one
         name = content_name(svg, ".svg")
@@ -209,19 +186,10 @@ def _downloads(self: HTML5Translator, node: netviz_diagram) -> list[str]:
     return links
 
 
-#: the ONNX link's text and tooltip by the kind of file (see docs/onnx.rst)
-_ONNX_LABELS = {"full": "ONNX", "structure": "ONNX (structure only)", "graph": "ONNX (graph only)"}
-_ONNX_TITLES = {
-    "full": ": the model with its weights; runs in onnxruntime",
-    "structure": ": every operator and weight shape, without the weights' values",
-    "graph": ": the diagram's boxes and tensor shapes as custom operators; opens in Netron, does not run",
-}
-
-
 def _download_link(self: HTML5Translator, name: str, label: str, node: netviz_diagram, css: str) -> str:
     title = f"{label} file of {node['model']}"
     if css == "netviz-onnx":
-        title += _ONNX_TITLES.get(node.get("onnx_mode"), "")
+        title += ONNX_TITLES.get(node.get("onnx_mode"), "")
     return (self.starttag(_plain(), "a", "", CLASS=f"reference download {css}",
                           href=f"{self.builder.dlpath}/netviz/{name}", download="", title=title)
             + f"{self.encode(label)}</a>")

@@ -1,0 +1,55 @@
+"""The HTML pieces of a drawing that every page writer shares: no Sphinx here.
+
+Pipeline step *write* (views → **markup** → the Sphinx HTML writer, or
+:mod:`sphinx_netviz.api`'s notebook and standalone pages).  Each piece takes
+sanitized SVG and the viewer's data (:class:`~.viewer_data.ViewerData`) and
+returns text that is safe to put into a page: text from the model only ever
+goes in escaped (``html.escape``) or as JSON with ``<``, ``>`` and ``&``
+escaped, so a module named ``</script>`` stays data.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from collections.abc import Mapping
+from typing import Any
+
+#: the ONNX link's text and tooltip by the kind of file (see docs/options.rst, "onnx-kinds")
+ONNX_LABELS = {"full": "ONNX", "structure": "ONNX (structure only)", "graph": "ONNX (graph only)"}
+ONNX_TITLES = {
+    "full": ": the model with its weights; runs in onnxruntime",
+    "structure": ": every operator and weight shape, without the weights' values",
+    "graph": ": the diagram's boxes and tensor shapes as custom operators; opens in Netron, does not run",
+}
+
+
+def reprefixed(svg: str, prefix: str, unique: str) -> str:
+    """``svg`` with its element ids (``<prefix>_…``, and Graphviz's ``a_<prefix>_…``) on ``unique``."""
+    if unique == prefix:
+        return svg
+    return re.sub(r'(\bid="(?:a_)?)' + re.escape(prefix) + "_", lambda m: f"{m.group(1)}{unique}_", svg)
+
+
+def with_title(svg: str, alt: str, details: Mapping[str, Any]) -> str:
+    """The SVG with a ``<title>`` and ``<desc>`` for screen readers, first inside ``<svg>``."""
+    totals = details["totals"]
+    desc = f"{details['model']}: {len(details['rows'])} layers, {totals['params']:,} parameters"
+    head_end = svg.index(">") + 1
+    return (f"{svg[:head_end]}\n<title>{html.escape(alt)}</title><desc>{html.escape(desc)}</desc>"
+            f"{svg[head_end:]}")
+
+
+def script_json(details: Mapping[str, Any]) -> str:
+    """The viewer's data as the body of a ``<script type="application/json">``."""
+    return (json.dumps(details, ensure_ascii=False, sort_keys=True)
+            .replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
+
+
+def omitted_sentence(omitted: list[int]) -> str:
+    """What the page says about viewer depths left out ('' for none)."""
+    if not omitted:
+        return ""
+    depths = f"Depths {', '.join(map(str, omitted))} are" if len(omitted) > 1 else f"Depth {omitted[0]} is"
+    return f"{depths} not included: too many boxes, too slow to lay out, or too big for the page."

@@ -26,10 +26,11 @@ RESULT_FILE = "result.json"
 OUTPUT_FILE = "output.log"
 
 #: the warning subtype for a failure during each stage the child reports
-STAGE_SUBTYPES = {"start": "import", "import": "import", "build": "trace", "trace": "trace",
+STAGE_SUBTYPES = {"start": "import", "import": "import", "read": "import", "build": "trace", "trace": "trace",
                   "render": "render", "export": "export", "store": "write"}
 #: what the author reads for each stage ("... while tracing the model")
-STAGE_WORDS = {"start": "starting", "import": "importing the model", "build": "building the model",
+STAGE_WORDS = {"start": "starting", "import": "importing the model", "read": "reading the ONNX file",
+               "build": "building the model",
                "trace": "tracing the model", "render": "laying out the diagram",
                "export": "exporting ONNX", "store": "storing the diagram"}
 

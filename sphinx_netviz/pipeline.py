@@ -36,6 +36,7 @@ from .ir import Trace
 from .layouts import LayoutSettings, lay_out_depths
 from .limits import LAYOUT_SHARE_WITH_EXPORT, MB, Budget
 from .loader import Builder, LoadedModel, build_model
+from .onnx_import import is_onnx_path, read_onnx_file
 from .options import OPTIONS, say
 from .render import dot_version, find_dot
 from .spec import DiagramSpec
@@ -126,7 +127,9 @@ def make_group(drawings: list[tuple[str, DiagramSpec]], settings: PipelineSettin
     how they are drawn (depth, direction, folding).  A failure to load or
     trace the model is raised; a drawing that fails is returned in its place.
     ``on_stage`` hears each stage's name as it starts (for the runner's
-    progress file).
+    progress file).  A spec whose target is an ``.onnx`` file is read by
+    :mod:`~sphinx_netviz.onnx_import` instead (torch is not imported), and its
+    download is the file itself (ONNX mode ``file``).
     """
     budget = budget or Budget()
     stage = on_stage or (lambda name: None)
@@ -134,17 +137,28 @@ def make_group(drawings: list[tuple[str, DiagramSpec]], settings: PipelineSettin
     assert all(s.export_view() == first.export_view() for _, s in drawings), "one model per group"
     timer = _Timer()
     find_dot(settings.dot)  # fail before the slow part if Graphviz is missing
-    stage("import")
-    import torch
-
-    from .deps import project_sources
-
-    if torch_threads:
-        torch.set_num_threads(torch_threads)
-    timer.lap("import")
     notes: list[str] = []
-    loaded, trace = _load_and_trace(first, settings, notes, timer, memory_bytes, stage, build)
-    sources = project_sources(loaded.source_modules)
+    loaded: LoadedModel | None = None
+    if is_onnx_path(first.target):  # an ONNX file: read (no torch), not built and traced
+        stage("read")
+        read = read_onnx_file(first.target)
+        trace, sources, name, device, size = read.trace, [first.target], read.trace.model_name, "file", 0
+        notes.extend(read.notes)
+        # its download is the file itself
+        known_onnx = (read.data, "file") if first.onnx != "none" else None
+        timer.lap("read")
+    else:
+        stage("import")
+        import torch
+
+        from .deps import project_sources
+
+        if torch_threads:
+            torch.set_num_threads(torch_threads)
+        timer.lap("import")
+        loaded, trace = _load_and_trace(first, settings, notes, timer, memory_bytes, stage, build)
+        sources = project_sources(loaded.source_modules)
+        name, device, size = loaded.name, loaded.device, loaded.weight_bytes
     exporting = first.onnx != "none" and known_onnx is None
     # an export follows the layouts: they leave it part of the time
     layout_share = LAYOUT_SHARE_WITH_EXPORT if exporting else 1.0
@@ -168,14 +182,15 @@ def make_group(drawings: list[tuple[str, DiagramSpec]], settings: PipelineSettin
             continue
         results.append(Artifacts(
             svg=laid_out.svg, dot=laid_out.source, onnx=None, onnx_mode=None, sources=sources,
-            model_name=loaded.name, node_count=len(laid_out.diagram.nodes), depth=laid_out.depth,
-            device=loaded.device, layouts=laid_out.by_depth, details=details,
-            weight_bytes=loaded.weight_bytes, problems=laid_out.problems, notes=notes,
+            model_name=name, node_count=len(laid_out.diagram.nodes), depth=laid_out.depth,
+            device=device, layouts=laid_out.by_depth, details=details,
+            weight_bytes=size, problems=laid_out.problems, notes=[*notes, *laid_out.notes],
         ))
     made = [r for r in results if isinstance(r, Artifacts)]
     onnx_bytes, onnx_mode = known_onnx or (None, None)
     export_ran_out = False
     if exporting and made:
+        assert loaded is not None
         stage("export")
         exported = export_ladder(loaded, trace, _onnx_mode(first, settings, loaded, trace),
                                  asked=first.onnx, budget=budget,
@@ -186,7 +201,7 @@ def make_group(drawings: list[tuple[str, DiagramSpec]], settings: PipelineSettin
         budget.ran_out |= export_ran_out
         for artifacts in made:
             artifacts.problems.extend(exported.problems)
-        notes.extend(exported.notes)
+            artifacts.notes.extend(exported.notes)
         timer.lap("onnx")
     for artifacts in made:  # what every drawing shares: the export, the timings, the time budget
         artifacts.onnx, artifacts.onnx_mode = onnx_bytes, onnx_mode

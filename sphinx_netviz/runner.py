@@ -272,7 +272,7 @@ class DiagramRunner:
             return
         # until the server reports the child started: its own start-up may take a while, not forever
         item.deadline = time.monotonic() + SERVER_START_SECONDS + item.job.limits.timeout
-        server = self._ensure_server(warm_export=item.job.drawings[0].spec.onnx != "none")
+        server = self._ensure_server(warm_export=_exports(item.job))
         assert server.stdin is not None
         server.stdin.write(b"run " + os.fsencode(str(item.folder)) + b"\n")
         server.stdin.flush()
@@ -373,7 +373,9 @@ class DiagramRunner:
 
 
 def _exports(job: Job) -> bool:
-    return job.drawings[0].spec.onnx != "none"
+    """Whether the job runs an ONNX exporter (an ONNX file's download is the file itself)."""
+    spec = job.drawings[0].spec
+    return spec.onnx != "none" and not spec.is_onnx_file
 
 
 def env_path() -> str:

@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
 
 from .errors import InputProblem
+from .onnx_import import is_onnx_path
 from .options import OPTIONS, say
 from .values import Device, Direction, ModelDtype, OnnxMode, ValueProblem, check_import_path
 
@@ -26,7 +29,8 @@ def _default(name: str) -> object:
 class DiagramSpec:
     """Everything that decides one diagram's content (and so its cache key)."""
 
-    #: the model: ``package.module:Name`` (a class, a factory, or an instance)
+    #: the model: ``package.module:Name`` (a class, a factory, or an instance), or an ONNX file to
+    #: draw (a path ending in ``.onnx``; made absolute, from the working folder, when checked)
     target: str
     input_shapes: tuple[tuple[int, ...], ...] = _default("input_shapes")  # type: ignore[assignment]
     input_dtypes: tuple[str, ...] = _default("input_dtypes")  # type: ignore[assignment]
@@ -45,6 +49,10 @@ class DiagramSpec:
         for f in fields(self):
             if f.name != "target":
                 object.__setattr__(self, f.name, OPTIONS[f.name].validated(getattr(self, f.name)))
+        if self.is_onnx_file:
+            object.__setattr__(self, "target", os.path.abspath(self.target))
+            self._check_file_options()
+            return
         if bool(self.input_shapes) == bool(self.inputs):
             raise InputProblem(
                 f"give exactly one of {say('input_shapes')} (e.g. '1, 3, 224, 224') "
@@ -55,6 +63,25 @@ class DiagramSpec:
                 f"{say('input_dtypes')} lists {len(self.input_dtypes)} dtypes for "
                 f"{len(self.input_shapes)} inputs; give one dtype, or one per input"
             )
+
+    @property
+    def is_onnx_file(self) -> bool:
+        """Whether the target is an ONNX file to draw, rather than a model to build and trace."""
+        return is_onnx_path(self.target)
+
+    def _check_file_options(self) -> None:
+        """An ONNX file is drawn as it is: options that build or run a model are an :class:`InputProblem`."""
+        given = [name for name in ("input_shapes", "input_dtypes", "inputs", "kwargs", "device", "dtype")
+                 if getattr(self, name) != OPTIONS[name].default]
+        if self.onnx not in ("auto", "none"):
+            given.append("onnx")
+        if given:
+            names = ", ".join(say(name, self.onnx) if name == "onnx" else say(name) for name in given)
+            raise InputProblem(
+                f"{names} {'does' if len(given) == 1 else 'do'} not apply to an ONNX file, which is drawn as "
+                "it is (no model is built or run); leave " + ("it" if len(given) == 1 else "them") + " out"
+                + (f" (for a file, {say('onnx')} takes auto, its download being the file itself, or none)"
+                   if "onnx" in given else ""))
 
     @property
     def dtypes_per_input(self) -> tuple[str, ...]:
@@ -82,8 +109,30 @@ class DiagramSpec:
         return hashlib.sha256(blob.encode()).hexdigest()
 
 
+#: the options of scope ``spec`` that apply to an ONNX file (the others build or run a model)
+FILE_OPTIONS = ("depth", "direction", "fold", "onnx")
+
+
+def file_defaults(defaults: Mapping[str, object]) -> dict[str, object]:
+    """Project-wide option values (``conf.py``'s) as they apply to an ONNX file.
+
+    Options that build or run a model are left out, and an ONNX mode other
+    than ``none`` means the file itself (``auto``): project-wide values never
+    stop a file from drawing, while the same options given for the file are
+    an :class:`InputProblem` (see :meth:`DiagramSpec._check_file_options`).
+    """
+    kept = {name: value for name, value in defaults.items() if name in FILE_OPTIONS}
+    if "onnx" in kept:
+        kept["onnx"] = "none" if OPTIONS["onnx"].validated(kept["onnx"]) == "none" else "auto"
+    return kept
+
+
 def check_target(text: str) -> str:
-    """The model's import path, or an :class:`InputProblem`."""
+    """The model's import path or an ONNX file's path, or an :class:`InputProblem`."""
+    if isinstance(text, str) and is_onnx_path(text):
+        if not text.strip()[:-len(".onnx")].strip(" /\\"):
+            raise InputProblem(f"ONNX file path {text!r} names no file")
+        return text
     try:
         return check_import_path(text)
     except ValueProblem as why:

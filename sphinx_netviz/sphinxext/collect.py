@@ -218,10 +218,14 @@ def warn(target: str, stage: str, message: str, location: tuple[str, int] | node
 
 
 def note_model_file(env: Any, target: str, docname: str) -> None:
-    """Read the page again when the (broken) model file is fixed."""
+    """Read the page again when the (broken) model file, or ONNX file, is fixed."""
     import importlib.util
 
     from ..deps import is_project_file
+    from ..onnx_import import is_onnx_path
+
+    if is_onnx_path(target):  # the directive noted the file itself
+        return
 
     module_name = target.partition(":")[0].strip()
     while module_name:

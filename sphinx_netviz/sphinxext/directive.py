@@ -13,16 +13,18 @@ a visible placeholder; the build goes on.
 
 from __future__ import annotations
 
+import os
 from typing import Any, ClassVar
 
 from docutils import nodes
 from docutils.parsers.rst import directives
 from sphinx.util.docutils import SphinxDirective
 
-from ..errors import NetvizError
+from ..errors import ImportProblem, NetvizError
+from ..onnx_import import is_onnx_path
 from ..options import OPTIONS, OPTIONS_LIST
 from ..pipeline import spec_key
-from ..spec import DiagramSpec
+from ..spec import DiagramSpec, file_defaults
 from . import collect, events
 from .config import NetvizConfig
 from .diagram_node import netviz_diagram
@@ -42,7 +44,9 @@ _FIGURE_OPTIONS = {"caption": directives.unchanged, "name": directives.unchanged
 
 
 class NetvizDirective(SphinxDirective):
-    """Draw the network named by the argument (``package.module:Name``)."""
+    """Draw the network named by the argument: ``package.module:Name``, or an ONNX file
+    (``path/model.onnx``, relative to the page like ``image``'s, or to the source folder with a
+    leading ``/``)."""
 
     required_arguments = 1
     optional_arguments = 0
@@ -57,10 +61,22 @@ class NetvizDirective(SphinxDirective):
             return option.from_text(self.options[option.directive] or "")
         return config[name]
 
-    def make_spec(self, config: NetvizConfig) -> DiagramSpec:
+    def make_spec(self, config: NetvizConfig, target: str | None = None) -> DiagramSpec:
+        """The spec of this directive (for ``target``, the argument's model or file, if given)."""
+        target = target or self.arguments[0].strip()
         given = {o.name: o.from_text(self.options[o.directive] or "")
                  for o in OPTIONS_LIST if o.scope == "spec" and o.directive in self.options}
-        return DiagramSpec(target=self.arguments[0].strip(), **{**config.spec_defaults, **given})
+        defaults = file_defaults(config.spec_defaults) if is_onnx_path(target) else config.spec_defaults
+        return DiagramSpec(target=target, **{**defaults, **given})
+
+    def onnx_file(self, target: str) -> str:
+        """An ONNX file's absolute path, found as ``image`` finds its file; the page depends on it."""
+        _, path = self.env.relfn2path(target, self.env.docname)
+        self.env.note_dependency(path)  # an edited (or fixed, or added) file reads the page again
+        if not os.path.isfile(path):
+            raise ImportProblem(f"there is no ONNX file {path} (a relative path is read from the page's "
+                                "folder, one starting with / from the source folder)")
+        return os.path.abspath(path)
 
     def run(self) -> list[nodes.Node]:
         config = NetvizConfig.from_sphinx(self.config)
@@ -76,7 +92,7 @@ class NetvizDirective(SphinxDirective):
                 collect.warn(target, exc.stage, exc.message, location, drawn=True)
                 node[name] = config[name]
         try:
-            spec = self.make_spec(config)
+            spec = self.make_spec(config, self.onnx_file(target) if is_onnx_path(target) else target)
             timeout = self.option_value("timeout", config)
             settings = config.pipeline_settings
             key = spec_key(spec, settings)

@@ -5,8 +5,10 @@ place that runs Graphviz for a drawing: :func:`lay_out_depths` draws the
 asked depth (or, when Graphviz cannot in time or the drawing is too big, a
 shallower one, with a warning), then every other depth the page's viewer
 can switch to (Graphviz cannot run in the browser without a large WASM).
-A viewer depth that cannot be laid out is left out and named; one that fails
-for another reason (Graphviz itself failing) is also a warning.
+A viewer depth that cannot be laid out is left out, and the page says so; one
+that Graphviz itself fails on (Graphviz 2.43's "trouble in init_rank" on some
+cluster nestings) is also named in an info note — not a warning, since the
+author asked for another depth and cannot fix Graphviz.
 """
 
 from __future__ import annotations
@@ -61,6 +63,8 @@ class Layouts:
     #: viewer depths left out (too big or too slow; deeper ones follow)
     omitted: list[int] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    #: what the author may want to know (a viewer depth Graphviz failed on)
+    notes: list[str] = field(default_factory=list)
 
 
 def lay_out(trace: Trace, depth: int, direction: Direction, id_prefix: str, runs: list[Run], dot: str,
@@ -165,9 +169,8 @@ def _add_other_depths(drawn: Layouts, trace: Trace, runs: list[Run], settings: L
             budget.ran_out |= isinstance(exc, LayoutTimeout)
             drawn.omitted.append(depth)
             if not isinstance(exc, (LayoutTooBig, LayoutTimeout)):  # Graphviz failed: say so
-                drawn.problems.append(Problem("render", (
-                    f"depth {depth} could not be laid out for the page's viewer ({exc.message}); the "
-                    "viewer leaves it and the deeper ones out")))
+                drawn.notes.append(f"depth {depth} could not be laid out for the page's viewer "
+                                   f"({exc.message}); the viewer leaves it and the deeper ones out")
             continue
         seen.add(_drawing_key(diagram))
         drawn.by_depth[depth] = svg

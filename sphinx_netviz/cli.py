@@ -6,6 +6,7 @@ A second front end to the pipeline, beside the directive (options →
 
     python -m sphinx_netviz mypkg.models:CNNModel --input-shape 16,3,512,512 \\
         -o cnn.svg --onnx cnn.onnx
+    python -m sphinx_netviz path/model.onnx -o model.svg   # an existing ONNX file
 
 Options are parsed by the directive's own parsers in :mod:`~sphinx_netviz.spec`,
 so they accept the same text and fail with the same messages.  The output
@@ -58,11 +59,13 @@ def build_parser() -> argparse.ArgumentParser:
         "-o cnn.svg --onnx cnn.onnx",
     )
     parser.add_argument("target", help="the model: 'package.module:Name' (an nn.Module "
-                        "subclass, a function returning a model, or a model instance)")
+                        "subclass, a function returning a model, or a model instance), or an ONNX "
+                        "file to draw: 'path/model.onnx'")
     parser.add_argument("-o", "--output", required=True, metavar="FILE",
                         help="the diagram file; its extension picks the format: "
                         + ", ".join(FORMATS))
-    inputs = parser.add_argument_group("example inputs (give exactly one of --input-shape and --inputs)")
+    inputs = parser.add_argument_group("example inputs (give exactly one of --input-shape and --inputs; "
+                                       "none for an ONNX file)")
     for option in FLAGGED:
         group = inputs if option.name in _INPUT_OPTIONS else parser
         default = "" if option.default in ((), None, {}) else f" (default {option.default})"
@@ -73,7 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
             group.add_argument(*option.flags, dest=option.name, metavar=option.metavar, default=None,
                                help=f"{option.help}{default}")
     parser.add_argument("--onnx", metavar="FILE", type=Path, dest="onnx_file",
-                        help="also export the model to this ONNX file (its kind: --onnx-mode)")
+                        help="also export the model to this ONNX file (its kind: --onnx-mode); "
+                        "for an ONNX target, a copy of the file")
     parser.add_argument("-p", "--path", action="append", default=[], metavar="DIR",
                         help="put DIR first on sys.path while importing the model "
                         "(repeatable); the current directory is always searched")
@@ -166,7 +170,9 @@ def run(args: argparse.Namespace) -> int:
     if args.onnx_file is not None and artifacts.onnx is None:
         print(f"netviz: {args.onnx_file} was not written", file=sys.stderr)
         return 1
-    if artifacts.onnx_mode:
+    if artifacts.onnx_mode == "file":
+        print(f"netviz: wrote {args.onnx_file} (a copy of {args.target})", file=sys.stderr)
+    elif artifacts.onnx_mode:
         print(f"netviz: wrote {args.onnx_file} ({artifacts.onnx_mode} ONNX)", file=sys.stderr)
     return 0
 

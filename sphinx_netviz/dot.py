@@ -37,13 +37,14 @@ BORDER = PALETTE["border"].light
 #: (class-name pattern, layer family) — first match wins
 _FAMILIES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"Conv|Unfold|Fold"), "conv"),
-    (re.compile(r"Linear|Bilinear|Identity"), "linear"),
+    (re.compile(r"Linear|Bilinear|Identity|Gemm|MatMul"), "linear"),  # ONNX operators too (onnx_import)
     (re.compile(r"Attention|Transformer"), "attn"),
     (re.compile(r"Norm"), "norm"),
     (re.compile(r"Pool"), "pool"),
     (re.compile(r"Embedding"), "embed"),
     (re.compile(r"Dropout"), "drop"),
-    (re.compile(r"ReLU|GELU|SiLU|Sigmoid|Tanh|Softmax|ELU|Mish|Hardswish|Softplus|PReLU|GLU"), "act"),
+    (re.compile(r"ReLU|GELU|SiLU|Sigmoid|Tanh|Softmax|ELU|Mish|Hardswish|Softplus|PReLU|GLU|Relu|Gelu|Elu"),
+     "act"),
     (re.compile(r"RNN|LSTM|GRU"), "rnn"),
 ]
 #: above this many boxes, bound Graphviz's iterations

@@ -190,7 +190,8 @@ def trace_model_proto(model: ModelProto, fallback_name: str = "model") -> tuple[
                     f"{', made by ' + producer if producer else ''}): {reader.drawn:,} operators drawn, "
                     f"{len(trace.modules) - 1:,} scopes")
     if inferred:
-        notes.append(f"ONNX shape inference gave the shapes of {inferred:,} tensors the file did not")
+        notes.append(f"ONNX shape inference gave the shapes of {inferred:,} tensor{'s' if inferred > 1 else ''} "
+                     "the file did not")
     if reader.unknown_shapes and reader.unknown_shapes == reader.edges:
         notes.append("the file has no shape information and ONNX shape inference found none: edges show ?")
     return trace, notes
@@ -386,6 +387,8 @@ class _Scope:
     classes: tuple[str | None, ...]
     #: the parts are full module paths (the dynamo exporter's), not names relative to the parent
     full_paths: bool = False
+    #: the name starts at the model's root (``/layer1/Conv``: the TorchScript exporter's)
+    rooted: bool = False
 
 
 def _raw_scope(node: NodeProto) -> _Scope:
@@ -398,7 +401,7 @@ def _raw_scope(node: NodeProto) -> _Scope:
         found = tuple(classes[i] if i < len(classes) else None for i in range(start, len(scopes) - 1))
         return _Scope(parts, found, full_paths=True)
     segments = [s for s in node.name.split("/") if s]
-    return _Scope(tuple(segments[:-1]), (None,) * max(0, len(segments) - 1))
+    return _Scope(tuple(segments[:-1]), (None,) * max(0, len(segments) - 1), rooted=node.name.startswith("/"))
 
 
 def _segment(text: str) -> str:
@@ -495,9 +498,10 @@ class _GraphReader:
                 self.root_class = node_classes[0] if node_classes else None
                 break
         # leading parts every node shares are the model itself (Keras' ``model/``, tf2onnx's
-        # ``StatefulPartitionedCall/``): not a cluster around everything
+        # ``StatefulPartitionedCall/``): not a cluster around everything.  PyTorch's names start
+        # below the model (``/fc/Gemm``), their first part a module.
         shared = 0
-        if raw and not any(s.full_paths for s in raw):
+        if raw and not any(s.full_paths or s.rooted for s in raw):
             while all(len(s.parts) > shared for s in raw) and len({s.parts[shared] for s in raw}) == 1:
                 shared += 1
             named = [p for p in raw[0].parts[:shared] if p.strip().lower() not in _GENERIC_GRAPH_NAMES]

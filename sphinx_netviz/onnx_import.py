@@ -27,10 +27,12 @@ What a file becomes:
 * **Class names**: the class from ``pkg.torch.onnx.class_hierarchy`` where the
   dynamo exporter wrote it (``Conv2d``, with its qualified name for links);
   otherwise the operator types inside the scope (``Conv``, ``MatMul+Add``,
-  ``Conv+Relu+…`` for a scope with more kinds).
+  ``Conv+Relu+…`` for a scope with more kinds), leaving out those that only move
+  data (``Transpose``, ``Reshape``…) when there are others.
 * **Hyper-parameters** (where a traced module shows its ``extra_repr``): the
-  attributes of the scope's own operators, values left at their ONNX defaults
-  omitted (``kernel_shape=(3, 3), pads=(1, 1, 1, 1)``).
+  attributes of the scope's own operators (again not those that only move data,
+  when there are others), values left at their ONNX defaults omitted
+  (``kernel_shape=(3, 3), pads=(1, 1, 1, 1)``).
 * **Parameters**: each scope counts the elements of the initializers its
   operators read (through weight-only nodes), each once; ``int64``, ``bool`` and
   string initializers are shapes and indices, not parameters.  Only the shapes
@@ -38,7 +40,8 @@ What a file becomes:
 * **Tensor shapes and dtypes** from the file's ``value_info``, inputs and
   outputs, completed by ONNX shape inference (run on a copy without the weight
   values).  A symbolic dimension keeps its name (``batch×3×224×224``); an
-  unknown one is ``?``, and a tensor of unknown rank is drawn ``?``.
+  unknown one (or one named ``unk__N``, as inference and tf2onnx name what they
+  do not know) is ``?``, and a tensor of unknown rank is drawn ``?``.
 * **MACs** of ``Conv``, ``Gemm`` and ``MatMul`` where the shapes are known.
 
 Node order: the operators are scheduled in a topological order that keeps each
@@ -102,6 +105,11 @@ _OP_DEFAULTS: dict[tuple[str, str], Any] = {("Gemm", "alpha"): 1.0, ("Gemm", "be
                                              ("BatchNormalization", "momentum"): 0.9,
                                              ("LayerNormalization", "epsilon"): 1e-5,
                                              ("LayerNormalization", "axis"): -1}
+#: operators that only move data around: left out of a scope's class name and hyper-parameters
+#: when it has others (tf2onnx puts a ``Transpose`` into each NHWC convolution's scope)
+_PLUMBING = {"Transpose", "Reshape", "Identity", "Cast", "Squeeze", "Unsqueeze", "Flatten"}
+#: the names ONNX shape inference and tf2onnx give dimensions they know nothing about
+_UNKNOWN_DIM = re.compile(r"^unk__\d+$")
 _DOTTED_NAME = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
 _DIM_CHARS = re.compile(r"[^A-Za-z0-9_]")
 
@@ -267,7 +275,7 @@ def _dtype_name(elem_type: int) -> str:
 def _dim_text(dim: Any) -> int | str:
     if dim.HasField("dim_value") and dim.dim_value >= 0:
         return int(dim.dim_value)
-    if dim.HasField("dim_param"):
+    if dim.HasField("dim_param") and not _UNKNOWN_DIM.match(dim.dim_param):
         return _DIM_CHARS.sub("", dim.dim_param)[:MAX_DIM_NAME] or "?"
     return "?"
 
@@ -444,7 +452,9 @@ def _short_class(qualified: str | None) -> tuple[str, str]:
 
 
 def _ops_class(op_types: list[str]) -> str:
-    """``Conv``, ``MatMul+Add``, ``Conv+Relu+Add``, ``Conv+Relu+…``: the operators inside a scope."""
+    """``Conv``, ``MatMul+Add``, ``Conv+Relu+Add``, ``Conv+Relu+…``: the operators inside a scope
+    (those that only move data around left out, unless there are no others)."""
+    op_types = [op for op in op_types if op not in _PLUMBING] or op_types
     shown = op_types[:3] if len(op_types) <= 3 else [*op_types[:2], "…"]
     return "+".join(shown)
 
@@ -657,7 +667,8 @@ class _GraphReader:
         for path in ops:
             short, qualname = self.classes.get(path, ("", ""))
             mine = own_nodes.get(path, [])
-            texts = list(dict.fromkeys((n.op_type, node_hparams(n)) for n in mine))
+            working = [n for n in mine if n.op_type not in _PLUMBING] or mine
+            texts = list(dict.fromkeys((n.op_type, node_hparams(n)) for n in working))
             texts = [(op, text) for op, text in texts if text]
             hparams = texts[0][1] if len(texts) == 1 else "; ".join(f"{op}({text})" for op, text in texts)
             modules[path] = ModuleInfo(

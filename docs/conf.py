@@ -15,7 +15,8 @@ project = "sphinx-netviz"
 author = "sphinx-netviz contributors"
 copyright = "2026, sphinx-netviz contributors"
 
-extensions = ["sphinx_netviz", "myst_parser", "sphinx.ext.autodoc", "sphinx.ext.intersphinx"]
+# myst_nb reads MyST Markdown (it brings myst_parser) and runs the notebook pages (python.md)
+extensions = ["sphinx_netviz", "myst_nb", "sphinx.ext.autodoc", "sphinx.ext.intersphinx"]
 
 # Layer classes in the diagrams link to PyTorch's documentation through this
 # local inventory (written by make_torch_inventory.py: no network at build time)
@@ -24,7 +25,13 @@ intersphinx_mapping = {
     "torch": ("https://docs.pytorch.org/docs/stable/", os.path.join(DOCS, "torch-objects.inv")),
 }
 autodoc_member_order = "bysource"
-source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
+source_suffix = {".rst": "restructuredtext", ".md": "myst-nb"}
+# notebook pages run at build time, in a kernel of their own, cached in _build/.jupyter_cache;
+# an error in a cell fails the build (and -W makes its warnings errors)
+nb_execution_mode = "cache"
+nb_execution_timeout = 300
+nb_execution_raise_on_error = True
+nb_execution_show_tb = True
 exclude_patterns = ["_build", "Thumbs.db", ".DS_Store"]
 
 numfig = True

@@ -169,8 +169,9 @@ def _add_other_depths(drawn: Layouts, trace: Trace, runs: list[Run], settings: L
             budget.ran_out |= isinstance(exc, LayoutTimeout)
             drawn.omitted.append(depth)
             if not isinstance(exc, (LayoutTooBig, LayoutTimeout)):  # Graphviz failed: say so
+                first_line = exc.message.strip().splitlines()[0] if exc.message.strip() else "no message"
                 drawn.notes.append(f"depth {depth} could not be laid out for the page's viewer "
-                                   f"({exc.message}); the viewer leaves it and the deeper ones out")
+                                   f"({first_line}); the viewer leaves it and the deeper ones out")
             continue
         seen.add(_drawing_key(diagram))
         drawn.by_depth[depth] = svg

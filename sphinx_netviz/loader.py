@@ -184,13 +184,15 @@ def _public_names(obj: Any) -> str:
     return ", ".join(names) or "nothing public"
 
 
-def build_model(spec: DiagramSpec, device: str = "cpu", model: Any = IMPORT) -> LoadedModel:
+def build_model(spec: DiagramSpec, device: str = "cpu", model: Any = IMPORT, inputs: Any = IMPORT) -> LoadedModel:
     """Import and instantiate the spec's model on ``device`` and make its example inputs.
 
     On ``cpu`` the weights are real (seeded, so exports are byte-identical);
     on ``meta`` nothing is allocated: parameters and inputs carry only shape
     and dtype.  ``model``: the class, factory or instance itself, already in
-    memory (:func:`sphinx_netviz.draw`), instead of importing ``spec.target``.
+    memory (:func:`sphinx_netviz.draw`), instead of importing ``spec.target``;
+    ``inputs``: likewise, the function that returns the example inputs, instead
+    of importing ``spec.inputs``.
     """
     import torch
 
@@ -217,8 +219,11 @@ def build_model(spec: DiagramSpec, device: str = "cpu", model: Any = IMPORT) -> 
             if defining is not None and defining is not module:
                 source_modules.append(defining)
             if spec.inputs:
-                args, kwargs, names, inputs_module = _inputs_from_callable(spec.inputs)
-                source_modules.append(inputs_module)
+                if inputs is IMPORT:
+                    args, kwargs, names, inputs_module = _inputs_from_callable(spec.inputs)
+                    source_modules.append(inputs_module)
+                else:
+                    args, kwargs, names = _inputs_of(inputs, spec.inputs)
                 try:
                     cast = None if spec.dtype == "auto" else getattr(torch, spec.dtype)
                     args, kwargs = _to_device((args, kwargs), device, cast)
@@ -397,9 +402,14 @@ def _inputs_from_shapes(spec: DiagramSpec, device: str) -> tuple[Any, ...]:
 
 
 def _inputs_from_callable(path: str) -> tuple[tuple[Any, ...], dict[str, Any], list[str], ModuleType]:
+    factory, module = import_object(path, what=say("inputs"))
+    return (*_inputs_of(factory, path), module)
+
+
+def _inputs_of(factory: Any, path: str) -> tuple[tuple[Any, ...], dict[str, Any], list[str]]:
+    """The example inputs ``factory()`` returns (``path`` names it in messages)."""
     import torch
 
-    factory, module = import_object(path, what=say("inputs"))
     if not callable(factory):
         raise ImportProblem(f"{say('inputs')} {path} is of type {_type_name(type(factory))}, not a function")
     try:
@@ -408,17 +418,17 @@ def _inputs_from_callable(path: str) -> tuple[tuple[Any, ...], dict[str, Any], l
         raise InputProblem(f"{say('inputs')} {path}() raised {safe_text(exc)}") from exc
     try:  # the value's own methods (a dict or list subclass) are model code too
         if isinstance(value, torch.Tensor):
-            return (value,), {}, ["input"], module
+            return (value,), {}, ["input"]
         if isinstance(value, dict):
             kwargs = dict(value)
             if all(type(k) is str for k in kwargs):
-                return (), kwargs, list(kwargs), module
+                return (), kwargs, list(kwargs)
             raise InputProblem(f"{say('inputs')} {path}() returned a dict whose keys are not all strings; "
                                "return a dict of keyword inputs, e.g. {'x': torch.randn(1, 4)}")
         if isinstance(value, (tuple, list)):
             args = tuple(value)
             names = ["input"] if len(args) == 1 else [f"input_{i}" for i in range(len(args))]
-            return args, {}, names, module
+            return args, {}, names
     except NetvizError:
         raise
     except BaseException as exc:  # noqa: BLE001

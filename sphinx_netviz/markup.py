@@ -53,3 +53,33 @@ def omitted_sentence(omitted: list[int]) -> str:
         return ""
     depths = f"Depths {', '.join(map(str, omitted))} are" if len(omitted) > 1 else f"Depth {omitted[0]} is"
     return f"{depths} not included: too many boxes, too slow to lay out, or too big for the page."
+
+
+#: the summary table's column headings (the CSS right-aligns the 4th and 5th)
+COLUMNS = ("Layer", "Type", "Output shape", "Parameters", "MACs")
+
+
+def number(value: int | None, unit: str = "") -> str:
+    """``15227`` → ``15.23 k``; ``None`` → ``–``."""
+    if value is None:
+        return "–"
+    for size, suffix in ((10**12, "T"), (10**9, "G"), (10**6, "M"), (10**3, "k")):
+        if value >= size:
+            return f"{value / size:.2f} {suffix}{unit}".rstrip()
+    return f"{value:,}{(' ' + unit) if unit else ''}"
+
+
+def summary_title(details: Mapping[str, Any]) -> str:
+    """``Summary: 14 layers, 15.23 k parameters, 3.71 GMAC``."""
+    totals = details["totals"]
+    return (f"Summary: {len(details['rows'])} layers, {number(totals['params'])} parameters, "
+            f"{number(totals['macs'], 'MAC')}")
+
+
+def summary_texts(details: Mapping[str, Any]) -> tuple[list[list[str]], list[str]]:
+    """The summary table's cells as text (one list per layer, in :data:`COLUMNS` order) and its
+    totals row."""
+    texts = [[row["path"], row["class"], row["out"], f"{row['params']:,}", number(row["macs"])]
+             for row in details["rows"]]
+    totals = details["totals"]
+    return texts, ["Total", "", "", f"{totals['params']:,}", number(totals["macs"])]

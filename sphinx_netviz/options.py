@@ -122,6 +122,11 @@ class Option:
     def conf_name(self) -> str:
         return f"netviz_{self.name}"
 
+    @property
+    def keyword(self) -> str:
+        """The option's name in Python (``draw(input_shape=…)``): the directive's, with ``_``."""
+        return self.directive.replace("-", "_") if self.directive else self.name
+
     def spelled(self, frontend: Frontend, value: Any = _UNSET, *, setting: bool = False) -> str:
         """How ``frontend`` writes this option (with ``value``, if given).
 
@@ -131,7 +136,7 @@ class Option:
         if frontend is Frontend.API:
             if given and isinstance(value, str) and isinstance(self.default, str) and value[:1] not in "'\"":
                 value = repr(value)  # onnx='none'
-            return f"{self.name}={value}" if given else self.name
+            return f"{self.keyword}={value}" if given else self.keyword
         if frontend is Frontend.CLI and self.flags:
             flag = self.flags[0]
             if self.check is check_bool and given:

@@ -23,10 +23,9 @@ from docutils import nodes
 from sphinx.application import Sphinx
 from sphinx.writers.html5 import HTML5Translator
 
+from ..markup import COLUMNS, summary_texts, summary_title
 from .links import class_xref, href_of
 
-#: the table's column headings (the CSS right-aligns the 4th and 5th)
-COLUMNS = ("Layer", "Type", "Output shape", "Parameters", "MACs")
 
 
 class netviz_summary(nodes.container):  # noqa: N801 (docutils naming)
@@ -42,22 +41,6 @@ class netviz_links(nodes.General, nodes.Element):  # noqa: N801
     ``pending_xref``, resolved by Sphinx and read back by the HTML writer; never written."""
 
 
-def number(value: int | None, unit: str = "") -> str:
-    """``15227`` → ``15.23 k``; ``None`` → ``–``."""
-    if value is None:
-        return "–"
-    for size, suffix in ((10**12, "T"), (10**9, "G"), (10**6, "M"), (10**3, "k")):
-        if value >= size:
-            return f"{value / size:.2f} {suffix}{unit}".rstrip()
-    return f"{value:,}{(' ' + unit) if unit else ''}"
-
-
-def summary_title(details: Mapping[str, Any]) -> str:
-    totals = details["totals"]
-    return (f"Summary: {len(details['rows'])} layers, {number(totals['params'])} parameters, "
-            f"{number(totals['macs'], 'MAC')}")
-
-
 def _cell(*children: nodes.Node) -> nodes.entry:
     return nodes.entry("", nodes.paragraph("", "", *children))
 
@@ -69,10 +52,7 @@ def _class_cell(row: Mapping[str, Any]) -> nodes.entry:
 
 def summary_node(details: Mapping[str, Any]) -> netviz_summary:
     """The summary title and table of a diagram's viewer data (``details``)."""
-    texts = [[row["path"], row["class"], row["out"], f"{row['params']:,}", number(row["macs"])]
-             for row in details["rows"]]
-    totals = details["totals"]
-    total = ["Total", "", "", f"{totals['params']:,}", number(totals["macs"])]
+    texts, total = summary_texts(details)
 
     tgroup = nodes.tgroup(cols=len(COLUMNS))
     for column, heading in enumerate(COLUMNS):  # the text builder wraps a cell at its column's width

@@ -319,6 +319,11 @@
   };
   if (typeof module === "object" && module && module.exports) module.exports = exported;
   if (typeof document === "undefined") return; // Node: the parts below need a page
+  // loaded again (each notebook output of draw() carries the script): start the new diagrams only
+  if (window.sphinxNetviz) {
+    window.sphinxNetviz.init();
+    return;
+  }
 
   // == DOM helpers ===============================================================
 

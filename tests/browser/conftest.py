@@ -222,3 +222,15 @@ def new_page(chromium, problems: Problems):
 def output_dir() -> Path:
     OUTPUT.mkdir(exist_ok=True)
     return OUTPUT
+
+
+@pytest.fixture(scope="session")
+def docs_html(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``docs/`` built once per session (its notebook pages run), into a temporary folder."""
+    root = tmp_path_factory.mktemp("docs")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]))
+    done = subprocess.run([sys.executable, "-m", "sphinx", "-b", "html", "-q", str(REPO / "docs"),
+                           str(root / "html"), "-d", str(root / "doctrees")],
+                          capture_output=True, text=True, env=env, timeout=1200, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return root / "html"

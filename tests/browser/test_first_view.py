@@ -1,6 +1,6 @@
 """Every diagram of the documentation is readable at first sight.
 
-``docs/`` is built once (into a temporary folder, with its own diagram cache)
+``docs/`` is built once per session (the ``docs_html`` fixture: a temporary folder, its own diagram cache)
 and each page with a diagram is opened in Chromium at 1300×1000, as a reader
 would: on first paint, the median height of the labels drawn in each diagram's
 visible canvas is at least 10 px (9.5 allowing for font rounding), and the
@@ -9,14 +9,8 @@ fit button then shows the whole drawing.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
-from .conftest import REPO
 from .test_viewer import inside, label_heights, median, rects
 
 pytestmark = pytest.mark.browser
@@ -24,17 +18,6 @@ pytestmark = pytest.mark.browser
 VIEWPORT = {"width": 1300, "height": 1000}
 #: the smallest median label height, in CSS pixels (the viewer aims at 10)
 READABLE = 9.5
-
-
-@pytest.fixture(scope="module")
-def docs_html(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("docs")
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]))
-    done = subprocess.run([sys.executable, "-m", "sphinx", "-b", "html", "-q", str(REPO / "docs"),
-                           str(root / "html"), "-d", str(root / "doctrees")],
-                          capture_output=True, text=True, env=env, timeout=1200, check=False)
-    assert done.returncode == 0, done.stdout + done.stderr
-    return root / "html"
 
 
 def test_every_docs_diagram_opens_readable(new_page, docs_html):

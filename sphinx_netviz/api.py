@@ -1,0 +1,218 @@
+"""Draw a network from Python: a notebook cell, a script, a test.
+
+A third front end beside the directive and the command line (**api** →
+options → spec → pipeline → markup).  :func:`draw` takes the model itself (an
+``nn.Module`` instance, a class, a factory) or its import path, and the
+directive's options as keywords, under the option model's names
+(``input_shape``, ``depth``, ``onnx``…, and the settings ``dot``,
+``layout_timeout``…: see :data:`~sphinx_netviz.options.OPTIONS`), with the
+same defaults.  An object in memory is traced where it lives, in this
+process.  The :class:`Drawing` it returns shows itself in Jupyter as the docs'
+interactive viewer — its CSS and script inline, so the output stands alone;
+where scripts are stripped (an untrusted notebook, a static preview) the
+static SVG remains — and saves to ``.svg``, ``.html`` (a standalone page),
+``.pdf``, ``.png``, ``.dot`` and ``.onnx``.  This module imports neither
+Sphinx nor, until it draws, torch.
+"""
+
+from __future__ import annotations
+
+import html
+import itertools
+import re
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from .artifacts import Artifacts
+from .cache import write_atomic
+from .errors import InputProblem
+from .limits import Budget
+from .loader import IMPORT, build_model
+from .markup import (
+    COLUMNS,
+    ONNX_LABELS,
+    omitted_sentence,
+    reprefixed,
+    script_json,
+    summary_texts,
+    summary_title,
+    with_title,
+)
+from .options import OPTIONS_LIST, Frontend, Option, worded_for
+from .render import run_dot, svg_for_inline
+from .spec import DiagramSpec
+
+__all__ = ["Drawing", "draw"]
+
+#: the options ``draw()`` takes, by keyword (every option but the process limits of a docs build)
+KEYWORDS: dict[str, Option] = {o.keyword: o for o in OPTIONS_LIST if o.name not in ("memory_mb", "jobs")}
+_STATIC = Path(__file__).resolve().parent / "static"
+#: how many drawings of each id prefix this process has shown (element ids stay unique)
+_SHOWN: dict[str, itertools.count[int]] = {}
+
+
+def draw(model: Any, /, **options: Any) -> Drawing:
+    """Trace ``model`` and draw it; see the module docstring and ``docs/python.md``.
+
+    ``model``: an ``nn.Module`` instance (traced where it lives), a class or a
+    function that returns a model, or an import path (``"pkg.mod:Name"``).
+    ``inputs`` may also be the example inputs themselves (a tensor, a tuple,
+    a dict) or a function that returns them.  Option values may be given as
+    the directive's text (``input_shape="1, 3, 224, 224"``) or as Python
+    values (``input_shape=(1, 3, 224, 224)``).  A bad value raises
+    :class:`~sphinx_netviz.errors.InputProblem` naming the keyword; a model
+    that cannot be traced raises the pipeline's
+    :class:`~sphinx_netviz.errors.NetvizError`.
+    """
+    from .pipeline import PipelineSettings, make_artifacts
+
+    with worded_for(Frontend.API):
+        unknown = sorted(set(options) - set(KEYWORDS))
+        if unknown:
+            raise TypeError(f"draw() got unknown option(s) {', '.join(unknown)}; it takes "
+                            f"{', '.join(KEYWORDS)}")
+        inputs = options.get("inputs")
+        in_memory_inputs = inputs is not None and not isinstance(inputs, str)
+        if in_memory_inputs:
+            options["inputs"] = "__main__:inputs"  # named in messages; the object is used
+        values = {KEYWORDS[k].name: _value(KEYWORDS[k], v) for k, v in options.items()}
+        by_scope = {scope: {o.name: values[o.name] for o in OPTIONS_LIST if o.scope == scope and o.name in values}
+                    for scope in ("spec", "page", "pipeline", "limits")}
+        target = model if isinstance(model, str) else _target_of(model)
+        spec = DiagramSpec(target, **by_scope["spec"])
+        settings = PipelineSettings(**by_scope["pipeline"])
+        build = partial(build_model, model=IMPORT if isinstance(model, str) else model,
+                        inputs=(inputs if callable(inputs) else lambda: inputs) if in_memory_inputs else IMPORT)
+        prefix = f"nv{spec.key()[:8]}"
+        timeout = by_scope["limits"].get("timeout")
+        made = make_artifacts(spec, settings, id_prefix=prefix, build=build,
+                              budget=Budget(timeout) if timeout else None)
+    page = {o.name: by_scope["page"].get(o.name, o.default) for o in OPTIONS_LIST if o.scope == "page"}
+    return Drawing(made, settings.dot, settings.layout_timeout, summary=page["summary"], height=page["height"],
+                   alt=f"Diagram of the network {made.model_name}")
+
+
+def _value(option: Option, value: Any) -> Any:
+    """A keyword's value: text is parsed as the directive parses it, other values are checked."""
+    return option.from_text(value) if isinstance(value, str) else option.validated(value)
+
+
+def _target_of(model: Any) -> str:
+    """A name for an object in memory, in import-path form (``__main__:Net``), for messages."""
+    named = model if isinstance(model, type) or callable(model) and hasattr(model, "__qualname__") else type(model)
+    module = re.sub(r"[^\w.]", "_", getattr(named, "__module__", None) or "__main__").strip(".") or "__main__"
+    qualname = re.sub(r"\W", "_", getattr(named, "__qualname__", "model").replace("<locals>.", ""))
+    module = ".".join(part if part and not part[0].isdigit() else f"_{part}" for part in module.split("."))
+    return f"{module}:{qualname if qualname and not qualname[0].isdigit() else 'model'}"
+
+
+@dataclass(frozen=True)
+class Drawing:
+    """One drawn network: shows itself in Jupyter, saves to files."""
+
+    artifacts: Artifacts
+    #: the Graphviz executable and time limit, for .pdf and .png
+    dot: str
+    layout_timeout: float
+    summary: bool = True
+    #: the viewer canvas's height limit (a CSS length), or '' for the default
+    height: str = ""
+    alt: str = "Diagram of a network"
+
+    @property
+    def svg(self) -> str:
+        """The drawing as an ``<svg>`` element (sanitized)."""
+        return svg_for_inline(self.artifacts.svg)
+
+    @property
+    def onnx(self) -> bytes | None:
+        """The ONNX file's bytes (None with ``onnx="none"``, or if no file could be made)."""
+        return self.artifacts.onnx
+
+    def html(self, *, standalone: bool = False) -> str:
+        """The interactive viewer, self-contained; ``standalone``: a whole HTML page."""
+        details = dict(self.artifacts.details)
+        shown = _SHOWN.setdefault(str(details["prefix"]), itertools.count(1))
+        count = next(shown)
+        prefix = str(details["prefix"])
+        unique = prefix if count == 1 else f"{prefix}-{count}"
+        details["prefix"] = unique
+        css = (_STATIC / "netviz.css").read_text(encoding="utf-8")
+        script = (_STATIC / "netviz.js").read_text(encoding="utf-8")
+        body = self._diagram(details, prefix, unique)
+        if standalone:
+            title = html.escape(self.artifacts.model_name)
+            return (f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+                    f"<title>{title}</title>\n<style>\n{css}</style>\n</head>\n"
+                    f'<body class="netviz-page">\n{body}<script>\n{script}</script>\n</body>\n</html>\n')
+        # in a notebook the script runs once per output: the first defines the viewer, the others
+        # (and the page's own copy, in a docs site) only start the diagrams that have none
+        return f'<div class="netviz-output">\n<style>\n{css}</style>\n{body}<script>\n{script}</script>\n</div>\n'
+
+    def _repr_html_(self) -> str:
+        return self.html()
+
+    def _diagram(self, details: dict[str, Any], prefix: str, unique: str) -> str:
+        """The ``div.netviz`` the viewer starts on, as the docs' HTML writer makes it."""
+        def inline(svg: bytes) -> str:
+            return reprefixed(svg_for_inline(svg), prefix, unique)
+
+        default_depth = details["depth"]
+        templates = "".join(f'<template class="netviz-layout" data-depth="{depth}">{inline(svg)}</template>\n'
+                            for depth, svg in sorted(self.artifacts.layouts.items()) if depth != default_depth)
+        height = f' data-netviz-height="{html.escape(self.height)}"' if self.height else ""
+        omitted = omitted_sentence(list(details.get("omitted") or []))
+        return (f'<div class="netviz" id="netviz-{html.escape(unique)}"{height}>\n'
+                f'<div class="netviz-canvas" role="img" aria-label="{html.escape(self.alt)}">'
+                f"{with_title(inline(self.artifacts.svg), self.alt, details)}</div>\n{templates}"
+                f'<script type="application/json" class="netviz-data">{script_json(details)}</script>\n'
+                + (self._summary(details) if self.summary else "")
+                + (f'<p class="netviz-omitted">{html.escape(omitted)}</p>\n' if omitted else "")
+                + "</div>\n")
+
+    @staticmethod
+    def _summary(details: dict[str, Any]) -> str:
+        """The summary table, as the docs' HTML writer writes it (without class links)."""
+        texts, total = summary_texts(details)
+        cell = "<td>{}</td>".format
+
+        def row(cells: list[str], *, code: int = 0, css: str = "") -> str:
+            out = [cell(f"<code>{html.escape(t)}</code>" if i < code and t else html.escape(t))
+                   for i, t in enumerate(cells)]
+            return f"<tr{css}>{''.join(out)}</tr>"
+
+        head = "".join(f"<th>{html.escape(c)}</th>" for c in COLUMNS)
+        rows = "".join(row(t, code=2) for t in texts) + row(total, css=' class="netviz-total"')
+        return (f'<details class="netviz-summary"><summary>{html.escape(summary_title(details))}</summary>\n'
+                f'<table class="docutils netviz-table"><thead><tr>{head}</tr></thead>'
+                f"<tbody>{rows}</tbody></table></details>\n")
+
+    def save(self, path: str | Path) -> Path:
+        """Write the drawing to ``path``; its suffix picks the format."""
+        path = Path(path)
+        suffix = path.suffix.lower()
+        if suffix == ".svg":
+            data = self.artifacts.svg
+        elif suffix == ".html":
+            data = self.html(standalone=True).encode()
+        elif suffix in (".dot", ".gv"):
+            data = self.artifacts.dot.encode()
+        elif suffix in (".pdf", ".png"):
+            data = run_dot(self.artifacts.dot, suffix[1:], self.dot, self.layout_timeout)
+        elif suffix == ".onnx":
+            if self.artifacts.onnx is None:
+                raise InputProblem("this drawing has no ONNX file: draw it with onnx='auto' (the default), "
+                                   "'full' or 'structure'")
+            data = self.artifacts.onnx
+        else:
+            raise InputProblem(f"cannot tell the format of {str(path)!r}; end it with .svg, .html, .pdf, "
+                               ".png, .dot or .onnx")
+        write_atomic(path, data)
+        return path
+
+    def __repr__(self) -> str:
+        made = self.artifacts
+        onnx = f", {ONNX_LABELS.get(made.onnx_mode or '', 'no ONNX')}" if made.onnx_mode else ""
+        return f"<Drawing of {made.model_name}: depth {made.depth}, {made.node_count} boxes{onnx}>"

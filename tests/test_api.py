@@ -1,0 +1,156 @@
+"""``sphinx_netviz.draw()``: the directive's diagram from Python, in this process."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import onnx
+import pytest
+import torch
+from bs4 import BeautifulSoup
+from torch import nn
+
+from sphinx_netviz import Drawing, draw
+from sphinx_netviz.errors import InputProblem
+from sphinx_netviz.options import OptionProblem
+
+SVG_NS = "{http://www.w3.org/2000/svg}"
+
+
+class Block(nn.Module):
+    def __init__(self, width: int = 8) -> None:
+        super().__init__()
+        self.fc = nn.Linear(width, width)
+        self.act = nn.ReLU()
+
+    def forward(self, x):
+        return self.act(self.fc(x))
+
+
+class Tower(nn.Module):
+    def __init__(self, depth: int = 3) -> None:
+        super().__init__()
+        self.blocks = nn.Sequential(*(Block() for _ in range(depth)))
+        self.head = nn.Linear(8, 2)
+
+    def forward(self, x):
+        return self.head(self.blocks(x))
+
+
+def boxes(svg: str | bytes) -> list[ET.Element]:
+    root = ET.fromstring(svg)
+    return [g for g in root.iter(f"{SVG_NS}g") if "node" in (g.get("class") or "").split()]
+
+
+@pytest.fixture(scope="module")
+def tower() -> Drawing:
+    return draw(Tower(), input_shape=(2, 8))
+
+
+def test_an_instance_is_drawn_where_it_lives_with_its_own_weights(tower):
+    made = tower.artifacts
+    assert made.device == "cpu" and made.model_name == "Tower"
+    assert len(boxes(tower.svg)) == 4  # input, blocks ×3 (folded), head, output
+    assert "×3" in tower.svg
+    onnx.checker.check_model(onnx.load_from_string(tower.onnx))
+    assert tower.artifacts.onnx_mode == "full"
+
+
+def test_a_drawn_instance_exports_its_own_weights():
+    import onnxruntime as ort
+
+    net = Tower()
+    with torch.no_grad():
+        net.head.bias.fill_(5.0)  # weights no seeded rebuild would have
+    drawing = draw(net, input_shape=(2, 8), onnx="full")
+    x = np.ones((2, 8), np.float32)
+    session = ort.InferenceSession(drawing.onnx, providers=["CPUExecutionProvider"])
+    (out,) = session.run(None, {session.get_inputs()[0].name: x})
+    np.testing.assert_allclose(out, net(torch.from_numpy(x)).detach().numpy(), rtol=1e-5, atol=1e-5)
+
+
+def test_classes_factories_and_import_paths_with_the_directives_option_text():
+    by_class = draw(Tower, input_shape="2, 8", kwargs={"depth": 5}, onnx="none", device="meta")
+    assert by_class.artifacts.device == "meta" and "×5" in by_class.svg
+    by_path = draw("example_models.cnn:CNNModel", input_shape="16, 3, 512, 512", depth=1, onnx="none",
+                   direction="lr")
+    assert by_path.artifacts.model_name == "CNNModel"
+    assert 'class="graph"' in by_path.svg and len(boxes(by_path.svg)) == 5
+    factory = draw(lambda: nn.Sequential(nn.Linear(3, 3), nn.Tanh()), input_shape=(1, 3), onnx="none")
+    assert len(boxes(factory.svg)) == 4
+
+
+def test_inputs_may_be_tensors_or_a_function():
+    shaped = draw(Tower(), inputs=torch.randn(5, 8), onnx="none")
+    assert "5×8" in shaped.svg
+    keyword = draw(nn.Linear(4, 2), inputs=lambda: {"input": torch.randn(3, 4)}, onnx="none")
+    assert "3×4" in keyword.svg
+
+
+def test_bad_options_are_errors_worded_for_python():
+    with pytest.raises(OptionProblem, match=r"^depth must be 0 or more, not -1$") as caught:
+        draw(Tower(), input_shape=(2, 8), depth=-1)
+    assert caught.value.option == "depth"
+    with pytest.raises(OptionProblem, match="^input_shape .* has '0' where a positive whole number"):
+        draw(Tower(), input_shape="2, 0")
+    with pytest.raises(InputProblem, match="give exactly one of input_shape .* or inputs"):
+        draw(Tower())
+    with pytest.raises(TypeError, match="unknown option.*colour"):
+        draw(Tower(), input_shape=(2, 8), colour="red")
+    with pytest.raises(TypeError, match="unknown option.*jobs"):
+        draw(Tower(), input_shape=(2, 8), jobs=2)  # a docs build's process limit, not a drawing's
+
+
+def test_saves_every_format(tower, tmp_path):
+    svg = tower.save(tmp_path / "t.svg").read_bytes()
+    assert len(boxes(svg)) == 4
+    page = BeautifulSoup(tower.save(tmp_path / "t.html").read_text(), "html.parser")
+    assert page.select_one("body.netviz-page div.netviz .netviz-canvas svg") is not None
+    assert page.select_one("style") and "sphinxNetviz" in page.select("script")[-1].string
+    assert tower.save(tmp_path / "t.pdf").read_bytes().startswith(b"%PDF")
+    assert tower.save(tmp_path / "t.png").read_bytes().startswith(b"\x89PNG")
+    assert tower.save(tmp_path / "t.dot").read_text().startswith("digraph")
+    onnx.checker.check_model(onnx.load(tower.save(tmp_path / "t.onnx")))
+    with pytest.raises(InputProblem, match="cannot tell the format"):
+        tower.save(tmp_path / "t.jpeg")
+    with pytest.raises(InputProblem, match="no ONNX file"):
+        draw(Tower(), input_shape=(2, 8), onnx="none").save(tmp_path / "none.onnx")
+
+
+def test_notebook_output_is_self_contained_and_unique_each_time(tower):
+    first, second = tower._repr_html_(), tower._repr_html_()
+    for output in (first, second):
+        soup = BeautifulSoup(output, "html.parser")
+        div = soup.select_one("div.netviz-output > div.netviz")
+        assert div is not None and div.select_one(".netviz-canvas svg") is not None  # the static drawing
+        assert soup.select_one("div.netviz-output > style") is not None
+        assert "window.sphinxNetviz" in soup.select("div.netviz-output > script")[-1].string
+        assert div.select_one("script.netviz-data") is not None
+        assert div.select_one("details.netviz-summary table") is not None
+    ids = [re.findall(r'\bid="([^"]+)"', out) for out in (first, second)]
+    assert ids[0] and ids[1] and not set(ids[0]) & set(ids[1])  # two outputs, no id twice
+
+
+def test_hostile_names_stay_text(tmp_path):
+    class Evil(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            setattr(self, "x", nn.Linear(2, 2))
+
+        def extra_repr(self) -> str:
+            return '</script><script>alert(1)</script><img src=x onerror="alert(2)">'
+
+        def forward(self, x):
+            return self.x(x)
+
+    Evil.__name__ = Evil.__qualname__ = "Evil<script>alert(3)</script>"
+    drawing = draw(Evil(), input_shape=(1, 2), onnx="none")
+    for output in (drawing._repr_html_(), drawing.html(standalone=True)):
+        soup = BeautifulSoup(output, "html.parser")
+        scripts = soup.find_all("script")
+        assert all("alert" not in (s.string or "") or s.get("type") == "application/json"
+                   or "sphinxNetviz" in (s.string or "") for s in scripts)
+        assert soup.find("img") is None
+        assert "<script>alert" not in output.replace("\\u003cscript\\u003e", "")

@@ -1,31 +1,102 @@
 """Run Graphviz ``dot`` on DOT source, with a time limit.
 
 Pipeline step *render* (dot → **render**).  Uses the ``dot`` executable
-named by ``netviz_dot`` (or on ``PATH``); failures become
+named by ``netviz_dot`` (or on ``PATH``); with the default ``dot`` and none on
+``PATH``, the ``graphviz-pure`` executable of the ``pure`` extra
+(``pip install "sphinx-netviz[pure]"``: a Rust port of Graphviz from a wheel,
+no system Graphviz needed), if it is installed.  Failures become
 :class:`~sphinx_netviz.errors.RenderProblem` with a fix in the message.
 """
 
 from __future__ import annotations
 
 import functools
+import os
 import shutil
 import subprocess
+import sys
+import sysconfig
+from importlib import metadata
+from pathlib import Path
 
 from .options import say
 from .errors import LayoutTimeout, RenderProblem
 from .svgsafe import sanitize_svg
 
 
+#: the executable and distribution of the ``pure`` extra: Graphviz's ``dot`` from a wheel
+PURE = "graphviz-pure"
+#: how to install it, as messages say it
+PURE_INSTALL = 'pip install "sphinx-netviz[pure]"'
+#: what the pure engine cannot write (``graphviz-pure -T?``); LaTeX gets PNG from it instead
+PURE_CANNOT = frozenset({"pdf", "ps", "eps"})
+
+
+def _executable(path: Path) -> str | None:
+    return str(path) if path.is_file() and os.access(path, os.X_OK) else None
+
+
+@functools.lru_cache(maxsize=1)
+def pure_dot() -> str | None:
+    """The ``graphviz-pure`` executable, if its wheel is installed, else ``None``.
+
+    Looked for where the installed wheel says it put it (its ``RECORD``, so a
+    venv that is not activated works), then in this interpreter's scripts
+    folders (beside :data:`sys.executable`, ``sysconfig``'s, the user's),
+    then on ``PATH``.
+    """
+    names = {PURE, PURE + ".exe"}
+    try:
+        recorded = [f for f in metadata.files(PURE) or () if f.name in names]
+    except metadata.PackageNotFoundError:
+        recorded = []
+    for file in recorded:
+        found = _executable(Path(str(file.locate())).resolve())
+        if found:
+            return found
+    folders = [Path(sys.executable).parent, Path(sysconfig.get_path("scripts"))]
+    try:
+        folders.append(Path(sysconfig.get_path("scripts", f"{os.name}_user")))
+    except KeyError:
+        pass
+    for folder in folders:
+        found = shutil.which(PURE, path=str(folder))
+        if found:
+            return found
+    return shutil.which(PURE)
+
+
 def find_dot(dot: str = "dot") -> str:
-    """The full path of the Graphviz executable, or a :class:`RenderProblem`."""
+    """The full path of the Graphviz executable, or a :class:`RenderProblem`.
+
+    ``dot`` (the default) that is not on ``PATH`` falls back to
+    :func:`pure_dot`, as does ``graphviz-pure`` itself when the venv's
+    scripts are not on ``PATH``.
+    """
     found = shutil.which(dot)
+    if found is None and dot in ("dot", PURE):
+        found = pure_dot()
     if found is None:
         raise RenderProblem(
             f"the Graphviz executable {dot!r} was not found; install Graphviz "
             "(Debian/Ubuntu: apt-get install graphviz; macOS: brew install graphviz; "
-            f"conda: conda install graphviz) or point {say('dot')} at it"
+            f"conda: conda install graphviz), or {PURE_INSTALL} for a layout engine from "
+            f"a wheel, or point {say('dot')} at it"
         )
     return found
+
+
+def is_pure(executable: str) -> bool:
+    """Is this the pure extra's engine (``graphviz-pure``), by its file name?"""
+    return Path(executable).name.lower().removesuffix(".exe") == PURE
+
+
+def can_write(fmt: str, dot: str = "dot") -> bool:
+    """Can the Graphviz that ``dot`` names write ``fmt``?  (``graphviz-pure`` writes no PDF.)"""
+    try:
+        return not (fmt in PURE_CANNOT and is_pure(find_dot(dot)))
+    except RenderProblem:
+        return True  # rendering will say what is missing
 
 
 @functools.lru_cache(maxsize=8)
@@ -38,12 +109,12 @@ def dot_version(dot: str = "dot") -> str:
     return (done.stderr or done.stdout).decode(errors="replace").strip()
 
 
-def run_dot(source: str, fmt: str, dot: str = "dot", timeout: float = 60.0) -> bytes:
-    """Lay out ``source`` and return the ``fmt`` (``svg``, ``pdf``, ``png``) bytes."""
+def run_dot(source: str, fmt: str, dot: str = "dot", timeout: float = 60.0, dpi: int | None = None) -> bytes:
+    """Lay out ``source`` and return the ``fmt`` (``svg``, ``pdf``, ``png``) bytes (a PNG at ``dpi``)."""
     executable = find_dot(dot)
     try:
         done = subprocess.run(
-            [executable, f"-T{fmt}"], input=source.encode(), capture_output=True,
+            [executable, f"-T{fmt}", *([f"-Gdpi={dpi}"] if dpi else [])], input=source.encode(), capture_output=True,
             timeout=timeout, check=False,
         )
     except subprocess.TimeoutExpired:
@@ -54,9 +125,18 @@ def run_dot(source: str, fmt: str, dot: str = "dot", timeout: float = 60.0) -> b
     except OSError as exc:
         raise RenderProblem(f"could not run Graphviz {executable!r}: {exc}") from exc
     if done.returncode != 0 or not done.stdout:
-        message = done.stderr.decode(errors="replace").strip() or f"exit code {done.returncode}"
-        raise RenderProblem(f"Graphviz failed to render the diagram: {message}")
+        if fmt in PURE_CANNOT and is_pure(executable):
+            raise RenderProblem(f"{PURE} (the layout engine of the pure extra) cannot write "
+                                f"{fmt.upper()}; install Graphviz for it, or write SVG or PNG")
+        raise RenderProblem(f"Graphviz failed to render the diagram: {_failure(done)}")
     return done.stdout
+
+
+def _failure(done: subprocess.CompletedProcess[bytes]) -> str:
+    """What Graphviz said when it failed: its errors before its warnings (font metrics…)."""
+    lines = [line.strip() for line in done.stderr.decode(errors="replace").splitlines() if line.strip()]
+    errors = [line for line in lines if not line.startswith("Warning:")]
+    return "\n".join(errors or lines) or f"exit code {done.returncode}"
 
 
 def svg_for_inline(svg: bytes | str) -> str:

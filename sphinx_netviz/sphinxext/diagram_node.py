@@ -32,7 +32,7 @@ from sphinx.writers.text import TextTranslator
 from ..cache import content_name, write_atomic
 from ..errors import NetvizError
 from ..markup import ONNX_LABELS, ONNX_TITLES, omitted_sentence, reprefixed, script_json, with_title
-from ..render import run_dot, svg_for_inline
+from ..render import can_write, run_dot, svg_for_inline
 from ..svgsafe import sanitized_svg_file
 from .cachefiles import OutsideCache, cache_file
 from .config import NetvizConfig
@@ -198,9 +198,9 @@ def _download_link(self: HTML5Translator, name: str, label: str, node: netviz_di
 # -- LaTeX and texinfo: Graphviz renders the stored DOT ------------------------
 
 def _dot_image(self: LaTeXTranslator | TexinfoTranslator, node: netviz_diagram, fmt: str,
-               label: str) -> str | None:
-    """The diagram as a ``fmt`` (``pdf``, ``png``) image file for the document: its path, or
-    ``None`` after a located warning.
+               label: str, dpi: int | None = None) -> str | None:
+    """The diagram as a ``fmt`` (``pdf``, ``png``; a PNG at ``dpi``) image file for the document:
+    its path, or ``None`` after a located warning.
 
     As :mod:`sphinx.ext.graphviz` does, in the builder's image folder, rendered once; unlike
     its ``render_dot``, with netviz's Graphviz (``netviz_dot``) and time limit
@@ -210,10 +210,10 @@ def _dot_image(self: LaTeXTranslator | TexinfoTranslator, node: netviz_diagram, 
     settings = NetvizConfig.from_sphinx(self.builder.config).pipeline_settings
     try:
         dot_path = cache_file(self.builder.env, node["dot"])
-        rendered = dot_path.with_suffix(f".{fmt}")
+        rendered = dot_path.with_suffix(f".{fmt}" if dpi is None else f".{dpi}dpi.{fmt}")
         if not rendered.exists():
             write_atomic(rendered, run_dot(dot_path.read_text(encoding="utf-8"), fmt, settings.dot,
-                                           settings.layout_timeout))
+                                           settings.layout_timeout, dpi))
         name = content_name(rendered.read_bytes(), f".{fmt}")
         _copy_once(rendered, Path(self.builder.outdir, self.builder.imagedir, name))
     except OutsideCache as exc:
@@ -228,8 +228,14 @@ def _dot_image(self: LaTeXTranslator | TexinfoTranslator, node: netviz_diagram, 
     return Path(self.builder.imgpath, name).as_posix()
 
 
+#: the resolution of LaTeX's PNG when the Graphviz writes no PDF (graphviz-pure, the pure extra)
+LATEX_PNG_DPI = 300
+
+
 def visit_latex(self: LaTeXTranslator, node: netviz_diagram) -> None:
-    name = None if node.get("error") else _dot_image(self, node, "pdf", "LaTeX")
+    dot = NetvizConfig.from_sphinx(self.builder.config).pipeline_settings.dot
+    fmt, dpi = ("pdf", None) if can_write("pdf", dot) else ("png", LATEX_PNG_DPI)
+    name = None if node.get("error") else _dot_image(self, node, fmt, "LaTeX", dpi)
     if name is None:
         self.body.append("\n" + self.encode(alt_text(node)) + "\n")
     else:

@@ -368,16 +368,28 @@ def test_too_many_nodes(monkeypatch: pytest.MonkeyPatch) -> None:
 HOSTILE = '</title><script>alert(1)</script>"\' & \\N \x1b[31m\u202e\n' + "x" * 5000
 
 
-def test_hostile_names_are_escaped() -> None:
-    """Node, scope, input and class names and attribute strings reach the SVG and the viewer only escaped."""
+def hostile_model() -> onnx.ModelProto:
+    """Markup, quotes, escapes and control characters in every name and string a file holds."""
     model = keras_mlp()
     for node in model.graph.node:
         node.name = node.name.replace("model/dense/", f"model/{HOSTILE}/")
     model.graph.node[0].attribute.append(helper.make_attribute("note", HOSTILE))
-    model.graph.node[0].metadata_props.append(onnx.StringStringEntryProto(
-        key=onnx_import.CLASS_HIERARCHY, value=f"['{HOSTILE[:40]}']"))
+    # the dynamo exporter's metadata, with markup for scopes and classes
+    evil = "<img src=x onerror=alert(2)>"
+    for key, value in ((onnx_import.NAME_SCOPES, f"['', 'x{evil}', 'op']"),
+                       (onnx_import.CLASS_HIERARCHY, f"['Root</script>', 'a.b.{evil}']")):
+        model.graph.node[-1].metadata_props.append(onnx.StringStringEntryProto(key=key, value=value))
     model.graph.name = HOSTILE
-    trace = trace_of(model)
+    model.graph.input[0].name = HOSTILE[:60]
+    model.graph.node[0].input[0] = HOSTILE[:60]
+    return model
+
+
+def test_hostile_names_are_escaped() -> None:
+    """Node, scope, input and class names and attribute strings reach the SVG and the viewer only escaped."""
+    trace = trace_of(hostile_model())
+    assert any("<img" in info.class_name for info in trace.modules.values())
+    assert all(info.qualname == "" for info in trace.modules.values())  # not dotted names: no links
     for info in trace.modules.values():
         assert "\x1b" not in info.path and "\n" not in info.path and len(info.path) < 1000
         assert len(info.hparams) <= onnx_import.MAX_HPARAMS
@@ -450,6 +462,8 @@ ONNX files
 .. netviz:: models/mlp.onnx
    :depth: 2
    :onnx: none
+
+.. netviz:: models/hostile.onnx
 """
 
 
@@ -462,6 +476,7 @@ def test_sphinx_build(make_app, tmp_path: Path) -> None:
     (src / "index.rst").write_text(ROOT_INDEX)
     mlp = save(keras_mlp(), src / "models" / "mlp.onnx")
     (src / "models" / "broken.onnx").write_bytes(b"\x08\x07this is not ONNX" * 20)
+    save(hostile_model(), src / "models" / "hostile.onnx")
     app = make_app("html", srcdir=src)
     app.build()
     warnings = sorted(re.findall(r"index\.rst:(\d+): WARNING: (.*?) \[netviz\.(\w+)\]", app.warning.getvalue()),
@@ -472,10 +487,11 @@ def test_sphinx_build(make_app, tmp_path: Path) -> None:
     assert "there is no ONNX file" in warnings[2][1]
     assert "WARNING" not in re.sub(r".*index\.rst:(7|9|12): WARNING.*\n", "", app.warning.getvalue())
     html = (app.outdir / "index.html").read_text(encoding="utf-8")
-    assert html.count('class="netviz"') == 2 and html.count("netviz-error") == 3
+    assert html.count('class="netviz"') == 3 and html.count("netviz-error") == 3
+    assert "<img src=x" not in html and "alert(1)</script>" not in html and "Root</script>" not in html
     assert "batch×784" in html and "dense_1" in html
     links = re.findall(r'href="(_downloads/netviz/[^"]+\.onnx)"', html)
-    assert len(links) == 1 and (app.outdir / links[0]).read_bytes() == mlp.read_bytes()
+    assert len(links) == 2 and (app.outdir / links[0]).read_bytes() == mlp.read_bytes()  # mlp's, hostile's
     assert re.search(r'class="reference download netviz-onnx"[^>]*>ONNX</a>', html)
 
     # an edited file: the page is read again and the diagram drawn anew

@@ -17,11 +17,12 @@ from collections.abc import Mapping
 from typing import Any
 
 #: the ONNX link's text and tooltip by the kind of file (see docs/options.rst, "onnx-kinds")
-ONNX_LABELS = {"full": "ONNX", "structure": "ONNX (structure only)", "graph": "ONNX (graph only)"}
+ONNX_LABELS = {"full": "ONNX", "structure": "ONNX (structure only)", "graph": "ONNX (graph only)", "file": "ONNX"}
 ONNX_TITLES = {
     "full": ": the model with its weights; runs in onnxruntime",
     "structure": ": every operator and weight shape, without the weights' values",
     "graph": ": the diagram's boxes and tensor shapes as custom operators; opens in Netron, does not run",
+    "file": ": the ONNX file the diagram was drawn from, as it is (without external data files)",
 }
 
 

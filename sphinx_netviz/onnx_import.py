@@ -350,7 +350,7 @@ def _is_default(op_type: str, name: str, value: object) -> bool:
 _NO_DEFAULT = object()
 
 
-def node_hparams(node: NodeProto) -> str:
+def node_hparams(node: NodeProto | _Node) -> str:
     """``kernel_shape=(3, 3), pads=(1, 1, 1, 1)``: a node's attributes, defaults left out."""
     parts = []
     for attribute in node.attribute:
@@ -370,7 +370,7 @@ def _shorten(text: str, limit: int = MAX_HPARAMS) -> str:
 
 # -- scopes --------------------------------------------------------------------------------------
 
-def _metadata(node: NodeProto) -> dict[str, str]:
+def _metadata(node: _Node) -> dict[str, str]:
     return {p.key: p.value for p in node.metadata_props if p.key in (NAME_SCOPES, CLASS_HIERARCHY)}
 
 
@@ -399,7 +399,7 @@ class _Scope:
     rooted: bool = False
 
 
-def _raw_scope(node: NodeProto) -> _Scope:
+def _raw_scope(node: _Node) -> _Scope:
     meta = _metadata(node)
     scopes = _string_list(meta.get(NAME_SCOPES))
     if scopes and len(scopes) >= 2:
@@ -461,6 +461,20 @@ def _ops_class(op_types: list[str]) -> str:
 
 # -- the graph -----------------------------------------------------------------------------------
 
+class _Node:
+    """A node's fields read once from the protobuf (whose every field access is slow) as plain data."""
+
+    __slots__ = ("name", "op_type", "input", "output", "attribute", "metadata_props")
+
+    def __init__(self, proto: NodeProto) -> None:
+        self.name: str = proto.name
+        self.op_type: str = proto.op_type
+        self.input: tuple[str, ...] = tuple(proto.input)
+        self.output: tuple[str, ...] = tuple(proto.output)
+        self.attribute = proto.attribute
+        self.metadata_props = proto.metadata_props
+
+
 class _GraphReader:
     """One pass over a graph: constants, schedule, scopes, then the trace's calls, modules and tensors."""
 
@@ -479,8 +493,8 @@ class _GraphReader:
         initializers.update({t.values.name: t.values for t in graph.sparse_initializer})
         # values known without the inputs: initializers, and what nodes make from them alone
         constant_sources: dict[str, frozenset[str]] = {name: frozenset([name]) for name in initializers}
-        nodes: list[NodeProto] = []
-        for node in graph.node:
+        nodes: list[_Node] = []
+        for node in map(_Node, graph.node):
             inputs = [name for name in node.input if name]
             if all(name in constant_sources for name in inputs) and node.op_type not in ("If", "Loop", "Scan"):
                 sources = frozenset().union(*(constant_sources[name] for name in inputs))
@@ -497,7 +511,7 @@ class _GraphReader:
         return self._build(nodes, scopes, order)
 
     # -- scopes ----------------------------------------------------------------------------------
-    def _scopes(self, nodes: list[NodeProto]) -> list[tuple[str, ...]]:
+    def _scopes(self, nodes: list[_Node]) -> list[tuple[str, ...]]:
         """Each node's module paths, outermost first (shared leading parts dropped)."""
         raw = [_raw_scope(node) for node in nodes]
         self.root_class: str | None = None
@@ -529,7 +543,7 @@ class _GraphReader:
             paths = self._one_scope_per_node(nodes)
         return paths
 
-    def _one_scope_per_node(self, nodes: list[NodeProto]) -> list[tuple[str, ...]]:
+    def _one_scope_per_node(self, nodes: list[_Node]) -> list[tuple[str, ...]]:
         used: dict[str, int] = {}
         paths = []
         for index, node in enumerate(nodes):
@@ -541,7 +555,7 @@ class _GraphReader:
         return paths
 
     # -- the trace -------------------------------------------------------------------------------
-    def _build(self, nodes: list[NodeProto], scopes: list[tuple[str, ...]], order: list[int]) -> Trace:
+    def _build(self, nodes: list[_Node], scopes: list[tuple[str, ...]], order: list[int]) -> Trace:
         tensors: dict[int, TensorMeta] = {}
         tensor_ids: dict[str, int] = {}
 
@@ -642,11 +656,11 @@ class _GraphReader:
                         outs[t] = None
             call.inputs, call.outputs = list(ins), list(outs)
 
-    def _modules(self, nodes: list[NodeProto], scopes: list[tuple[str, ...]],
+    def _modules(self, nodes: list[_Node], scopes: list[tuple[str, ...]],
                  order: list[int]) -> dict[str, ModuleInfo]:
         """One :class:`ModuleInfo` per scope path, in the order the schedule first enters it."""
         ops: dict[str, list[str]] = {}
-        own_nodes: dict[str, list[NodeProto]] = {}
+        own_nodes: dict[str, list[_Node]] = {}
         params: dict[str, set[str]] = {}
         children: dict[str, dict[str, None]] = {}
         for index in order:
@@ -677,7 +691,7 @@ class _GraphReader:
                 children=tuple(children[path]), param_shapes=self._own_params(mine))
         return modules
 
-    def _weights(self, node: NodeProto) -> set[str]:
+    def _weights(self, node: _Node) -> set[str]:
         """The initializers a node reads, directly or through weight-only nodes."""
         found: set[str] = set()
         for name in node.input:
@@ -692,7 +706,7 @@ class _GraphReader:
                 total += _numel(tensor.dims)
         return total
 
-    def _own_params(self, nodes: list[NodeProto]) -> tuple[tuple[str, tuple[int, ...], str], ...]:
+    def _own_params(self, nodes: list[_Node]) -> tuple[tuple[str, tuple[int, ...], str], ...]:
         """A scope's own weights for folding: named by the operator input they feed (``Conv[1]``), so
         that identical blocks match whatever the file calls their initializers."""
         shapes = []
@@ -719,7 +733,7 @@ class _GraphReader:
         meta = tensor_meta(self.types.get(name))
         return meta.shape if all(isinstance(d, int) for d in meta.shape) else None
 
-    def _macs(self, node: NodeProto, call: Call) -> int | None:
+    def _macs(self, node: _Node, call: Call) -> int | None:
         """Multiply-accumulates of ``Conv``, ``Gemm`` and ``MatMul`` where the shapes are known."""
         if node.op_type not in ("Conv", "Gemm", "MatMul") or len(node.input) < 2 or not node.output:
             return None
@@ -736,7 +750,7 @@ class _GraphReader:
         return None
 
 
-def _schedule(nodes: list[NodeProto], scopes: list[tuple[str, ...]],
+def _schedule(nodes: list[_Node], scopes: list[tuple[str, ...]],
               constants: dict[str, frozenset[str]]) -> list[int]:
     """A topological order of ``nodes`` that keeps each scope's operators together where it can.
 

@@ -110,6 +110,7 @@ _OP_DEFAULTS: dict[tuple[str, str], Any] = {("Gemm", "alpha"): 1.0, ("Gemm", "be
 _PLUMBING = {"Transpose", "Reshape", "Identity", "Cast", "Squeeze", "Unsqueeze", "Flatten"}
 #: the names ONNX shape inference and tf2onnx give dimensions they know nothing about
 _UNKNOWN_DIM = re.compile(r"^unk__\d+$")
+_DOTS = re.compile(r"\.{2,}")
 _DOTTED_NAME = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
 _DIM_CHARS = re.compile(r"[^A-Za-z0-9_]")
 
@@ -413,17 +414,24 @@ def _raw_scope(node: _Node) -> _Scope:
 
 
 def _segment(text: str) -> str:
-    """A scope part as one segment of a module path: no dots (they separate levels), one clean line."""
-    return _clean(text.replace(".", "_"), 60) or "_"
+    """A scope part as a piece of a module path, on one clean line.
+
+    Its dots stay: the TorchScript exporter names a ``ModuleList``'s children
+    ``layer.0`` under the module that holds the list (which is never called
+    itself), and a traced model's path is ``encoder.layer.0`` too.
+    """
+    return _clean(_DOTS.sub(".", text).strip("."), 60) or "_"
 
 
 def module_paths(parts: Sequence[str], full_paths: bool = False) -> tuple[str, ...]:
     """The module path of each scope level: ``('layer1', 'layer1.0', 'conv1')`` →
     ``('layer1', 'layer1.0', 'layer1.0.conv1')``.
 
-    The TorchScript exporter names a numbered child of a container with its
-    parent's name (``layer1.0`` under ``layer1``), the dynamo exporter writes full
-    paths (``layer1.0.conv1``); either way each level adds one segment.
+    The TorchScript exporter names a numbered child of a ``Sequential`` with its
+    parent's name (``layer1.0`` under ``layer1``) and a ``ModuleList``'s children
+    with the list's (``layer.0`` under ``encoder``: ``encoder.layer.0``); the
+    dynamo exporter writes full paths (``layer1.0.conv1``).  Either way the paths
+    are those of the traced model.
     """
     paths: list[str] = []
     previous = ""
@@ -618,7 +626,7 @@ class _GraphReader:
         root_short, root_qualname = _short_class(self.root_class)
         modules[""] = ModuleInfo(path="", class_name=root_short or name, qualname=root_qualname,
                                  hparams="", param_count=self._count(self.initializers),
-                                 children=tuple(p for p in modules if p and "." not in p))
+                                 children=tuple(self.top_level))
         modules = {"": modules.pop(""), **modules}
         return Trace(model_name=name, modules=modules, calls=calls, tensors=tensors, inputs=inputs,
                      outputs=outputs)
@@ -663,8 +671,11 @@ class _GraphReader:
         own_nodes: dict[str, list[_Node]] = {}
         params: dict[str, set[str]] = {}
         children: dict[str, dict[str, None]] = {}
+        self.top_level: dict[str, None] = {}
         for index in order:
             node, path = nodes[index], scopes[index]
+            if path:
+                self.top_level[path[0]] = None
             used = self._weights(node)
             op_type = _clean(node.op_type, 60)
             for depth, level in enumerate(path):

@@ -161,6 +161,46 @@ def test_torchscript_scopes_become_the_module_tree(torchscript_resnet: Path) -> 
 
 
 @pytest.mark.filterwarnings("ignore")
+def test_torchscript_module_list_paths_are_the_traced_ones(tmp_path: Path) -> None:
+    """``/encoder/layer.0/fc/Gemm``: a ModuleList's child under the module holding the list."""
+    import torch
+
+    class Block(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.fc = torch.nn.Linear(8, 8)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return torch.relu(self.fc(x)) + x
+
+    class Encoder(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.layer = torch.nn.ModuleList([Block() for _ in range(3)])
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            for block in self.layer:
+                x = block(x)
+            return x
+
+    class Net(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.encoder = Encoder()
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return self.encoder(x)
+
+    path = tmp_path / "net.onnx"
+    torch.onnx.export(Net().eval(), (torch.randn(2, 8),), str(path), dynamo=False, input_names=["x"])
+    trace = trace_onnx(path)
+    assert {"encoder", "encoder.layer.0", "encoder.layer.0.fc", "encoder.layer.2.fc"} <= set(trace.modules)
+    assert [r.label() for r in find_runs(trace)] == ["encoder.layer.0 … encoder.layer.2"]
+    assert [n.title for n in build_diagram(trace, 2).nodes if n.kind == "module"] == [
+        "encoder.layer.0 … encoder.layer.2"]
+
+
+@pytest.mark.filterwarnings("ignore")
 def test_dynamo_metadata_gives_scopes_and_classes(tmp_path: Path) -> None:
     import torch
 
@@ -316,7 +356,10 @@ def test_module_paths() -> None:
         "layer2", "layer2.0", "layer2.0.downsample", "layer2.0.downsample.0")
     assert module_paths(["layer1", "layer1.0", "layer1.0.bn1"], full_paths=True) == (
         "layer1", "layer1.0", "layer1.0.bn1")
-    assert module_paths(["encoder", "block.v2"]) == ("encoder", "encoder.block_v2")  # a dot adds no level
+    # a ModuleList's children, as the TorchScript exporter names them: the traced model's paths
+    assert module_paths(["bert", "encoder", "layer.0", "attention"]) == (
+        "bert", "bert.encoder", "bert.encoder.layer.0", "bert.encoder.layer.0.attention")
+    assert module_paths(["a..b.", ".", ""]) == ("a.b", "a.b._", "a.b._._")
 
 
 # -- external data, malformed and hostile files ---------------------------------------------------

@@ -39,12 +39,11 @@ def module(name: str) -> ModuleType:
 
 
 def _where(path: str | None) -> str:
+    """``benchmarks/results/<benchmark>/<file>`` (wherever the report was rendered from), else the path."""
     if not path:
         return "–"
-    try:
-        return str(Path(path).resolve().relative_to(ROOT))
-    except ValueError:
-        return path
+    p = Path(path)
+    return f"benchmarks/results/{p.parent.name}/{p.name}" if p.parent.parent.name == "results" else path
 
 
 def run_header(run: dict[str, Any]) -> str:

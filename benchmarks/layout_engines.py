@@ -58,8 +58,9 @@ TITLE = "Layout engines: system Graphviz `dot` and graphviz-pure on every layout
 
 ENGINES = ("dot", "pure")
 ENGINE_NAMES = {"dot": "system `dot`", "pure": "graphviz-pure"}
-#: the fonts measured besides the current one: single names both engines may know
-OTHER_FONTS = ("Arial", "Helvetica", "sans-serif")
+#: the fonts measured besides the current one (sphinx_netviz/dot.py FONT): the list it had before
+#: this benchmark, and single names both engines may know
+OTHER_FONTS = ("Helvetica,Arial,sans-serif", "Arial", "Helvetica", "sans-serif")
 _SVG = "{http://www.w3.org/2000/svg}"
 _SHAPES = {_SVG + "polygon", _SVG + "path", _SVG + "ellipse"}
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:e-?\d+)?")
@@ -347,7 +348,8 @@ def main(argv: list[str]) -> int:
     if not args.dot or not pure:
         parser.error(f"need both engines: dot {args.dot!r}, graphviz-pure {pure!r} "
                      "(pip install -c constraints/dev.txt graphviz-pure)")
-    fonts = [current_font(), *[f for f in (args.fonts.split(";") if args.fonts else OTHER_FONTS) if f]]
+    fonts = [current_font()]
+    fonts += [f for f in (args.fonts.split(";") if args.fonts else OTHER_FONTS) if f and f not in fonts]
     engines = {"dot": args.dot, "pure": pure}
     run = common.start_run(BENCHMARK, argv, {"fonts": fonts, "repeat": args.repeat, "timeout_s": args.timeout,
                                              "sources": str(args.sources) if args.sources else "recorded docs build"})
@@ -463,14 +465,15 @@ def render(run: dict[str, Any]) -> str:
     ]
     builds = res.get("builds") or {}
     if builds:
-        rows = [[ENGINE_NAMES[e], fmt_s(b.get("seconds")), "yes" if b.get("ok") else "**no**",
-                 str(len(b.get("warnings", [])))] for e, b in builds.items()]
-        lines += ["Cold builds of `docs/` (`sphinx-build -b html`, no `-j`):", "",
+        said = {e: [w for w in b.get("warnings", []) if "WARNING:" in w or "ERROR:" in w] for e, b in builds.items()}
+        rows = [[ENGINE_NAMES[e], fmt_s(b.get("seconds")), "yes" if b.get("ok") else "**no**", str(len(said[e]))]
+                for e, b in builds.items()]
+        lines += ["Cold builds of `docs/` (`sphinx-build -b html`, no `-j`; Sphinx's warnings):", "",
                   table(["netviz_dot", "build", "passed", "warnings"], rows), ""]
-        for e, b in builds.items():
-            if b.get("warnings"):
+        for e in builds:
+            if said[e]:
                 lines += [f"Warnings of the build with {ENGINE_NAMES[e]}:", "", "```text",
-                          *[w[:400] for w in b["warnings"]], "```", ""]
+                          *[w[:400] for w in said[e]], "```", ""]
     rows = []
     for font in fonts:
         per = s["fonts"][font]
@@ -510,6 +513,13 @@ def render(run: dict[str, Any]) -> str:
               table(["font", "same counts", "same size", "largest size difference", "same rank",
                      "same rank and place", "moved (median / max)", "identical"], rows, right=(1, 2, 3, 4, 5, 6, 7)),
               ""]
+    slow = sorted((x for x in res["sources"] if all(x["runs"][fonts[0]][e]["ok"] for e in ENGINES)),
+                  key=lambda x: -(_seconds(x["runs"][fonts[0]]["dot"], "cpu_s") or 0))[:8]
+    rows = [[f"{x['page'] or '?'}: {x['graph']}", str(x["boxes"]),
+             *[f"{_seconds(x['runs'][fonts[0]][e], 'wall_s'):.2f} s / {_seconds(x['runs'][fonts[0]][e], 'cpu_s'):.2f} s"
+               for e in ENGINES]] for x in slow]
+    lines += [f"The slowest layouts (with `{fonts[0]}`; wall / CPU, medians):", "",
+              table(["layout", "boxes", *[ENGINE_NAMES[e] for e in ENGINES]], rows, right=(1, 2, 3)), ""]
     for font in fonts:
         for e in ENGINES:
             p = s["fonts"][font][e]

@@ -30,7 +30,7 @@ from benchmarks.common import fmt_bytes, table  # noqa: E402
 from benchmarks.targets import TARGETS, Verdict, check, fmt  # noqa: E402
 
 #: the benchmarks, in the page's order: name → module (each has BENCHMARK, TITLE, render, metrics)
-BENCHMARKS = ("zoo", "docs_onnx_share", "gallery", "docs_build", "isolation")
+BENCHMARKS = ("zoo", "docs_onnx_share", "gallery", "docs_build", "isolation", "layout_engines")
 PAGE = common.DOCS / "benchmarks.md"
 
 

@@ -27,7 +27,14 @@ import graphviz
 from .graph import Diagram, DiagramNode
 from .palette import FILLS, PALETTE
 
-FONT = "Helvetica,Arial,sans-serif"
+#: One font name that both layout engines measure with Arial's widths, the widths a browser
+#: draws the SVG with (Arial, Helvetica, Liberation Sans, Arimo): the system dot through
+#: fontconfig (Liberation Sans where there is no Arial), graphviz-pure (the pure extra) from
+#: its own Arial table.  graphviz-pure knows no font lists: "Helvetica,Arial,sans-serif"
+#: made it measure in Times, narrower, and text ran out of 2,344 of 4,646 boxes of the docs
+#: (benchmarks/layout_engines.py); "Helvetica" alone is DejaVu Sans, wider, to a dot whose
+#: fontconfig has no Helvetica clone.  The page's CSS adds the fallbacks (netviz.css).
+FONT = "Arial"
 #: the light palette (:mod:`sphinx_netviz.palette`); netviz.css overrides these colours with
 #: the theme's (``--netviz-<role>``, ``--netviz-fill-<family>`` for :data:`FILLS`)
 LINE = PALETTE["line"].light

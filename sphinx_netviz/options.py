@@ -220,7 +220,8 @@ OPTIONS_LIST: tuple[Option, ...] = (
     Option("cpu_max_mb", 4096.0, "the largest model (megabytes of weights) built for real when it has to "
            "be (a forward that fails on meta, a full ONNX file)", scope="pipeline",
            flags=("--cpu-max-mb",), metavar="MB", **_MEGABYTES),
-    Option("dot", "dot", "the Graphviz dot executable: a name on PATH or a full path", parse_text,
+    Option("dot", "dot", "the Graphviz dot executable: a name on PATH or a full path (dot, when none "
+           "is on PATH: graphviz-pure from the pure extra, if installed)", parse_text,
            check_executable, "pipeline", flags=("--dot",), metavar="EXE", types=(str,)),
     Option("layout_timeout", 30.0, "seconds one Graphviz layout may take before a coarser depth is drawn",
            scope="pipeline", flags=("--layout-timeout", "--timeout"), metavar="SECONDS", **_SECONDS),

@@ -168,7 +168,7 @@ def lay_out(engine: str, text: str, repeat: int, timeout: float, width: TextWidt
     assert done is not None
     lines = [line.rstrip() for line in done.stderr.decode(errors="replace").splitlines() if line.strip()]
     result: dict[str, Any] = {"ok": done.returncode == 0 and bool(done.stdout), "wall_s": wall, "cpu_s": cpu,
-                              "stderr": list(dict.fromkeys(lines))[:20], "svg_bytes": len(done.stdout)}
+                              "stderr": list(dict.fromkeys(lines))[:6], "svg_bytes": len(done.stdout)}
     if not result["ok"]:
         result["error"] = next((x for x in lines if not x.startswith("Warning")), lines[0] if lines else
                                f"exit code {done.returncode}")
@@ -277,12 +277,20 @@ def compare(a: dict[str, Any], b: dict[str, Any], direction: str) -> dict[str, A
         "same_rank": sum(1 for n in common_nodes if ra[n][0] == rb[n][0]),
         "same_place": sum(1 for n in common_nodes if ra[n] == rb[n]),
         "compared": len(common_nodes),
-        "width_ratio": _dims(a, b),
+        "area_ratio": b["width_pt"] * b["height_pt"] / (a["width_pt"] * a["height_pt"])
+        if a["width_pt"] and a["height_pt"] else None,
     }
 
 
-def _dims(a: dict[str, Any], b: dict[str, Any]) -> float | None:
-    return b["width_pt"] * b["height_pt"] / (a["width_pt"] * a["height_pt"]) if a["width_pt"] and a["height_pt"] else None
+def rounded(value: Any, digits: int = 3) -> Any:
+    """Floats to ``digits`` decimals, all the way down (the JSON stays small)."""
+    if isinstance(value, float):
+        return round(value, digits)
+    if isinstance(value, dict):
+        return {k: rounded(v, digits) for k, v in value.items()}
+    if isinstance(value, list):
+        return [rounded(v, digits) for v in value]
+    return value
 
 
 def against_reference(ref: dict[str, Any], other: dict[str, Any]) -> dict[str, Any]:
@@ -298,7 +306,9 @@ def against_reference(ref: dict[str, Any], other: dict[str, Any]) -> dict[str, A
 
 
 def measure(sources: list[dict[str, Any]], engines: dict[str, str], fonts: list[str], repeat: int,
-            timeout: float, width: TextWidth | None) -> list[dict[str, Any]]:
+            timeout: float, width: TextWidth | None, messages: dict[str, int]) -> list[dict[str, Any]]:
+    """Every source with both engines and every font; each run's stderr lines become indexes
+    into ``messages`` (the same warnings repeat in every layout)."""
     out = []
     for i, source in enumerate(sources):
         print(f"  … {i + 1}/{len(sources)} {source['page'] or '?'}: {source['graph']} ({source['boxes']} boxes)",
@@ -317,9 +327,10 @@ def measure(sources: list[dict[str, Any]], engines: dict[str, str], fonts: list[
                 entry["compare"][font] = compare(a, b, source["direction"])
             if ref["ok"]:
                 entry["vs_reference"][font] = {e: against_reference(ref, r) for e, r in runs[font].items() if r["ok"]}
-        entry["runs"] = {font: {e: {k: v for k, v in r.items() if k != "layout"} for e, r in by.items()}
-                         for font, by in runs.items()}
-        out.append(entry)
+        entry["runs"] = {font: {e: {**{k: v for k, v in r.items() if k != "layout"},
+                                     "stderr": [messages.setdefault(line, len(messages)) for line in r["stderr"]]}
+                                 for e, r in by.items()} for font, by in runs.items()}
+        out.append(rounded(entry))
     return out
 
 
@@ -365,9 +376,11 @@ def main(argv: list[str]) -> int:
     distinct = list({s["sha"]: s for s in sources}.values())
     print(f"{len(sources)} layouts, {len(distinct)} distinct; {len(fonts)} fonts", file=sys.stderr)
     width = text_width()
+    messages: dict[str, int] = {}
+    measured = measure(distinct, engines, fonts, args.repeat, args.timeout, width, messages)
     results = {"engines": {e: engine_info(p) for e, p in engines.items()}, "fonts": fonts,
                "recorded": len(sources), "builds": builds, "fit_fonts": width.files if width else None,
-               "sources": measure(distinct, engines, fonts, args.repeat, args.timeout, width)}
+               "messages": list(messages), "sources": measured}
     path = common.finish_run(run, results, args.results)
     print(f"saved {path}", file=sys.stderr)
     return 0
@@ -383,6 +396,7 @@ def summary(run: dict[str, Any]) -> dict[str, Any]:
     """Per font and engine: layouts made, failures, seconds, counts, warnings; per font: how alike."""
     res = run["results"]
     out: dict[str, Any] = {"fonts": {}, "sources": len(res["sources"]), "recorded": res.get("recorded")}
+    messages = res.get("messages")  # stderr lines by index (older runs kept the lines themselves)
     for font in res["fonts"]:
         per: dict[str, Any] = {}
         for e in ENGINES:
@@ -391,6 +405,7 @@ def summary(run: dict[str, Any]) -> dict[str, Any]:
             warnings: dict[str, int] = {}
             for r in rows:
                 for line in r.get("stderr", []):
+                    line = messages[line] if messages is not None and isinstance(line, int) else line
                     if line.startswith("Warning"):
                         warnings[line] = warnings.get(line, 0) + 1
             refs = [s["vs_reference"].get(font, {}).get(e) for s in res["sources"]]

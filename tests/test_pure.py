@@ -146,6 +146,25 @@ def test_a_page_builds_with_the_pure_engine_when_no_dot_is_on_path(pure: str, no
     assert len(images) == 1 and images[0].endswith(".png") and images[0] in tex, images
 
 
+def test_the_command_line_draws_svg_and_png_with_the_pure_engine_and_says_it_writes_no_pdf(
+        pure: str, no_dot: str, tmp_path: Path) -> None:
+    src = write_project(tmp_path / "src")
+
+    def draw(name: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "sphinx_netviz", "tiny_models:Tiny", "--input-shape", "2,4",
+                               "-p", str(src), "-o", str(tmp_path / name)], capture_output=True, text=True,
+                              env=dict(os.environ, PATH=no_dot, PYTHONPATH=str(REPO)), timeout=300, check=False)
+
+    done = draw("tiny.svg")
+    assert done.returncode == 0, done.stderr
+    assert 'font-family="Arial"' in (tmp_path / "tiny.svg").read_text()
+    done = draw("tiny.png")
+    assert done.returncode == 0 and (tmp_path / "tiny.png").read_bytes().startswith(b"\x89PNG"), done.stderr
+    done = draw("tiny.pdf")
+    assert done.returncode != 0 and not (tmp_path / "tiny.pdf").exists()
+    assert "graphviz-pure (the layout engine of the pure extra) cannot write PDF" in done.stderr
+
+
 # -- a fresh venv with nothing but pip install ".[pure]" --------------------------------------------
 
 #: what a wheel of sphinx-netviz is built from (a copy, so that the build leaves nothing in the checkout)

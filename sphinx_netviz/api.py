@@ -46,8 +46,9 @@ from .spec import DiagramSpec
 
 __all__ = ["Drawing", "draw"]
 
-#: the options ``draw()`` takes, by keyword (every option but the process limits of a docs build)
-KEYWORDS: dict[str, Option] = {o.keyword: o for o in OPTIONS_LIST if o.name not in ("memory_mb", "jobs")}
+#: the options ``draw()`` takes, by keyword (every option but a docs build's process limits and folders)
+KEYWORDS: dict[str, Option] = {o.keyword: o for o in OPTIONS_LIST
+                               if o.name not in ("memory_mb", "jobs") and o.scope != "build"}
 _STATIC = Path(__file__).resolve().parent / "static"
 #: how many drawings of each id prefix this process has shown (element ids stay unique)
 _SHOWN: dict[str, itertools.count[int]] = {}

@@ -40,6 +40,7 @@ from .values import (
     check_depth,
     check_dtypes,
     check_executable,
+    check_folder,
     check_jobs,
     check_kwargs,
     check_megabytes,
@@ -76,8 +77,8 @@ class Frontend(str, Enum):
     API = "api"
 
 
-#: which part of the pipeline an option feeds
-Scope = Literal["spec", "page", "pipeline", "limits"]
+#: which part of the pipeline an option feeds ("build": where a docs build keeps its work)
+Scope = Literal["spec", "page", "pipeline", "limits", "build"]
 
 _FRONTEND: contextvars.ContextVar[Frontend] = contextvars.ContextVar("netviz_frontend",
                                                                      default=Frontend.SPHINX)
@@ -235,6 +236,9 @@ OPTIONS_LIST: tuple[Option, ...] = (
            "over jobs)", parse_megabytes, check_memory_mb, "limits", types=(int, float), rebuild=""),
     Option("jobs", 0, "diagrams drawn at once, each in its own process (0: one per CPU)", parse_whole,
            check_jobs, "limits", types=(int,), rebuild=""),
+    # -- where a docs build keeps its diagrams ---------------------------------------------------
+    Option("cache_dir", "", "the diagram cache's folder, relative to conf.py's folder (empty: "
+           "<doctreedir>/netviz)", parse_text, check_folder, "build", types=(str,)),
 )
 
 #: the options by name

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import math
+import os
 import re
 from collections.abc import Callable
 from typing import Literal
@@ -404,6 +405,15 @@ def parse_whole(text: str) -> int:
 def check_executable(value: object) -> str:
     if not isinstance(value, str) or not value or "\x00" in value:
         raise ValueProblem("must be the name or path of the Graphviz dot executable")
+    return value
+
+
+def check_folder(value: object) -> str:
+    """A folder's path: text (or a path object), or empty for the default."""
+    if isinstance(value, os.PathLike):
+        value = os.fspath(value)
+    if not isinstance(value, str) or "\x00" in value:
+        raise ValueProblem("must be the path of a folder, as text")
     return value
 
 

@@ -212,7 +212,7 @@ def _draw_job(job: Job, folder: Path, stage: Callable[[str], None], started: flo
         except OSError as exc:
             result.failures[drawing.key] = Failure("write", (
                 f"cannot write the diagram into the cache folder {job.cache_root} "
-                f"({exc.strerror or exc}); make it writable (it is <doctrees>/netviz)"))
+                f"({exc.strerror or exc}); make it writable (it is netviz_cache_dir, by default <doctrees>/netviz)"))
         result.timings = dict(artifacts.timings)
         _log_timings(first.target, artifacts)
     return result

@@ -18,12 +18,18 @@ from ..cache import DiagramCache
 logger = logging.getLogger(__name__)
 
 
+def cache_root(config: Any, doctreedir: str | Path) -> Path:
+    """The folder of a build's diagram cache: ``netviz_cache_dir``, else ``<doctreedir>/netviz``
+    (beside the pickled environment)."""
+    return Path(config.netviz_cache_dir or Path(doctreedir) / "netviz")
+
+
 def cache_for(env: Any) -> DiagramCache:
-    """The diagram cache of a build (beside its pickled environment); damage is an info line."""
+    """The diagram cache of a build; damage is an info line."""
     def damaged(why: str) -> None:
         logger.info("netviz: %s", why)
 
-    return DiagramCache(Path(env.doctreedir) / "netviz", on_damage=damaged)
+    return DiagramCache(cache_root(env.config, env.doctreedir), on_damage=damaged)
 
 
 class OutsideCache(ValueError):

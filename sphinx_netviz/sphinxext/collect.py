@@ -28,7 +28,6 @@ import os
 import sys
 from collections.abc import Set
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from docutils import nodes
@@ -41,7 +40,7 @@ from ..jobs import Drawing, Failure, Job
 from ..runner import DiagramRunner, JobOutcome
 from ..spec import DiagramSpec
 from . import events
-from .cachefiles import cache_file, cache_for, cache_key
+from .cachefiles import cache_file, cache_for, cache_key, cache_root
 from .config import NetvizConfig
 from .diagram_node import has_writer, netviz_diagram, unreadable
 from .summary import links_node, summary_node
@@ -105,7 +104,8 @@ def _runner(app: Sphinx) -> DiagramRunner:
     runner = getattr(app, "_netviz_runner", None)
     if runner is None:
         config = NetvizConfig.from_sphinx(app.config)
-        runner = DiagramRunner(Path(app.doctreedir) / "netviz" / "jobs", jobs=config.job_count)
+        # the children's scratch folders beside the cache: their files are renamed into it
+        runner = DiagramRunner(cache_root(app.config, app.doctreedir) / "jobs", jobs=config.job_count)
         app._netviz_runner = runner  # type: ignore[attr-defined]
         app._netviz_submitted = set()  # type: ignore[attr-defined]
         app._netviz_unsubmitted = {}  # type: ignore[attr-defined]
@@ -125,13 +125,13 @@ def _submit(app: Sphinx, requests: list[Request]) -> None:
         job = Job(
             drawings=tuple(Drawing(key, req.spec) for key, req in by_key.items()),
             export_key=export_key, settings=config.pipeline_settings, limits=config.limits(timeout),
-            cache_root=str(Path(app.doctreedir) / "netviz"), sys_path=tuple(sys.path), cwd=os.getcwd(),
+            cache_root=str(cache_root(app.config, app.doctreedir)), sys_path=tuple(sys.path), cwd=os.getcwd(),
         )
         try:
             runner.submit(job)
         except OSError as exc:  # reported with the outcomes, once per directive
             failure = Failure("write", f"cannot prepare the diagram's job folder ({exc.strerror or exc}); "
-                                       f"make {app.doctreedir} writable")
+                                       f"make {cache_root(app.config, app.doctreedir)} writable")
             app._netviz_unsubmitted.update(dict.fromkeys(by_key, failure))  # type: ignore[attr-defined]
         submitted.update(by_key)
 
@@ -188,7 +188,7 @@ def _report(app: Sphinx, req: Request, outcome: JobOutcome, found: CachedDiagram
     failure = outcome.result.failures.get(req.key)
     if failure is None and found is None:
         failure = Failure("write", "the diagram was drawn, but its files in the cache are missing or "
-                                   "damaged; check that nothing else writes into <doctrees>/netviz")
+                                   "damaged; check that nothing else writes into the diagram cache")
     if failure is not None:
         _fail(app, req, failure)
         return

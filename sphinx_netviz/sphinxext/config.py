@@ -7,6 +7,7 @@ true; nothing here repeats a default or a rule.  A bad value gets a
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -73,3 +74,5 @@ def check(app: Sphinx, config: Config) -> None:
                                type="netviz", subtype="config")
                 value = option.default
             setattr(config, option.conf_name, value)
+    if config.netviz_cache_dir:  # relative to conf.py's folder, as Sphinx's own paths are
+        config.netviz_cache_dir = os.path.join(app.confdir or app.srcdir, config.netviz_cache_dir)

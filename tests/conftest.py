@@ -1,11 +1,15 @@
-"""Shared fixtures: Sphinx's own testing fixtures, test roots, HTML helpers."""
+"""Shared fixtures and helpers: test roots, Sphinx builds (in this process and in fresh
+ones), the session's diagram cache, HTML helpers."""
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -28,14 +32,33 @@ def rootdir() -> Path:
     return ROOTS
 
 
+# -- the session's diagram cache ----------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def diagram_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One diagram cache (``netviz_cache_dir``) for the builds of this session that draw the same
+    diagrams again and again (the seed CNN, the test roots' models): the first build draws
+    them, the others reuse them.
+
+    The cache is keyed by content and checks every file on reuse, so sharing it is sound for
+    builds of unedited test roots and of ``docs/``'s models.  A test that counts what was
+    traced, reads the notes of a drawing, edits a model or tests the cache itself keeps a
+    cache of its own (the default)."""
+    return tmp_path_factory.mktemp("diagram-cache")
+
+
+# -- builds in this process ---------------------------------------------------------------------
+
 @pytest.fixture
-def build(make_app, rootdir, tmp_path):
-    """Copy ``tests/roots/test-<root>`` to a fresh folder, build it, return the app."""
+def build(make_app, rootdir, tmp_path, diagram_cache):
+    """``build(root, builder="html", **confoverrides)``: copy ``tests/roots/test-<root>`` to a
+    fresh folder, build it with the session's diagram cache, return the app."""
     counter = iter(range(1000))
 
     def _build(root: str, builder: str = "html", **confoverrides):
         srcdir = tmp_path / f"{root}-{next(counter)}"
         shutil.copytree(rootdir / f"test-{root}", srcdir)
+        confoverrides.setdefault("netviz_cache_dir", str(diagram_cache))
         app = make_app(builder, srcdir=srcdir, confoverrides=confoverrides)
         app.build()
         return app
@@ -47,17 +70,107 @@ def soup_of(path: Path) -> BeautifulSoup:
     return BeautifulSoup(Path(path).read_text(encoding="utf-8"), "html.parser")
 
 
-def run_sphinx(srcdir: Path, outdir: Path, *args: str, builder: str = "html",
-               timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    """``sphinx-build`` in a fresh process (needed for ``-j``: forking a process
-    that already ran torch would hang the workers)."""
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(REPO), str(DOCS), env.get("PYTHONPATH", "")])
-    return subprocess.run(
-        [sys.executable, "-m", "sphinx", "-b", builder, *args, str(srcdir), str(outdir)],
-        capture_output=True, text=True, env=env, timeout=timeout, check=False,
-    )
+# -- builds in a fresh process ------------------------------------------------------------------
 
+#: ``sphinx-build``, then two lines for the tests: did the build import torch (it should not:
+#: models are traced in child processes), and its peak memory
+_SPHINX_BUILD = """
+import resource, sys
+from sphinx.cmd.build import main
+code = main(sys.argv[1:])
+print("netviz-test: torch imported:", "torch" in sys.modules)
+print("netviz-test: peak RSS MB:", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+sys.exit(code)
+"""
+
+
+def sphinx_env(**extra: str) -> dict[str, str]:
+    """The environment of a Sphinx process: this repository and ``docs/`` (the example models)
+    importable, and ``extra`` variables."""
+    env = dict(os.environ, **extra)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), str(DOCS), os.environ.get("PYTHONPATH")) if p)
+    return env
+
+
+def sphinx_command(srcdir: Path, outdir: Path, *args: str, builder: str = "html",
+                   cache: Path | None = None) -> list[str]:
+    """The command line of ``sphinx-build -b builder args srcdir outdir`` (see :func:`run_sphinx`)."""
+    if cache is not None:
+        args = (*args, "-D", f"netviz_cache_dir={cache}")
+    return [sys.executable, "-c", _SPHINX_BUILD, "-b", builder, *args, str(srcdir), str(outdir)]
+
+
+@dataclass(frozen=True)
+class SphinxRun:
+    """What a ``sphinx-build`` process said."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+    def _said(self, what: str) -> str:
+        found = re.search(rf"^netviz-test: {what}: (\S+)$", self.stdout, re.MULTILINE)
+        assert found, f"the build did not finish:\n{self.stdout[-2000:]}{self.stderr[-3000:]}"
+        return found.group(1)
+
+    @property
+    def torch_imported(self) -> bool:
+        """Whether the Sphinx process imported torch."""
+        return self._said("torch imported") == "True"
+
+    @property
+    def peak_rss_mb(self) -> int:
+        """The Sphinx process's peak resident memory (its children not counted), in MiB."""
+        return int(self._said("peak RSS MB"))
+
+
+def run_sphinx(srcdir: Path, outdir: Path, *args: str, builder: str = "html", cache: Path | None = None,
+               ok: bool = False, env: dict[str, str] | None = None, timeout: float = 300,
+               preexec_fn: Callable[[], None] | None = None) -> SphinxRun:
+    """``sphinx-build -b builder args srcdir outdir`` in a fresh process: needed for ``-j``
+    (forking a process that already ran torch would hang the workers), for memory limits and
+    to see what the Sphinx process itself imports.
+
+    ``cache``: the diagram cache to use (``netviz_cache_dir``), else the build's own
+    (``<doctreedir>/netviz``); ``ok``: the build must succeed without a traceback; ``env``:
+    extra environment variables."""
+    done = subprocess.run(sphinx_command(srcdir, outdir, *args, builder=builder, cache=cache),
+                          capture_output=True, text=True, env=sphinx_env(**(env or {})), timeout=timeout,
+                          preexec_fn=preexec_fn, check=False)
+    run = SphinxRun(done.returncode, done.stdout, done.stderr)
+    if ok:
+        assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-4000:]
+        assert "Traceback" not in run.stderr, run.stderr[-4000:]
+    return run
+
+
+# -- tests/roots/test-cache, built once ---------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def cache_root_built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, SphinxRun, Path]:
+    """``tests/roots/test-cache`` built once, in a fresh process, with its own diagram cache:
+    (its folder, holding ``src/`` and ``out/``; the build; a saved copy of the folder)."""
+    base = tmp_path_factory.mktemp("test-cache")
+    root = base / "project"
+    shutil.copytree(ROOTS / "test-cache", root / "src")
+    first = run_sphinx(root / "src", root / "out", "-W", ok=True)
+    saved = base / "saved"
+    shutil.copytree(root, saved, symlinks=True)  # copy2: the same modification times
+    return root, first, saved
+
+
+@pytest.fixture
+def cache_project(cache_root_built) -> Path:
+    """``tests/roots/test-cache`` as its first build left it (sources, output, environment and
+    diagram cache), restored at the same path with the same times: a rebuild sees exactly
+    that project, whatever an earlier test did to it."""
+    root, _, saved = cache_root_built
+    shutil.rmtree(root)
+    shutil.copytree(saved, root, symlinks=True)
+    return root
+
+
+# -- a slow Graphviz ----------------------------------------------------------------------------
 
 SLOW_DOT = """#!/bin/sh
 # a Graphviz that takes too long on any diagram with clusters

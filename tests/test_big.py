@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import re
 import resource
-import subprocess
-import sys
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -17,7 +14,7 @@ import onnxruntime
 import pytest
 import torch
 from big_models import Bert
-from conftest import DOCS, REPO, ROOTS, soup_of
+from conftest import ROOTS, run_sphinx, soup_of
 
 from sphinx_netviz.errors import RenderProblem, TraceProblem
 from sphinx_netviz.graph import build_diagram
@@ -25,8 +22,6 @@ from sphinx_netviz.loader import build_model
 from sphinx_netviz.pipeline import PipelineSettings, make_artifacts
 from sphinx_netviz.spec import DiagramSpec
 from sphinx_netviz.trace import trace_model
-
-TESTS = Path(__file__).parent
 
 
 def trace_of(model, *args):
@@ -154,10 +149,10 @@ def test_structure_onnx_declares_every_weight_and_runs_with_them():
 
     net = build_model(spec, "cpu")
     state = dict(net.model.named_parameters()) | dict(net.model.named_buffers())
-    for name, tensor in state.items():
-        if name in declared:
-            assert declared[name] == list(tensor.shape), name
-    assert all(name in declared for name, _ in net.model.named_parameters())
+    # every parameter is an input of the structure file, and each weight it declares has its shape
+    assert set(dict(net.model.named_parameters())) <= set(declared)
+    weights = {name: list(tensor.shape) for name, tensor in state.items() if name in declared}
+    assert {name: declared[name] for name in weights} == weights
 
     feeds = {name: t.detach().numpy() for name, t in state.items() if name in declared}
     feeds["input"] = net.args[0].numpy()
@@ -168,15 +163,6 @@ def test_structure_onnx_declares_every_weight_and_runs_with_them():
     np.testing.assert_allclose(got, expected, atol=1e-5, rtol=1e-4)
 
 
-LLAMA_BUILD = """
-import resource, sys
-from sphinx.cmd.build import main
-code = main(sys.argv[1:])
-print("PEAK RSS MB", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
-sys.exit(code)
-"""
-
-
 def test_llama_7b_builds_in_a_docs_build_under_a_memory_cap(tmp_path):
     """6.7 B parameters would be 27 GB; the whole build runs with 3 GB of address space."""
     cap = 3 * 1024**3
@@ -184,14 +170,9 @@ def test_llama_7b_builds_in_a_docs_build_under_a_memory_cap(tmp_path):
     def limit() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
 
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO), str(DOCS)]))
-    done = subprocess.run([sys.executable, "-c", LLAMA_BUILD, "-W", "-b", "html", str(ROOTS / "test-big"),
-                           str(tmp_path / "out")], env=env, preexec_fn=limit, capture_output=True,
-                          text=True, timeout=600, check=False)
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    done = run_sphinx(ROOTS / "test-big", tmp_path / "out", "-W", preexec_fn=limit, timeout=600, ok=True)
     assert "on the meta device, allocating none of its 27.0 GB of weights" in done.stdout
-    peak = int(done.stdout.split("PEAK RSS MB")[1].split()[0])
-    assert peak < 1536, peak
+    assert done.peak_rss_mb < 1536, done.peak_rss_mb
 
     page = soup_of(tmp_path / "out" / "index.html")
     svg = page.select_one("div.netviz svg")

@@ -80,7 +80,9 @@ def test_other_html_builders_inline_the_svg(build, builder):
     page = "index.xhtml" if builder == "epub" else "index.html"
     soup = soup_of(Path(app.outdir) / page)
     assert len(soup.select("div.netviz svg")) == 3
-    for link in soup.select("a.netviz-onnx"):
+    links = soup.select("a.netviz-onnx")
+    assert len(links) == 3
+    for link in links:
         assert (Path(app.outdir) / link["href"]).is_file()
 
 

@@ -1,31 +1,23 @@
-"""Rebuilds: nothing changed traces nothing; an edit re-traces; the Sphinx process never imports torch."""
+"""Rebuilds: nothing changed traces nothing; an edit re-traces; the Sphinx process never imports torch.
+
+Real ``sphinx-build`` runs (fresh processes) of ``tests/roots/test-cache``.
+The first build is made once (``cache_root_built`` in conftest.py); each
+test starts from a copy of it, restored at the same path with the same
+times (``cache_project``), so that Sphinx and the diagram cache see exactly
+the project the first build left.
+"""
 
 from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
 import time
 from pathlib import Path
 
-from conftest import REPO, ROOTS
+from conftest import ROOTS, SphinxRun, run_sphinx
 
-BUILD = """
-import sys
-from sphinx.cmd.build import main
-code = main(sys.argv[1:])
-print("TORCH IMPORTED:", "torch" in sys.modules)
-sys.exit(code)
-"""
-
-
-def build(srcdir: Path, outdir: Path, *args: str) -> str:
-    env = dict(os.environ, PYTHONPATH=str(REPO))
-    done = subprocess.run([sys.executable, "-c", BUILD, "-W", "-b", "html", *args, str(srcdir), str(outdir)],
-                          capture_output=True, text=True, env=env, timeout=300, check=False)
-    assert done.returncode == 0, done.stdout + done.stderr
-    return done.stdout
+def build(root: Path, *args: str) -> SphinxRun:
+    return run_sphinx(root / "src", root / "out", "-W", *args, ok=True)
 
 
 def svg_files(outdir: Path) -> set[str]:
@@ -37,48 +29,68 @@ def bump_mtime(path: Path) -> None:
     os.utime(path, (later, later))
 
 
-def test_rebuilds_reuse_and_edits_retrace(tmp_path):
-    src, out = tmp_path / "src", tmp_path / "out"
-    shutil.copytree(ROOTS / "test-cache", src)
+def test_the_first_build_traces_in_a_child_process(cache_root_built):
+    root, first, _ = cache_root_built
+    assert "netviz: traced 1, reused 0" in first.stdout
+    assert not first.torch_imported  # the model is traced in a child process
+    assert len(svg_files(root / "out")) == 1
 
-    first = build(src, out)
-    assert "netviz: traced 1, reused 0" in first
-    assert "TORCH IMPORTED: False" in first  # the model is traced in a child process
-    svgs = svg_files(out)
-    assert len(svgs) == 1
 
-    # nothing changed: nothing read, nothing traced, no torch
-    again = build(src, out)
-    assert "TORCH IMPORTED: False" in again
-    assert "netviz: traced 0, reused 1" in again
+def test_nothing_changed_reads_and_traces_nothing(cache_project):
+    again = build(cache_project)
+    assert "0 changed" in again.stdout or "no targets are out of date" in again.stdout, again.stdout
+    assert not again.torch_imported
+    assert "netviz: traced 0, reused 1" in again.stdout
 
-    # a fresh environment re-reads every page, but the diagram comes from the cache
-    fresh = build(src, out, "-E")
-    assert "TORCH IMPORTED: False" in fresh
-    assert "netviz: traced 0, reused 1" in fresh
 
-    # touching the model file re-reads its page, but its bytes did not change: no trace
-    bump_mtime(src / "cache_models.py")
-    touched = build(src, out)
-    assert "1 changed" in touched
-    assert "TORCH IMPORTED: False" in touched
-    assert "netviz: traced 0, reused 1" in touched
-    assert svg_files(out) == svgs
+def test_a_fresh_environment_takes_the_diagram_from_the_cache(cache_project):
+    fresh = build(cache_project, "-E")
+    assert not fresh.torch_imported
+    assert "netviz: traced 0, reused 1" in fresh.stdout
 
-    # editing the model re-traces and gives a new diagram
-    path = src / "cache_models.py"
+
+def test_touching_the_model_file_rereads_its_page_but_traces_nothing(cache_project):
+    svgs = svg_files(cache_project / "out")
+    bump_mtime(cache_project / "src" / "cache_models.py")
+    touched = build(cache_project)
+    assert "1 changed" in touched.stdout
+    assert not touched.torch_imported
+    assert "netviz: traced 0, reused 1" in touched.stdout
+    assert svg_files(cache_project / "out") == svgs  # its bytes did not change
+
+
+def test_editing_the_model_retraces_and_gives_a_new_diagram(cache_project):
+    svgs = svg_files(cache_project / "out")
+    path = cache_project / "src" / "cache_models.py"
     path.write_text(path.read_text().replace("nn.Linear(8, 2)", "nn.Linear(8, 3)"))
     bump_mtime(path)
-    edited = build(src, out)
-    assert "netviz: traced 1, reused 0" in edited
-    assert len(svg_files(out) - svgs) == 1
-    html = (out / "index.html").read_text()
+    edited = build(cache_project)
+    assert "netviz: traced 1, reused 0" in edited.stdout
+    assert len(svg_files(cache_project / "out") - svgs) == 1
+    html = (cache_project / "out" / "index.html").read_text()
     assert "out_features=3" in html and "out_features=2" not in html
 
-    # so does editing a project module the model imports
-    helper = src / "cache_layers.py"
+
+def test_editing_a_project_module_the_model_imports_retraces(cache_project):
+    helper = cache_project / "src" / "cache_layers.py"
     helper.write_text(helper.read_text().replace("nn.ReLU()", "nn.GELU()"))
     bump_mtime(helper)
-    helper_edit = build(src, out)
-    assert "netviz: traced 1, reused 0" in helper_edit
-    assert "GELU" in (out / "index.html").read_text()
+    edited = build(cache_project)
+    assert "netviz: traced 1, reused 0" in edited.stdout
+    assert "GELU" in (cache_project / "out" / "index.html").read_text()
+
+
+def test_a_cache_folder_outside_the_build_survives_a_clean_build(tmp_path):
+    """``netviz_cache_dir`` (relative to conf.py's folder): a build into an empty output folder
+    takes the diagram from it; nothing is cached under the doctrees."""
+    shutil.copytree(ROOTS / "test-cache", tmp_path / "src")
+    setting = ("-D", "netviz_cache_dir=../diagrams")
+    first = run_sphinx(tmp_path / "src", tmp_path / "out-1", *setting, ok=True)
+    assert "netviz: traced 1, reused 0" in first.stdout
+    assert len(list((tmp_path / "diagrams" / "files").glob("netviz-*.svg"))) >= 1
+    clean = run_sphinx(tmp_path / "src", tmp_path / "out-2", *setting, ok=True)
+    assert "netviz: traced 0, reused 1" in clean.stdout
+    assert not clean.torch_imported
+    for out in ("out-1", "out-2"):
+        assert not (tmp_path / out / ".doctrees" / "netviz").exists(), out
+    assert svg_files(tmp_path / "out-1") == svg_files(tmp_path / "out-2")

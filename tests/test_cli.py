@@ -12,13 +12,12 @@ from pathlib import Path
 import numpy as np
 import onnx
 import pytest
+from conftest import DOCS, REPO, ROOTS
 
 from sphinx_netviz import __version__, cli
 
-HERE = Path(__file__).resolve().parent
-REPO = HERE.parent
-MODELS = HERE / "roots" / "test-basic"  # netviz_models.py: TinyCNN takes 2, 3, 8, 8
-DOCS = REPO / "docs"  # example_models/cnn.py: CNNModel takes 16, 3, 512, 512
+MODELS = ROOTS / "test-basic"  # netviz_models.py: TinyCNN takes 2, 3, 8, 8
+# DOCS: example_models/cnn.py: CNNModel takes 16, 3, 512, 512
 SVG_NS = "{http://www.w3.org/2000/svg}"
 TINY = ["netviz_models:TinyCNN", "--input-shape", "2,3,8,8"]
 

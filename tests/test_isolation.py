@@ -10,7 +10,6 @@ left running or half-written.
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import signal
@@ -20,7 +19,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import DOCS, REPO, ROOTS, run_sphinx, soup_of
+from conftest import ROOTS, run_sphinx, soup_of, sphinx_command, sphinx_env
 
 ROOT = ROOTS / "test-isolation"
 sys.path.insert(0, str(ROOT))
@@ -70,15 +69,14 @@ def good_diagrams(outdir: Path) -> dict[str, list[str]]:
 
 
 @pytest.fixture(scope="module")
-def reference(tmp_path_factory) -> dict[str, str]:
-    """The good diagrams built alone, in a clean project."""
+def reference(tmp_path_factory, diagram_cache) -> dict[str, str]:
+    """The good diagrams built alone, in a clean project (with the session's diagram cache)."""
     src = tmp_path_factory.mktemp("good")
     shutil.copy(ROOT / "conf.py", src / "conf.py")
     (src / "index.rst").write_text(
         "Good\n====\n\n.. netviz:: example_models.cnn:CNNModel\n   :input-shape: 16, 3, 512, 512\n\n"
         ".. netviz:: example_models.cnn:CNNModel\n   :input-shape: 16, 3, 512, 512\n   :depth: 1\n")
-    done = run_sphinx(src, src / "_build", "-W")
-    assert done.returncode == 0, done.stderr
+    run_sphinx(src, src / "_build", "-W", cache=diagram_cache, ok=True)
     svgs = [str(svg) for svg in soup_of(src / "_build" / "index.html").select("div.netviz svg")]
     return {"depth 2": svgs[0], "depth 1": svgs[1]}
 
@@ -142,9 +140,8 @@ def test_ctrl_c_stops_the_build_and_every_child(tmp_path):
                                                                         "netviz_timeout = 300"))
     shutil.copy(ROOT / "hostile_code.py", src)
     (src / "index.rst").write_text("Sleep\n=====\n\n.. netviz:: hostile_code:Sleeps\n   :input-shape: 2, 4\n")
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO), str(DOCS)]))
-    build = subprocess.Popen([sys.executable, "-m", "sphinx", "-b", "html", str(src), str(tmp_path / "out")],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    build = subprocess.Popen(sphinx_command(src, tmp_path / "out"), stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, env=sphinx_env())
     jobs = tmp_path / "out" / ".doctrees" / "netviz" / "jobs"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:  # until the child is tracing (it sleeps there)

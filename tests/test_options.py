@@ -8,6 +8,7 @@ from dataclasses import fields
 from pathlib import Path
 
 import pytest
+from conftest import DOCS
 
 from sphinx_netviz import cli
 from sphinx_netviz.limits import Limits
@@ -15,7 +16,6 @@ from sphinx_netviz.options import OPTIONS, OPTIONS_LIST, Frontend, OptionProblem
 from sphinx_netviz.pipeline import PipelineSettings
 from sphinx_netviz.spec import DiagramSpec
 
-DOCS = Path(__file__).resolve().parent.parent / "docs"
 
 
 def _table_rows(text: str, heading: str) -> list[list[str]]:
@@ -102,7 +102,7 @@ def test_a_bad_value_is_worded_for_each_front_end_and_names_its_option(frontend,
 
 
 def test_hints_name_options_and_settings_in_each_front_ends_words():
-    cases = {Frontend.SPHINX: (":onnx: none", "netviz_cpu_max_mb", "netviz_timeout", "--no-fold"),
+    cases = {Frontend.SPHINX: (":onnx: none", "netviz_cpu_max_mb", "netviz_timeout", ":fold: False"),
              Frontend.CLI: ("--onnx-mode none", "--cpu-max-mb", "netviz_timeout", "--no-fold"),
              Frontend.API: ("onnx='none'", "cpu_max_mb", "timeout", "fold=False")}
     for frontend, (onnx_none, cpu_max, timeout_setting, no_fold) in cases.items():
@@ -110,10 +110,7 @@ def test_hints_name_options_and_settings_in_each_front_ends_words():
             assert say("onnx", "none") == onnx_none
             assert say("cpu_max_mb") == cpu_max
             assert say("timeout", setting=True) == timeout_setting
-            if frontend is Frontend.CLI:
-                assert say("fold", False) == no_fold
-            if frontend is Frontend.API:
-                assert say("fold", False) == no_fold
+            assert say("fold", False) == no_fold
     with worded_for(Frontend.SPHINX):
         assert say("timeout") == ":timeout:" and say("dot") == "netviz_dot"
 
@@ -127,9 +124,10 @@ def test_the_command_line_words_its_errors_with_flags(capsys):
 
 
 def test_conf_values_are_checked_by_the_same_validators():
-    for option in OPTIONS_LIST:
-        if option.setting:
-            assert option.validated(option.default) == option.default or option.name == "onnx"
+    settings = [option for option in OPTIONS_LIST if option.setting]
+    assert len(settings) >= 15
+    for option in settings:
+        assert option.validated(option.default) == option.default or option.name == "onnx"
     assert OPTIONS["onnx"].validated(False) == "none"
     with pytest.raises(OptionProblem):
         OPTIONS["jobs"].validated(True)  # a bool is not a number of jobs
@@ -144,7 +142,7 @@ def test_option_namespace_from_the_command_line_is_parsed_by_the_option_model():
     assert cli.settings_from_args(args).layout_timeout == 5.0
 
 
-def test_height_reaches_the_page_checked(build, tmp_path, rootdir, make_app):
+def test_height_reaches_the_page_checked(tmp_path, rootdir, make_app, diagram_cache):
     import shutil
 
     from conftest import soup_of
@@ -156,7 +154,8 @@ def test_height_reaches_the_page_checked(build, tmp_path, rootdir, make_app):
         ".. netviz:: netviz_models:TinyCNN\n   :input-shape: 2, 3, 8, 8\n"
         '   :height: 1px" onmouseover="alert(1)\n'
     )
-    app = make_app("html", srcdir=srcdir, confoverrides={"netviz_height": "50vh"})
+    app = make_app("html", srcdir=srcdir,
+                   confoverrides={"netviz_height": "50vh", "netviz_cache_dir": str(diagram_cache)})
     app.build()
     warnings = app.warning.getvalue()
     assert "index.rst:8: WARNING: netviz_models:TinyCNN: :height: must be a CSS length such as 600px" in warnings

@@ -91,6 +91,12 @@ def test_hostile_model_names_are_text(depth):
     assert sum("node" in g.get("class", "").split() for g in groups) == len(diagram.nodes)
     assert sum("cluster" in g.get("class", "").split() for g in groups) == len(diagram.clusters)
 
+    # what each depth draws: the root's box alone at 0; its children, the functional call and
+    # extra_repr texts from 1; the cluster (its label was a javascript: link) from 2
+    assert {node.kind for node in diagram.nodes} == {"input", "module", "output"} | ({"function"} if depth else set())
+    assert any(node.hparams for node in diagram.nodes) == (depth >= 1)
+    assert len(diagram.clusters) == (1 if depth >= 2 else 0)
+
     shown = drawn(root)
     for node in diagram.nodes:
         texts, tips = shown[f"nvt_{node.id}"]
@@ -109,13 +115,11 @@ def test_hostile_model_names_are_text(depth):
         assert tips[0] == texts[0]
 
     everything = {plain(t) for texts, _ in shown.values() for t in texts}
-    if depth >= 2:
-        assert f"{DOT_ATTRIBUTE}: {DOT_CLASS}" in everything  # the label that was a javascript: link
-        assert DOT_HPARAMS in everything
-    if depth >= 1:
-        assert DOT_FUNCTION in everything
-        assert f"output.{DOT_OUTPUT}" in everything
-        assert {plain(name) for name in DOT_NAMES} <= everything
+    assert f"output.{DOT_OUTPUT}" in everything
+    assert (DOT_FUNCTION in everything) == (depth >= 1)
+    assert ({plain(name) for name in DOT_NAMES} <= everything) == (depth >= 1)
+    assert (f"{DOT_ATTRIBUTE}: {DOT_CLASS}" in everything) == (depth >= 2)  # the label that was a javascript: link
+    assert (DOT_HPARAMS in everything) == (depth >= 2)
 
 
 def test_the_issue_cluster_label_is_one_quoted_string():

@@ -101,7 +101,7 @@ def test_names_from_the_model_are_text_never_markup(build):
     assert row.find_all("td")[1].get_text().startswith('"><img src=x')
 
 
-def test_summary_option_and_setting(build, tmp_path, rootdir, make_app):
+def test_summary_option_and_setting(tmp_path, rootdir, make_app, diagram_cache):
     import shutil
 
     srcdir = tmp_path / "summary"
@@ -110,7 +110,8 @@ def test_summary_option_and_setting(build, tmp_path, rootdir, make_app):
         "T\n=\n\n.. netviz:: netviz_models:TinyCNN\n   :input-shape: 2, 3, 8, 8\n   :summary: false\n\n"
         ".. netviz:: netviz_models:TinyCNN\n   :input-shape: 2, 3, 8, 8\n   :depth: 1\n"
     )
-    app = make_app("html", srcdir=srcdir, confoverrides={"netviz_summary": True})
+    app = make_app("html", srcdir=srcdir,
+                   confoverrides={"netviz_summary": True, "netviz_cache_dir": str(diagram_cache)})
     app.build()
     divs = soup_of(Path(app.outdir) / "index.html").select("div.netviz")
     assert [bool(d.select_one("details.netviz-summary")) for d in divs] == [False, True]

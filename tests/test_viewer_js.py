@@ -13,14 +13,13 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-from pathlib import Path
 
 import pytest
+from conftest import REPO, TESTS
 
 from sphinx_netviz import dot, palette
 
-REPO = Path(__file__).resolve().parent.parent
-JS_TESTS = REPO / "tests" / "js"
+JS_TESTS = TESTS / "js"
 CSS = REPO / "sphinx_netviz" / "static" / "netviz.css"
 
 

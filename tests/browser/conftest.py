@@ -13,16 +13,14 @@ import contextlib
 import functools
 import http.server
 import os
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import REPO, ROOTS, run_sphinx
 
 HERE = Path(__file__).resolve().parent
-REPO = HERE.parent.parent
 CHROMIUM = os.environ.get("NETVIZ_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 #: screenshots go here (gitignored)
@@ -31,9 +29,12 @@ OUTPUT = REPO / "test-output"
 CONF = f"""\
 import sys
 sys.path.insert(0, {str(HERE)!r})
-extensions = ["sphinx_netviz"]
+extensions = ["sphinx_netviz", "sphinx.ext.intersphinx"]
 html_theme = "furo"
 project = "netviz viewer tests"
+# class links to PyTorch's docs, from a local copy of part of its inventory (no network in tests)
+intersphinx_mapping = {{"torch": ("https://docs.pytorch.org/docs/stable/",
+                                  {str(ROOTS / "test-links" / "torch-objects.inv")!r})}}
 """
 
 INDEX = """\
@@ -96,21 +97,17 @@ def _unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
-def build_site(root: Path, index: str, pages: dict[str, str] | None = None) -> Path:
-    """Build ``index`` (reST), and ``pages`` (name -> reST), with :data:`CONF` under ``root``;
-    the HTML folder."""
+def build_site(root: Path, index: str, pages: dict[str, str] | None = None, *,
+               cache: Path | None = None) -> Path:
+    """Build ``index`` (reST), and ``pages`` (name -> reST), with :data:`CONF` under ``root``
+    (with the diagram cache ``cache``, else its own); the HTML folder."""
     src, out = root / "src", root / "html"
     src.mkdir()
     (src / "conf.py").write_text(CONF, encoding="utf-8")
     (src / "index.rst").write_text(index, encoding="utf-8")
     for name, text in (pages or {}).items():
         (src / f"{name}.rst").write_text(text, encoding="utf-8")
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(REPO), str(REPO / "docs"), env.get("PYTHONPATH", "")])
-    done = subprocess.run([sys.executable, "-m", "sphinx", "-b", "html", "-q", "-W", "--keep-going",
-                           str(src), str(out)], capture_output=True, text=True, env=env, timeout=600,
-                          check=False)
-    assert done.returncode == 0, done.stdout + done.stderr
+    run_sphinx(src, out, "-q", "-W", "--keep-going", cache=cache, ok=True, timeout=600)
     return out
 
 
@@ -129,10 +126,10 @@ def serve(directory: Path) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def site(tmp_path_factory: pytest.TempPathFactory, diagram_cache: Path) -> Path:
     """The built HTML of a small Furo project: three diagrams on its index, and
     ``twice.html`` with one diagram drawn twice."""
-    return build_site(tmp_path_factory.mktemp("viewer-site"), INDEX, {"twice": TWICE})
+    return build_site(tmp_path_factory.mktemp("viewer-site"), INDEX, {"twice": TWICE}, cache=diagram_cache)
 
 
 @pytest.fixture(scope="session")
@@ -225,12 +222,10 @@ def output_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
-def docs_html(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """``docs/`` built once per session (its notebook pages run), into a temporary folder."""
+def docs_html(tmp_path_factory: pytest.TempPathFactory, diagram_cache: Path) -> Path:
+    """``docs/`` built once per session (its notebook pages run), into a temporary folder,
+    with the session's diagram cache."""
     root = tmp_path_factory.mktemp("docs")
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]))
-    done = subprocess.run([sys.executable, "-m", "sphinx", "-b", "html", "-q", str(REPO / "docs"),
-                           str(root / "html"), "-d", str(root / "doctrees")],
-                          capture_output=True, text=True, env=env, timeout=1200, check=False)
-    assert done.returncode == 0, done.stdout + done.stderr
+    run_sphinx(REPO / "docs", root / "html", "-q", "-d", str(root / "doctrees"), cache=diagram_cache,
+               ok=True, timeout=1200)
     return root / "html"

@@ -1,6 +1,6 @@
 """Every diagram of the documentation is readable at first sight.
 
-``docs/`` is built once per session (the ``docs_html`` fixture: a temporary folder, its own diagram cache)
+``docs/`` is built once per session (the ``docs_html`` fixture: a temporary folder, the session's diagram cache)
 and each page with a diagram is opened in Chromium at 1300×1000, as a reader
 would: on first paint, the median height of the labels drawn in each diagram's
 visible canvas is at least 10 px (9.5 allowing for font rounding), and the
@@ -28,6 +28,7 @@ def test_every_docs_diagram_opens_readable(new_page, docs_html):
     for path in pages:
         page = new_page(path.as_uri(), viewport=VIEWPORT)
         divs = page.locator("div.netviz.netviz-js")
+        assert divs.count() >= 1, f"{path}: no viewer"
         assert divs.count() == page.locator("div.netviz:not(.netviz-error)").count(), f"{path}: viewer not started"
         for i in range(divs.count()):
             div = divs.nth(i)

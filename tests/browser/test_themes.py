@@ -8,14 +8,11 @@ and Read the Docs have no dark mode and keep the light colours.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from conftest import run_sphinx
 
-from .conftest import REPO
 from .test_viewer import call_id, diagram, element, fill_of, luminance, rect
 
 pytestmark = pytest.mark.browser
@@ -39,7 +36,7 @@ THEMES = {
 
 
 @pytest.fixture(scope="module", params=list(THEMES))
-def themed_site(request, tmp_path_factory) -> tuple[str, Path]:
+def themed_site(request, tmp_path_factory, diagram_cache) -> tuple[str, Path]:
     theme = request.param
     pytest.importorskip(theme)
     root = tmp_path_factory.mktemp(f"theme-{theme}")
@@ -47,11 +44,7 @@ def themed_site(request, tmp_path_factory) -> tuple[str, Path]:
     (root / "src" / "conf.py").write_text(
         f'extensions = ["sphinx_netviz"]\nhtml_theme = "{theme}"\nproject = "themes"\n')
     (root / "src" / "index.rst").write_text(PAGE)
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO), str(REPO / "docs")]))
-    done = subprocess.run([sys.executable, "-m", "sphinx", "-b", "html", "-q", str(root / "src"),
-                           str(root / "html")], capture_output=True, text=True, env=env, timeout=600,
-                          check=False)
-    assert done.returncode == 0, done.stdout + done.stderr
+    run_sphinx(root / "src", root / "html", "-q", cache=diagram_cache, ok=True, timeout=600)
     return theme, root / "html" / "index.html"
 
 

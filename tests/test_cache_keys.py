@@ -21,7 +21,7 @@ SECRET = "<svg xmlns='http://www.w3.org/2000/svg'><text>TOP SECRET</text></svg>\
 
 
 def test_cache_file_resolves_keys_inside_the_cache_only(tmp_path):
-    env = SimpleNamespace(doctreedir=str(tmp_path / "doctrees"))
+    env = SimpleNamespace(doctreedir=str(tmp_path / "doctrees"), config=SimpleNamespace(netviz_cache_dir=""))
     files = tmp_path / "doctrees" / "netviz" / "files"
     files.mkdir(parents=True)
     (tmp_path / "secret.svg").write_text(SECRET)

@@ -32,6 +32,13 @@ def rootdir() -> Path:
     return ROOTS
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The zoo and the pip-only install are slow tests too (``-m "not slow"`` leaves them out)."""
+    for item in items:
+        if item.get_closest_marker("zoo") or item.get_closest_marker("pip_only"):
+            item.add_marker(pytest.mark.slow)
+
+
 # -- the session's diagram cache ----------------------------------------------------------------
 
 @pytest.fixture(scope="session")

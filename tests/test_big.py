@@ -163,6 +163,7 @@ def test_structure_onnx_declares_every_weight_and_runs_with_them():
     np.testing.assert_allclose(got, expected, atol=1e-5, rtol=1e-4)
 
 
+@pytest.mark.slow
 def test_llama_7b_builds_in_a_docs_build_under_a_memory_cap(tmp_path):
     """6.7 B parameters would be 27 GB; the whole build runs with 3 GB of address space."""
     cap = 3 * 1024**3

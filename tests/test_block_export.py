@@ -79,6 +79,7 @@ def test_llama_7b_structure_file_calls_one_function_32_times(llama_7b):
     assert "stack_trace" not in text and str(REPO) not in text  # nothing of this machine, functions included
 
 
+@pytest.mark.slow
 def test_llama_7b_structure_file_is_byte_identical_across_processes(llama_7b):
     code = (
         "import hashlib\n"
@@ -159,6 +160,7 @@ def test_blocks_sharing_a_kv_cache_fall_back_to_the_plain_dynamo_rung():
     assert len(model.graph.output) == 1 + 2 * 3  # the logits, and each layer's keys and values
 
 
+@pytest.mark.slow
 def test_exports_in_one_process_after_success_failure_and_time_out():
     """The ops standing for blocks are gone after each export, and every forward is the model's again."""
     torch.manual_seed(0)

@@ -9,6 +9,7 @@ import pytest
 from conftest import soup_of
 
 
+@pytest.mark.slow
 def test_latex_gets_a_vector_pdf(build):
     app = build("basic", "latex")
     assert app.warning.getvalue() == ""

@@ -14,6 +14,7 @@ import shutil
 import time
 from pathlib import Path
 
+import pytest
 from conftest import ROOTS, SphinxRun, run_sphinx
 
 def build(root: Path, *args: str) -> SphinxRun:
@@ -80,6 +81,7 @@ def test_editing_a_project_module_the_model_imports_retraces(cache_project):
     assert "GELU" in (cache_project / "out" / "index.html").read_text()
 
 
+@pytest.mark.slow
 def test_a_cache_folder_outside_the_build_survives_a_clean_build(tmp_path):
     """``netviz_cache_dir`` (relative to conf.py's folder): a build into an empty output folder
     takes the diagram from it; nothing is cached under the doctrees."""

@@ -104,6 +104,7 @@ def _weights_from_onnx(model: onnx.ModelProto, net: torch.nn.Module) -> dict[str
     return {**state, **found}
 
 
+@pytest.mark.slow
 def test_rst_and_myst_give_the_same_svg(build):
     svgs = []
     for testroot in ("seed", "seed-myst"):

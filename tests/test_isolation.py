@@ -81,6 +81,7 @@ def reference(tmp_path_factory, diagram_cache) -> dict[str, str]:
     return {"depth 2": svgs[0], "depth 1": svgs[1]}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("jobs", [[], ["-j", "2"]], ids=["serial", "j2"])
 def test_hostile_models_end_as_located_warnings(tmp_path, reference, jobs):
     src = tmp_path / "src"
@@ -164,6 +165,7 @@ def test_ctrl_c_stops_the_build_and_every_child(tmp_path):
     assert leftovers(tmp_path) == []
 
 
+@pytest.mark.slow
 def test_raising_the_memory_limit_retries_the_failed_diagram(tmp_path):
     """``netviz_memory_mb`` re-reads no page by itself; a diagram that ran out of memory is tried again."""
     src = tmp_path / "src"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+import pytest
 from conftest import ROOTS, run_sphinx, soup_of
 
 
@@ -16,6 +17,7 @@ def outputs(outdir: Path) -> tuple[dict[str, str], dict[str, str]]:
     return files, svgs
 
 
+@pytest.mark.slow
 def test_parallel_build_matches_serial_build(tmp_path):
     serial = run_sphinx(ROOTS / "test-parallel", tmp_path / "serial", "-W")
     assert serial.returncode == 0, serial.stderr

@@ -13,7 +13,7 @@ import pytest
 
 from .test_viewer import inside, label_heights, median, rects
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]  # it builds docs/
 
 VIEWPORT = {"width": 1300, "height": 1000}
 #: the smallest median label height, in CSS pixels (the viewer aims at 10)

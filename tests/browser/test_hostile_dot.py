@@ -20,7 +20,7 @@ from .conftest import build_site, serve
 from .hostile_models import DOT_ATTRIBUTE, DOT_CLASS, DOT_FUNCTION, DOT_HPARAMS, DOT_NAMES, DOT_OUTPUT
 from .test_viewer import call_id, diagram, element
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]  # every box of every depth clicked
 
 PAGE = """\
 DOT-shaped names

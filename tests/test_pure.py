@@ -133,6 +133,7 @@ def _assert_drawn(out: Path) -> None:
     assert html.count('class="node') >= 4  # input, two Linear, ReLU… laid out
 
 
+@pytest.mark.slow
 def test_a_page_builds_with_the_pure_engine_when_no_dot_is_on_path(pure: str, no_dot: str, tmp_path: Path) -> None:
     src = write_project(tmp_path / "src")
     done = _sphinx(src, tmp_path / "html", "html", no_dot)
@@ -146,6 +147,7 @@ def test_a_page_builds_with_the_pure_engine_when_no_dot_is_on_path(pure: str, no
     assert len(images) == 1 and images[0].endswith(".png") and images[0] in tex, images
 
 
+@pytest.mark.slow
 def test_the_command_line_draws_svg_and_png_with_the_pure_engine_and_says_it_writes_no_pdf(
         pure: str, no_dot: str, tmp_path: Path) -> None:
     src = write_project(tmp_path / "src")

@@ -510,6 +510,7 @@ ONNX files
 """
 
 
+@pytest.mark.slow
 def test_sphinx_build(make_app, tmp_path: Path) -> None:
     """Drawn with its shapes and clusters, the download the file itself; a malformed file is one located
     netviz.import warning and nothing else; an edited file draws again."""

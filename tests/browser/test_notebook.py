@@ -10,7 +10,7 @@ import pytest
 
 from .test_viewer import call_id, element, rect, view_box
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]  # it builds docs/ (the docs_html fixture)
 
 
 def test_draw_outputs_in_the_built_notebook_page_are_working_viewers(new_page, docs_html):

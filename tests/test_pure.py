@@ -14,12 +14,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import REPO, run_sphinx
 
 from sphinx_netviz import render
 from sphinx_netviz.errors import RenderProblem
 from sphinx_netviz.render import PURE_INSTALL, can_write, dot_version, find_dot, is_pure, pure_dot, run_dot
-
-REPO = Path(__file__).resolve().parent.parent
 
 PROJECT = {
     "conf.py": 'import os, sys\nsys.path.insert(0, os.path.abspath("."))\nextensions = ["sphinx_netviz"]\n',
@@ -120,13 +119,6 @@ def test_the_pure_engine_writes_no_pdf_and_says_so(pure: str) -> None:
     assert png.startswith(b"\x89PNG")
 
 
-def _sphinx(src: Path, out: Path, builder: str, path: str, python: str = sys.executable,
-            timeout: float = 600) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, PATH=path, PYTHONPATH=str(REPO))
-    return subprocess.run([python, "-m", "sphinx", "-W", "-q", "-b", builder, str(src), str(out)],
-                          capture_output=True, text=True, env=env, timeout=timeout, check=False)
-
-
 def _assert_drawn(out: Path) -> None:
     html = (out / "index.html").read_text(encoding="utf-8")
     assert "netviz-canvas" in html and "<svg" in html
@@ -136,12 +128,10 @@ def _assert_drawn(out: Path) -> None:
 @pytest.mark.slow
 def test_a_page_builds_with_the_pure_engine_when_no_dot_is_on_path(pure: str, no_dot: str, tmp_path: Path) -> None:
     src = write_project(tmp_path / "src")
-    done = _sphinx(src, tmp_path / "html", "html", no_dot)
-    assert done.returncode == 0, done.stderr
+    run_sphinx(src, tmp_path / "html", "-W", "-q", env={"PATH": no_dot}, ok=True, timeout=600)
     _assert_drawn(tmp_path / "html")
     # LaTeX: graphviz-pure writes no PDF, so the figure is a 300 dpi PNG, which only it gives
-    done = _sphinx(src, tmp_path / "latex", "latex", no_dot)
-    assert done.returncode == 0, done.stderr
+    run_sphinx(src, tmp_path / "latex", "-W", "-q", builder="latex", env={"PATH": no_dot}, ok=True, timeout=600)
     tex = next((tmp_path / "latex").glob("*.tex")).read_text(encoding="utf-8")
     images = sorted(p.name for p in (tmp_path / "latex").iterdir() if p.suffix in (".png", ".pdf"))
     assert len(images) == 1 and images[0].endswith(".png") and images[0] in tex, images

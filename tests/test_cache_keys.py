@@ -65,14 +65,9 @@ def setup(app):
 """
 
 
-@pytest.mark.parametrize("builder, attribute, how", [
-    ("html", "svg", "absolute"), ("html", "svg", "climbs out"), ("html", "details", "link out"),
-    ("latex", "dot", "climbs out"),
-])
-def test_a_node_naming_a_file_outside_the_cache_is_refused(make_app, rootdir, tmp_path, builder, attribute, how):
-    srcdir = tmp_path / "src"
-    shutil.copytree(rootdir / "test-basic", srcdir)
-    secret = tmp_path / "secret.svg"
+def build_pointing_outside(make_app, srcdir: Path, secret: Path, builder: str, attribute: str, how: str) -> Path:
+    """Build ``tests/roots/test-basic`` with every diagram node's ``attribute`` pointing at
+    ``secret`` (``how``); check the warnings and that the secret was written nowhere; the output."""
     secret.write_text(SECRET)
     with (srcdir / "conf.py").open("a") as conf:
         conf.write(CONF_TAIL.format(secret=str(secret), how=how, attribute=attribute))
@@ -87,14 +82,32 @@ def test_a_node_naming_a_file_outside_the_cache_is_refused(make_app, rootdir, tm
     out = Path(app.outdir)
     written = [p for p in out.rglob("*") if p.is_file() and p.suffix in (".html", ".svg", ".tex", ".pdf")]
     assert written and not any("TOP SECRET" in p.read_text(errors="replace") for p in written)
-    if builder == "html":
-        page = soup_of(out / "index.html")
-        errors = page.select("div.netviz.netviz-error")
-        assert len(errors) == 3 and page.select("div.netviz svg") == []
-        assert "outside the diagram cache" in errors[0].get_text()
-    else:
-        tex = next(out.glob("*.tex")).read_text()
-        assert "\\sphinxincludegraphics" not in tex
-        assert "netviz could not draw netviz\\_models:TinyCNN" in tex
-        assert not list(out.glob("*.pdf"))
+    return out
+
+
+@pytest.fixture
+def project(rootdir, tmp_path) -> Path:
+    srcdir = tmp_path / "src"
+    shutil.copytree(rootdir / "test-basic", srcdir)
+    return srcdir
+
+
+@pytest.mark.parametrize("attribute, how", [("svg", "absolute"), ("svg", "climbs out"), ("details", "link out")])
+def test_an_html_node_naming_a_file_outside_the_cache_is_refused(make_app, project, tmp_path, attribute, how):
+    secret = tmp_path / "secret.svg"
+    out = build_pointing_outside(make_app, project, secret, "html", attribute, how)
+    page = soup_of(out / "index.html")
+    errors = page.select("div.netviz.netviz-error")
+    assert len(errors) == 3 and page.select("div.netviz svg") == []
+    assert "outside the diagram cache" in errors[0].get_text()
+    assert os.path.exists(secret)  # read by nobody, touched by nobody
+
+
+def test_a_latex_node_naming_a_file_outside_the_cache_is_refused(make_app, project, tmp_path):
+    secret = tmp_path / "secret.svg"
+    out = build_pointing_outside(make_app, project, secret, "latex", "dot", "climbs out")
+    tex = next(out.glob("*.tex")).read_text()
+    assert "\\sphinxincludegraphics" not in tex
+    assert "netviz could not draw netviz\\_models:TinyCNN" in tex
+    assert not list(out.glob("*.pdf"))
     assert os.path.exists(secret)  # read by nobody, touched by nobody

@@ -118,6 +118,8 @@ class DiagramRunner:
         self._thread: threading.Thread | None = None
         self._closed = False
         self._outstanding = 0
+        #: whether any job was submitted (a server started ahead of a first job that never came is killed)
+        self._used = False
         self._outcomes: list[JobOutcome] = []
 
     # -- the caller's side ------------------------------------------------
@@ -129,6 +131,7 @@ class DiagramRunner:
         """
         self.scratch_root.mkdir(parents=True, exist_ok=True)
         with self._lock:
+            self._used = True
             for waiting in self._queue:
                 if (waiting.job.export_key, waiting.job.limits, waiting.job.settings) == \
                         (job.export_key, job.limits, job.settings):
@@ -174,6 +177,12 @@ class DiagramRunner:
             queued, self._queue = self._queue, []
         for item in running:
             self._kill(item)
+        if self._server is not None and not self._used:
+            # started ahead of a job that never came (every diagram was in the cache): no need to
+            # wait for its warm-up (torch's import) to end
+            self._kill_group(self._server.pid)
+            self._server.wait()
+            self._server = None
         if self._server is not None:
             try:
                 self._server.stdin.close()  # the server kills its children and exits

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 import time
 from pathlib import Path
@@ -61,3 +62,15 @@ def test_jobs_past_their_timeout_are_killed_and_the_slots_reused(tmp_path):
     assert [len(f) for f in failures] == [1, 1, 0]
     assert all("took longer than netviz_timeout = 2 s (stopped while tracing" in f.message
                for fs in failures for f in fs.values())
+
+
+def test_a_server_started_ahead_of_a_job_that_never_came_is_killed_at_once(tmp_path):
+    """A build whose diagrams are all in the cache started the fork server ahead of time
+    (a new page might draw); closing does not wait for its warm-up (torch's import) to end."""
+    runner = DiagramRunner(tmp_path / "jobs")
+    runner.prestart(warm_export=True)
+    server = runner._server
+    assert server is not None and server.poll() is None
+    runner.close()
+    assert server.returncode == -signal.SIGKILL  # killed, not left to finish warming up
+    assert runner._server is None

@@ -170,11 +170,14 @@ def test_raising_the_memory_limit_retries_the_failed_diagram(tmp_path):
     """``netviz_memory_mb`` re-reads no page by itself; a diagram that ran out of memory is tried again."""
     src = tmp_path / "src"
     src.mkdir()
-    (src / "conf.py").write_text((ROOT / "conf.py").read_text())
     shutil.copy(ROOT / "hostile_code.py", src)
     # 16×3×1024×1024 on the CPU: 0.2 GB of input and 1.1 GB of activations
     (src / "index.rst").write_text("Memory\n======\n\n.. netviz:: hostile_code:TinyCNN\n"
                                    "   :input-shape: 16, 3, 1024, 1024\n   :device: cpu\n")
+    # the limit under test is memory: a loaded machine must not turn the real forward into a timeout
+    (src / "conf.py").write_text((ROOT / "conf.py").read_text().replace("netviz_timeout = 6",
+                                                                        "netviz_timeout = 120"))
+    assert "netviz_timeout = 120" in (src / "conf.py").read_text()
     small = run_sphinx(src, tmp_path / "out", "-D", "netviz_memory_mb=1000")
     assert "netviz_memory_mb = 1000 MB" in small.stderr and "[netviz.trace]" in small.stderr, small.stderr
     assert "failed 1" in small.stdout

@@ -4,7 +4,8 @@ Pipeline step *render* (trace → graph → dot → **layouts** → views).  The
 place that runs Graphviz for a drawing: :func:`lay_out_depths` draws the
 asked depth (or, when Graphviz cannot in time or the drawing is too big, a
 shallower one, with a warning), then every other depth the page's viewer
-can switch to (Graphviz cannot run in the browser without a large WASM).
+can switch to (Graphviz cannot run in the browser without a large WASM),
+several Graphviz runs at once (:func:`layout_workers`), taken in depth order.
 A viewer depth that cannot be laid out is left out, and the page says so; one
 that Graphviz itself fails on (Graphviz 2.43's "trouble in init_rank" on some
 cluster nestings) is also named in an info note — not a warning, since the
@@ -13,6 +14,10 @@ author asked for another depth and cannot fix Graphviz.
 
 from __future__ import annotations
 
+import os
+import time
+from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from .artifacts import Problem
@@ -23,12 +28,33 @@ from .graph import Diagram, build_diagram
 from .ir import Trace, deepest_level
 from .limits import MAX_INLINE_BYTES, MAX_LAYOUT_BOXES, MB, Budget
 from .options import say
-from .render import run_dot
+from .render import RunningDot, start_dot
 from .svgsafe import sanitized_svg_file
 from .values import Direction
 
 #: the deepest level laid out for the page's expand/collapse controls
 MAX_VIEW_DEPTH = 8
+#: set by the runner (:mod:`sphinx_netviz.runner`) for its children: how many diagrams it draws at once
+DIAGRAMS_AT_ONCE = "NETVIZ_DIAGRAMS_AT_ONCE"
+#: seconds between looks at the viewer depths' Graphviz runs, while one may free a slot
+_POLL = 0.005
+
+
+def layout_workers() -> int:
+    """How many Graphviz runs of the viewer's depths one diagram may have going at once.
+
+    The CPUs this process may use, shared by the diagrams drawn at once (the runner says how
+    many in :data:`DIAGRAMS_AT_ONCE`: a ``-j`` build does not run more ``dot`` than CPUs).
+    """
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        cpus = os.cpu_count() or 1
+    try:
+        at_once = int(os.environ.get(DIAGRAMS_AT_ONCE) or 1)
+    except ValueError:
+        at_once = 1
+    return max(1, cpus // max(1, at_once))
 
 
 class LayoutTooBig(RenderProblem):
@@ -45,6 +71,8 @@ class LayoutSettings:
     dot: str = "dot"
     #: seconds one Graphviz run may take (within the budget's share)
     timeout: float = 30.0
+    #: Graphviz runs of the viewer's depths at once (0: :func:`layout_workers`)
+    workers: int = 0
 
 
 @dataclass
@@ -67,7 +95,60 @@ class Layouts:
     notes: list[str] = field(default_factory=list)
 
 
-def lay_out(trace: Trace, depth: int, direction: Direction, id_prefix: str, runs: list[Run], dot: str,
+class _Depth:
+    """One depth on its way to an SVG: its diagram, then its Graphviz run (or why it has none)."""
+
+    def __init__(self, trace: Trace, depth: int, runs: list[Run]) -> None:
+        self.depth = depth
+        self.diagram = build_diagram(trace, depth, runs=runs)
+        self.source = ""
+        self.running: RunningDot | None = None
+        #: why it was not given to Graphviz: too many boxes, no time left, no Graphviz
+        self.failed: RenderProblem | None = None
+        self._timed_out: LayoutTimeout | None = None
+
+    def start(self, settings: LayoutSettings, timeout: float) -> None:
+        """Start Graphviz, within ``timeout`` seconds from now; not on more than ``MAX_LAYOUT_BOXES`` boxes."""
+        boxes = len(self.diagram.nodes)
+        try:
+            if boxes > MAX_LAYOUT_BOXES:
+                raise LayoutTooBig(f"depth {self.depth} has {boxes:,} boxes, more than the {MAX_LAYOUT_BOXES:,} "
+                                   "Graphviz can lay out in reasonable time")
+            self._timed_out = LayoutTimeout(f"Graphviz did not lay out depth {self.depth} ({boxes} boxes) "
+                                            f"within {timeout:.3g} s")
+            if timeout <= 0:
+                raise self._timed_out
+            self.source = to_dot(self.diagram, settings.direction, settings.id_prefix)
+            self.running = start_dot(self.source, "svg", settings.dot, timeout)
+        except RenderProblem as exc:
+            self.failed = exc
+
+    def done(self) -> bool:
+        """Would :meth:`svg` answer without waiting?"""
+        return self.running is None or self.running.done()
+
+    def svg(self) -> bytes:
+        """The SVG (sanitized), once Graphviz is done; :class:`LayoutTooBig` for one over
+        ``MAX_INLINE_BYTES``, :class:`~sphinx_netviz.errors.LayoutTimeout` past the time."""
+        if self.running is None:  # not given to Graphviz
+            assert self.failed is not None, "svg() before start()"
+            raise self.failed
+        try:
+            svg = sanitized_svg_file(self.running.result())
+        except LayoutTimeout:
+            assert self._timed_out is not None
+            raise self._timed_out from None
+        if len(svg) > MAX_INLINE_BYTES:
+            raise LayoutTooBig(f"the SVG of depth {self.depth} is {len(svg) / MB:.1f} MB, more than the "
+                               f"{MAX_INLINE_BYTES / MB:g} MB a page may inline")
+        return svg
+
+    def kill(self) -> None:
+        if self.running is not None:
+            self.running.kill()
+
+
+def lay_out(trace: Trace, depth: int, runs: list[Run], settings: LayoutSettings,
             timeout: float) -> tuple[bytes, str, Diagram]:
     """One depth's SVG (sanitized), DOT source and diagram.
 
@@ -75,23 +156,9 @@ def lay_out(trace: Trace, depth: int, direction: Direction, id_prefix: str, runs
     ``MAX_LAYOUT_BOXES`` boxes, or after, for an SVG over
     ``MAX_INLINE_BYTES``; :class:`~sphinx_netviz.errors.LayoutTimeout` past ``timeout``.
     """
-    diagram = build_diagram(trace, depth, runs=runs)
-    boxes = len(diagram.nodes)
-    if boxes > MAX_LAYOUT_BOXES:
-        raise LayoutTooBig(f"depth {depth} has {boxes:,} boxes, more than the {MAX_LAYOUT_BOXES:,} "
-                           "Graphviz can lay out in reasonable time")
-    timed_out = LayoutTimeout(f"Graphviz did not lay out depth {depth} ({boxes} boxes) within {timeout:.3g} s")
-    if timeout <= 0:
-        raise timed_out
-    source = to_dot(diagram, direction, id_prefix)
-    try:
-        svg = sanitized_svg_file(run_dot(source, "svg", dot, timeout))
-    except LayoutTimeout:
-        raise timed_out from None
-    if len(svg) > MAX_INLINE_BYTES:
-        raise LayoutTooBig(f"the SVG of depth {depth} is {len(svg) / MB:.1f} MB, more than the "
-                           f"{MAX_INLINE_BYTES / MB:g} MB a page may inline")
-    return svg, source, diagram
+    layout = _Depth(trace, depth, runs)
+    layout.start(settings, timeout)
+    return layout.svg(), layout.source, layout.diagram
 
 
 def lay_out_depths(trace: Trace, runs: list[Run], settings: LayoutSettings, budget: Budget | None = None,
@@ -121,8 +188,7 @@ def _drawn_depth(trace: Trace, runs: list[Run], settings: LayoutSettings, budget
     fix: str | None = None  # what the warning suggests, for the first reason
     while True:
         try:
-            svg, source, diagram = lay_out(trace, depth, settings.direction, settings.id_prefix, runs,
-                                           settings.dot, budget.seconds(settings.timeout, share))
+            svg, source, diagram = lay_out(trace, depth, runs, settings, budget.seconds(settings.timeout, share))
         except (LayoutTooBig, LayoutTimeout) as exc:
             budget.ran_out |= isinstance(exc, LayoutTimeout)
             first_reason = first_reason or exc.message
@@ -148,36 +214,64 @@ def _add_other_depths(drawn: Layouts, trace: Trace, runs: list[Run], settings: L
     laid out in time, has too many boxes, or would take the page's inline
     SVG over ``MAX_INLINE_BYTES`` is left out, and so is every deeper one
     (it would be bigger); the page says so.
+
+    Up to ``settings.workers`` Graphviz runs go on at once, shallowest depths
+    first; their results are taken in depth order, so the outcome is the
+    one of running them one after another.  Once a depth is left out, the
+    deeper runs still going are killed.  Each run's time is counted from its start.
     """
-    seen = {_drawing_key(drawn.diagram)}
+    last = min(deepest_level(trace), MAX_VIEW_DEPTH)
+    workers = max(1, settings.workers or layout_workers())
+    waiting = _other_depths(drawn, trace, runs, last)
+    started: deque[_Depth] = deque()  # by depth; the first is the next to take
     total = len(drawn.svg)
-    for depth in range(min(deepest_level(trace), MAX_VIEW_DEPTH) + 1):
+    try:
+        while True:
+            running = sum(not layout.done() for layout in started)
+            layout = next(waiting, None) if running < workers else None
+            if layout is not None:
+                layout.start(settings, budget.seconds(settings.timeout, share))
+                started.append(layout)
+                continue
+            if not started:
+                break
+            if running >= workers and not started[0].done():
+                time.sleep(_POLL)  # until a run ends (a slot for the next depth) or the first is done
+                continue
+            layout = started.popleft()
+            try:
+                svg = layout.svg()
+                if total + len(svg) > MAX_INLINE_BYTES:
+                    raise LayoutTooBig("the page's inline SVG would be too big")
+            except RenderProblem as exc:
+                budget.ran_out |= isinstance(exc, LayoutTimeout)
+                drawn.omitted += [depth for depth in range(layout.depth, last + 1) if depth != drawn.depth]
+                if not isinstance(exc, (LayoutTooBig, LayoutTimeout)):  # Graphviz failed: say so
+                    first_line = exc.message.strip().splitlines()[0] if exc.message.strip() else "no message"
+                    drawn.notes.append(f"depth {layout.depth} could not be laid out for the page's viewer "
+                                       f"({first_line}); the viewer leaves it and the deeper ones out")
+                break
+            drawn.by_depth[layout.depth] = svg
+            total += len(svg)
+            drawn.shown |= _shown_calls(layout.diagram)
+    finally:
+        for layout in started:  # deeper than one left out (or an error): their results are not wanted
+            layout.kill()
+    drawn.by_depth = dict(sorted(drawn.by_depth.items()))
+
+
+def _other_depths(drawn: Layouts, trace: Trace, runs: list[Run], last: int) -> Iterator[_Depth]:
+    """The depths up to ``last`` other than the drawn one, shallowest first, each built when asked
+    for; a depth that draws the same boxes as a shallower one (or the drawn one) is skipped."""
+    seen = {_drawing_key(drawn.diagram)}
+    for depth in range(last + 1):
         if depth == drawn.depth:
             continue
-        if drawn.omitted and depth > drawn.omitted[0]:
-            drawn.omitted.append(depth)
-            continue
-        diagram = build_diagram(trace, depth, runs=runs)
-        if _drawing_key(diagram) in seen:
-            continue
-        try:
-            svg, _, diagram = lay_out(trace, depth, settings.direction, settings.id_prefix, runs, settings.dot,
-                                      budget.seconds(settings.timeout, share))
-            if total + len(svg) > MAX_INLINE_BYTES:
-                raise LayoutTooBig("the page's inline SVG would be too big")
-        except RenderProblem as exc:
-            budget.ran_out |= isinstance(exc, LayoutTimeout)
-            drawn.omitted.append(depth)
-            if not isinstance(exc, (LayoutTooBig, LayoutTimeout)):  # Graphviz failed: say so
-                first_line = exc.message.strip().splitlines()[0] if exc.message.strip() else "no message"
-                drawn.notes.append(f"depth {depth} could not be laid out for the page's viewer "
-                                   f"({first_line}); the viewer leaves it and the deeper ones out")
-            continue
-        seen.add(_drawing_key(diagram))
-        drawn.by_depth[depth] = svg
-        total += len(svg)
-        drawn.shown |= _shown_calls(diagram)
-    drawn.by_depth = dict(sorted(drawn.by_depth.items()))
+        layout = _Depth(trace, depth, runs)
+        key = _drawing_key(layout.diagram)
+        if key not in seen:
+            seen.add(key)
+            yield layout
 
 
 def _shown_calls(diagram: Diagram) -> set[int]:

@@ -6,6 +6,8 @@ named by ``netviz_dot`` (or on ``PATH``); with the default ``dot`` and none on
 (``pip install "sphinx-netviz[pure]"``: a Rust port of Graphviz from a wheel,
 no system Graphviz needed), if it is installed.  Failures become
 :class:`~sphinx_netviz.errors.RenderProblem` with a fix in the message.
+:func:`run_dot` waits for the result; :func:`start_dot` returns at once, so
+that several runs can go on together (the viewer's depths, :mod:`~sphinx_netviz.layouts`).
 """
 
 from __future__ import annotations
@@ -13,11 +15,15 @@ from __future__ import annotations
 import functools
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import sysconfig
+import tempfile
+import time
 from importlib import metadata
 from pathlib import Path
+from typing import IO
 
 from .options import say
 from .errors import LayoutTimeout, RenderProblem
@@ -109,34 +115,101 @@ def dot_version(dot: str = "dot") -> str:
     return (done.stderr or done.stdout).decode(errors="replace").strip()
 
 
+class RunningDot:
+    """A Graphviz run started by :func:`start_dot`: ask whether it is :meth:`done`, wait for its
+    :meth:`result`, or :meth:`kill` it.
+
+    Its input and output are anonymous temporary files, not pipes, so several runs can go on at
+    once without a thread each to keep their pipes flowing.  On POSIX it runs in a process group
+    of its own, so that a kill ends what a wrapper script around ``dot`` started too.
+    """
+
+    def __init__(self, executable: str, fmt: str, timeout: float, args: list[str], source: str) -> None:
+        self.executable, self.fmt, self.timeout = executable, fmt, timeout
+        self._files: list[IO[bytes]] = []
+        try:
+            stdin, self._out, self._err = (self._file() for _ in range(3))
+            stdin.write(source.encode())
+            stdin.seek(0)
+            self._process = subprocess.Popen([executable, *args], stdin=stdin, stdout=self._out, stderr=self._err,
+                                             start_new_session=os.name == "posix")
+        except OSError as exc:
+            self._close()
+            raise RenderProblem(f"could not run Graphviz {executable!r}: {exc}") from exc
+        self.deadline = time.monotonic() + timeout
+
+    def _file(self) -> IO[bytes]:
+        self._files.append(tempfile.TemporaryFile())
+        return self._files[-1]
+
+    def done(self) -> bool:
+        """Has it ended, or run out of time (so that :meth:`result` would not wait)?"""
+        return self._process.poll() is not None or time.monotonic() >= self.deadline
+
+    def result(self) -> bytes:
+        """Wait until it ends or its time is up; the ``fmt`` bytes, or :class:`LayoutTimeout` or
+        :class:`RenderProblem`.  Whatever happens (Ctrl-C included), the process is gone after."""
+        try:
+            try:
+                self._process.wait(timeout=max(0.0, self.deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                raise LayoutTimeout(
+                    f"Graphviz did not finish the layout within {self.timeout:g} s; draw fewer levels "
+                    f"(a smaller {say('depth')}) or raise {say('layout_timeout')}"
+                ) from None
+            out, err = (self._read(f) for f in (self._out, self._err))
+        finally:
+            self.kill()
+        if self._process.returncode != 0 or not out:
+            if self.fmt in PURE_CANNOT and is_pure(self.executable):
+                raise RenderProblem(f"{PURE} (the layout engine of the pure extra) cannot write "
+                                    f"{self.fmt.upper()}; install Graphviz for it, or write SVG or PNG")
+            raise RenderProblem(f"Graphviz failed to render the diagram: {_failure(err, self._process.returncode)}")
+        return out
+
+    @staticmethod
+    def _read(file: IO[bytes]) -> bytes:
+        file.seek(0)
+        return file.read()
+
+    def kill(self) -> None:
+        """End it (with its process group) if it still runs, reap it, close its files; idempotent."""
+        process = self._process
+        if process.returncode is None:
+            try:
+                if os.name == "posix":
+                    os.killpg(process.pid, signal.SIGKILL)  # not reaped yet: its group is still ours
+                else:
+                    process.kill()
+            except OSError:
+                pass  # it ended meanwhile
+            process.wait()
+        self._close()
+
+    def _close(self) -> None:
+        for file in self._files:
+            file.close()
+
+
+def start_dot(source: str, fmt: str, dot: str = "dot", timeout: float = 60.0, dpi: int | None = None) -> RunningDot:
+    """Start laying out ``source`` as ``fmt`` (a PNG at ``dpi``) and return at once.
+
+    The caller must end it: with :meth:`RunningDot.result`, or :meth:`RunningDot.kill` in a
+    ``finally`` when it gives up (no ``dot`` is left behind).  Its ``timeout`` counts from now.
+    """
+    return RunningDot(find_dot(dot), fmt, timeout, [f"-T{fmt}", *([f"-Gdpi={dpi}"] if dpi else [])], source)
+
+
 def run_dot(source: str, fmt: str, dot: str = "dot", timeout: float = 60.0, dpi: int | None = None) -> bytes:
     """Lay out ``source`` and return the ``fmt`` (``svg``, ``pdf``, ``png``) bytes (a PNG at ``dpi``)."""
-    executable = find_dot(dot)
-    try:
-        done = subprocess.run(
-            [executable, f"-T{fmt}", *([f"-Gdpi={dpi}"] if dpi else [])], input=source.encode(), capture_output=True,
-            timeout=timeout, check=False,
-        )
-    except subprocess.TimeoutExpired:
-        raise LayoutTimeout(
-            f"Graphviz did not finish the layout within {timeout:g} s; draw fewer levels "
-            f"(a smaller {say('depth')}) or raise {say('layout_timeout')}"
-        ) from None
-    except OSError as exc:
-        raise RenderProblem(f"could not run Graphviz {executable!r}: {exc}") from exc
-    if done.returncode != 0 or not done.stdout:
-        if fmt in PURE_CANNOT and is_pure(executable):
-            raise RenderProblem(f"{PURE} (the layout engine of the pure extra) cannot write "
-                                f"{fmt.upper()}; install Graphviz for it, or write SVG or PNG")
-        raise RenderProblem(f"Graphviz failed to render the diagram: {_failure(done)}")
-    return done.stdout
+    return start_dot(source, fmt, dot, timeout, dpi).result()
 
 
-def _failure(done: subprocess.CompletedProcess[bytes]) -> str:
+def _failure(stderr: bytes, returncode: int) -> str:
     """What Graphviz said when it failed: its errors before its warnings (font metrics…)."""
-    lines = [line.strip() for line in done.stderr.decode(errors="replace").splitlines() if line.strip()]
+    lines = [line.strip() for line in stderr.decode(errors="replace").splitlines() if line.strip()]
     errors = [line for line in lines if not line.startswith("Warning:")]
-    return "\n".join(errors or lines) or f"exit code {done.returncode}"
+    return "\n".join(errors or lines) or f"exit code {returncode}"
 
 
 def svg_for_inline(svg: bytes | str) -> str:

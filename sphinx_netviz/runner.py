@@ -29,6 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from .layouts import DIAGRAMS_AT_ONCE
 from .options import say
 from .jobs import (
     JOB_FILE,
@@ -271,7 +272,8 @@ class DiagramRunner:
 
     def _launch(self, item: _Running) -> None:
         if self.method == "spawn":
-            env = dict(os.environ, PYTHONPATH=os.pathsep.join([_PACKAGE_ROOT, *sys.path]))
+            env = dict(os.environ, PYTHONPATH=os.pathsep.join([_PACKAGE_ROOT, *sys.path]),
+                       **{DIAGRAMS_AT_ONCE: str(self.slots)})  # each diagram's share of the CPUs
             process = subprocess.Popen(
                 [sys.executable, "-m", "sphinx_netviz.worker", "run", str(item.folder)],
                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -295,7 +297,8 @@ class DiagramRunner:
         """The fork server, started for the first job (warmed up for exports if that job exports)."""
         if self._server is not None and self._server.poll() is None:
             return self._server
-        env = dict(os.environ, PYTHONPATH=os.pathsep.join([_PACKAGE_ROOT, env_path()]))
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join([_PACKAGE_ROOT, env_path()]),
+                   **{DIAGRAMS_AT_ONCE: str(self.slots)})  # each diagram's share of the CPUs
         with open(self.scratch_root / SERVER_LOG, "wb") as log:
             self._server = subprocess.Popen(
                 # the scratch folder names the build in ps (and in the tests' leftover checks)

@@ -82,6 +82,10 @@ class Artifacts(DiagramInfo):
 
     svg: bytes
     dot: str
+    #: the project modules among ``sources``, by name: the file each was imported from (the
+    #: cache keeps them by name, and checks them against the files the names stand for where
+    #: the diagram is asked for again); ``sources`` not named here (an ONNX file) are kept by path
+    modules: dict[str, str] = field(default_factory=dict)
     #: ONNX bytes, or None (not asked for, or the export failed: see ``problems``)
     onnx: bytes | None
     #: the SVG of every depth the page's viewer can switch to (including ``depth``)

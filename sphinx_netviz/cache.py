@@ -1,10 +1,17 @@
 """On-disk cache of finished diagrams, keyed by content, verified on every reuse.
 
 Pipeline step *write* (render/export → **cache**).  A diagram's record is
-found by a key made of the spec and the bytes of every project source file
-it depends on, so a rebuild where nothing changed finds it without
-importing torch, while an edit to the model's file misses.  Every file of a
-diagram is named by the hash of its content, and a lookup checks each
+found by its spec's key and holds the project modules it depends on *by
+name*, with the digest of the file each was imported from.  A lookup finds
+each name's file as the build that asks would import it (along its
+``sys.path``, without running any code: :func:`~.deps.find_module_file`)
+and compares the bytes, so a rebuild where nothing changed finds the
+diagram without importing torch, while an edit to the model's file misses,
+and so does another project (or a moved copy of this one) whose modules of
+the same names are other files with other contents.  A module that cannot
+be found without running code (a package that changes its ``__path__``, an
+import hook) is not tracked by name: its record never matches.  Every file
+of a diagram is named by the hash of its content, and a lookup checks each
 file's bytes against its name: a missing, damaged or unreadable file makes
 the entry a miss (and says why through ``on_damage``), never a half-drawn
 page.  Files are written to a temporary name and renamed, and the manifest
@@ -18,16 +25,18 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from pathlib import Path
 
 from .artifacts import Artifacts, DiagramInfo
-from .deps import file_digest
+from .deps import file_digest, find_module_file
 
-FORMAT = "5"
+#: 6: sources kept by module name, checked against the files the names stand for where asked
+FORMAT = "6"
 #: hex digits of the content hash in a file name (``netviz-<hash>.svg``)
 HASH_CHARS = 16
 
@@ -111,14 +120,23 @@ class DiagramCache:
     """Diagrams stored under ``root``: ``records/`` per spec, ``files/`` per result.
 
     ``scratch`` is where temporary files are made (a child's own folder);
-    ``on_damage`` hears why an entry that exists was not reused.
+    ``on_damage`` hears why an entry that exists was not reused;
+    ``search_path`` is where module names are looked for: the ``sys.path``
+    the model is (or would be) imported with.  By default ``sys.path`` as it
+    is when the cache is made: in the Sphinx process that is the one
+    :mod:`~.sphinxext.collect` gives each job, in a child the job's (before
+    model code can change it).  Relative entries are taken from the working
+    folder then, as the child does (it works in the parent's).
     """
 
     def __init__(self, root: str | os.PathLike[str], *, scratch: Path | None = None,
-                 on_damage: Callable[[str], None] | None = None) -> None:
+                 on_damage: Callable[[str], None] | None = None,
+                 search_path: Sequence[str] | None = None) -> None:
         self.root = Path(root)
         self.scratch = scratch
         self.on_damage = on_damage or (lambda why: None)
+        self.search_path = tuple(os.path.abspath(entry) if isinstance(entry, str) else entry
+                                 for entry in (sys.path if search_path is None else search_path))
 
     def _write(self, path: Path, data: bytes) -> None:
         write_atomic(path, data, self.scratch)
@@ -141,26 +159,82 @@ class DiagramCache:
         blob = json.dumps([FORMAT, spec_key, sorted(digests.items())])
         return hashlib.sha256(blob.encode()).hexdigest()
 
+    def _sources_record(self, made: Artifacts) -> dict[str, Any]:
+        """What a record keeps of a diagram's sources: its project modules by name, other
+        sources (an ONNX file) by path, each with the digest of its bytes.
+
+        ``imported`` is the file each module was imported from; a module that
+        :func:`~.deps.find_module_file` does not find there (its import ran
+        code to find it) is ``unresolved``, and makes the record match only in
+        :meth:`lookup` with ``just_stored``.
+        """
+        modules = {str(name): str(path) for name, path in made.modules.items()}
+        named = set(modules.values())
+        return {"modules": {name: file_digest(path) for name, path in sorted(modules.items())},
+                "files": {path: file_digest(path) for path in sorted(made.sources) if path not in named},
+                "imported": modules,
+                "unresolved": sorted(name for name, path in modules.items()
+                                     if find_module_file(name, self.search_path) != path)}
+
     @staticmethod
-    def _current(path: Path) -> dict | None:
-        """A record whose source files are unchanged, or None."""
+    def _digests(record: dict[str, Any]) -> dict[str, str | None]:
+        """A record's digests, by module name and by file path: what its result key is made of."""
+        return {**{f"module {name}": digest for name, digest in record["modules"].items()},
+                **{f"file {path}": digest for path, digest in record["files"].items()}}
+
+    def _current(self, path: Path, just_stored: bool = False) -> tuple[dict[str, Any], list[str]] | None:
+        """A record whose sources are, here, the bytes it was made from, and the files they are here.
+
+        Each module name is looked for along :attr:`search_path` (no code
+        runs), so another project's files of the same names are never taken
+        for this one's.  A record with an ``unresolved`` module does not
+        match, unless ``just_stored``: then that module is checked at the file
+        it was imported from.
+        """
         try:
             record = json.loads(path.read_text())
-            digests = {source: file_digest(source) for source in record["sources"]}
-        except (OSError, ValueError, KeyError, TypeError):
+            unresolved = set(record["unresolved"])
+            if unresolved and not just_stored:
+                return None
+            found: list[str] = []
+            for name, digest in record["modules"].items():
+                file = str(record["imported"][name]) if name in unresolved else \
+                    find_module_file(name, self.search_path)
+                if file is None or digest is None or file_digest(file) != digest:
+                    return None
+                found.append(file)
+            for file, digest in record["files"].items():
+                if digest is None or file_digest(file) != digest:
+                    return None
+                found.append(file)
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return None
-        return record if digests == record.get("digests") else None
+        return record, sorted(set(found))
 
-    def lookup(self, spec_key: str) -> CachedDiagram | None:
-        """The cached diagram for ``spec_key`` if none of its sources changed."""
-        record = self._current(self._record_path(spec_key))
-        return self._load(self.result_key(spec_key, record["digests"])) if record else None
+    def lookup(self, spec_key: str, *, just_stored: bool = False) -> CachedDiagram | None:
+        """The cached diagram for ``spec_key`` if its sources, as this build finds them, are
+        unchanged; its ``sources`` are then those files.
+
+        ``just_stored``: for a diagram a job of this build has just drawn and
+        stored (collect's outcomes, and the pages written after them), a
+        module found only by running code is checked at the file it was
+        imported from.  Any other lookup of such a diagram misses.
+        """
+        current = self._current(self._record_path(spec_key), just_stored)
+        if current is None:
+            return None
+        record, sources = current
+        found = self._load(self.result_key(spec_key, self._digests(record)))
+        if found is not None:
+            found.sources = sources
+        return found
 
     def lookup_export(self, export_key: str) -> tuple[bytes, str] | None:
         """ONNX bytes and mode made earlier for the same model and inputs (another drawing of it)."""
-        record = self._current(self.root / "exports" / f"{export_key}.json")
-        if record is None:
+        current = self._current(self.root / "exports" / f"{export_key}.json")
+        if current is None:
             return None
+        record, _ = current
         try:
             return verified_bytes(self.root / "files" / str(record["onnx"])), str(record["mode"])
         except KeyError:
@@ -179,8 +253,7 @@ class DiagramCache:
             return
         name = content_name(made.onnx, ".onnx")
         self._write_if_missing(self.root / "files" / name, made.onnx)
-        record = {"sources": made.sources, "digests": {p: file_digest(p) for p in made.sources},
-                  "onnx": name, "mode": made.onnx_mode}
+        record = {**self._sources_record(made), "onnx": name, "mode": made.onnx_mode}
         self._write(self.root / "exports" / f"{export_key}.json", json.dumps(record, indent=1).encode())
 
     def _load(self, result_key: str) -> CachedDiagram | None:
@@ -220,8 +293,8 @@ class DiagramCache:
 
     def store(self, spec_key: str, made: Artifacts) -> CachedDiagram:
         """Write a finished diagram's files, then its manifest and record; return it as stored."""
-        digests = {path: file_digest(path) for path in made.sources}
-        result_key = self.result_key(spec_key, digests)
+        record = self._sources_record(made)
+        result_key = self.result_key(spec_key, self._digests(record))
         details = json.dumps(made.details, sort_keys=True, ensure_ascii=False).encode()
         contents: dict[str, bytes] = {"svg": made.svg, "dot": made.dot.encode(), "details": details}
         if made.onnx is not None:
@@ -236,7 +309,6 @@ class DiagramCache:
             self._write_if_missing(self.root / "files" / names[role], data)
         manifest = {**made.info().to_manifest(), "files": names}
         self._write(self._manifest_path(result_key), json.dumps(manifest, indent=1).encode())
-        record = {"sources": made.sources, "digests": digests}
         self._write(self._record_path(spec_key), json.dumps(record, indent=1).encode())
         return CachedDiagram.from_manifest(manifest, key=result_key, **self._files(names))
 

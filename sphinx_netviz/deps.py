@@ -4,7 +4,13 @@ Used to key the cache (so editing the model re-traces) and to tell Sphinx
 which files a page depends on.  Starting from the modules that define the
 model and its inputs, follows their ``import`` statements (read with
 :mod:`ast`) to other *project* modules: files outside the standard library
-and ``site-packages``.  Nothing here imports torch.
+and ``site-packages``.
+
+The cache keeps those modules by *name*, and checks a diagram against the
+files the names stand for in the build that asks (:func:`find_module_file`,
+which finds a module's file as ``import`` would, without running any code),
+not against the files a build of another project, or of an older copy of
+this one, imported.  Nothing here imports torch or Sphinx.
 """
 
 from __future__ import annotations
@@ -12,9 +18,11 @@ from __future__ import annotations
 import ast
 import functools
 import hashlib
+import pkgutil
 import sys
 import sysconfig
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from importlib.machinery import ModuleSpec
 from pathlib import Path
 from types import ModuleType
 
@@ -63,9 +71,9 @@ def _imported_names(module: ModuleType, source: str) -> Iterable[str]:
                 yield f"{base}.{alias.name}"
 
 
-def project_sources(modules: Iterable[ModuleType]) -> list[str]:
-    """Absolute paths of the project files ``modules`` are made of or import, sorted."""
-    found: dict[str, None] = {}
+def project_modules(modules: Iterable[ModuleType]) -> dict[str, str]:
+    """The project modules ``modules`` are made of or import: module name -> absolute path of its file."""
+    found: dict[str, str] = {}
     queue = list(modules)
     seen: set[str] = set()
     while queue:
@@ -77,7 +85,7 @@ def project_sources(modules: Iterable[ModuleType]) -> list[str]:
         if not is_project_file(path):
             continue
         assert path is not None
-        found[str(Path(path).resolve())] = None
+        found[module.__name__] = str(Path(path).resolve())
         try:
             source = Path(path).read_text(encoding="utf-8")
         except OSError:
@@ -89,7 +97,73 @@ def project_sources(modules: Iterable[ModuleType]) -> list[str]:
                 dep = sys.modules.get(".".join(parts[:i]))
                 if isinstance(dep, ModuleType):
                     queue.append(dep)
-    return sorted(found)
+    return dict(sorted(found.items()))
+
+
+def project_sources(modules: Iterable[ModuleType]) -> list[str]:
+    """Absolute paths of the project files ``modules`` are made of or import, sorted."""
+    return sorted(set(project_modules(modules).values()))
+
+
+def find_module_file(name: str, search_path: Sequence[str]) -> str | None:
+    """The file ``import name`` loads with ``sys.path`` set to ``search_path``, found without
+    running any code; None if it cannot be found so.
+
+    The top-level name is looked for along ``search_path``, each submodule in
+    the folders its parent package's spec names, as
+    :class:`importlib.machinery.PathFinder` does (:func:`_find_spec`): no
+    ``__init__`` is run, so a package whose code changes its ``__path__``, a
+    module that an import hook or a ``sys.path`` change made by model code
+    provides, is not found here (or is found elsewhere); a caller compares
+    the answer with the file the real import used (see
+    :mod:`sphinx_netviz.cache`).  Symbolic links are resolved, as in
+    :func:`project_modules`.
+    """
+    parts = name.split(".")
+    if not all(part.isidentifier() for part in parts):
+        return None
+    try:
+        spec = _find_spec(parts[0], search_path)
+        for depth in range(2, len(parts) + 1):
+            if spec is None or spec.submodule_search_locations is None:
+                return None
+            spec = _find_spec(".".join(parts[:depth]), spec.submodule_search_locations)
+        if spec is None or not spec.has_location or not isinstance(spec.origin, str):
+            return None
+        return str(Path(spec.origin).resolve())
+    except (ImportError, ValueError, OSError, RuntimeError, KeyError, AttributeError, TypeError):
+        return None
+
+
+def _find_spec(fullname: str, locations: Iterable[str]) -> ModuleSpec | None:
+    """:meth:`PathFinder.find_spec <importlib.machinery.PathFinder.find_spec>` of ``fullname``
+    in ``locations``, but a namespace package's spec lists the folders it was found in.
+
+    (``PathFinder.find_spec`` gives a namespace package inside another
+    package a path that recomputes itself from the parent package's module,
+    which is not imported here.)  Each folder's finder is that of ``import``
+    (``sys.path_importer_cache``, ``sys.path_hooks``); finders read folder
+    listings, never a module's code.
+    """
+    portions: list[str] = []
+    for entry in list(locations):
+        if not isinstance(entry, str):
+            continue
+        finder = pkgutil.get_importer(entry)
+        find = getattr(finder, "find_spec", None)
+        if find is None:
+            continue
+        spec = find(fullname)
+        if spec is None:
+            continue
+        if spec.loader is not None:
+            return spec
+        portions.extend(spec.submodule_search_locations or ())
+    if not portions:
+        return None
+    spec = ModuleSpec(fullname, None, is_package=True)
+    spec.submodule_search_locations = portions
+    return spec
 
 
 def file_digest(path: str) -> str | None:

@@ -143,6 +143,7 @@ def make_group(drawings: list[tuple[str, DiagramSpec]], settings: PipelineSettin
         stage("read")
         read = read_onnx_file(first.target)
         trace, sources, name, device, size = read.trace, [first.target], read.trace.model_name, "file", 0
+        modules: dict[str, str] = {}
         notes.extend(read.notes)
         # its download is the file itself
         known_onnx = (read.data, "file") if first.onnx != "none" else None
@@ -151,13 +152,14 @@ def make_group(drawings: list[tuple[str, DiagramSpec]], settings: PipelineSettin
         stage("import")
         import torch
 
-        from .deps import project_sources
+        from .deps import project_modules
 
         if torch_threads:
             torch.set_num_threads(torch_threads)
         timer.lap("import")
         loaded, trace = _load_and_trace(first, settings, notes, timer, memory_bytes, stage, build)
-        sources = project_sources(loaded.source_modules)
+        modules = project_modules(loaded.source_modules)  # the cache keeps them by name
+        sources = sorted(set(modules.values()))
         name, device, size = loaded.name, loaded.device, loaded.weight_bytes
     exporting = first.onnx != "none" and known_onnx is None
     # an export follows the layouts: they leave it part of the time
@@ -181,7 +183,7 @@ def make_group(drawings: list[tuple[str, DiagramSpec]], settings: PipelineSettin
             results.append(exc)
             continue
         results.append(Artifacts(
-            svg=laid_out.svg, dot=laid_out.source, onnx=None, onnx_mode=None, sources=sources,
+            svg=laid_out.svg, dot=laid_out.source, onnx=None, onnx_mode=None, sources=sources, modules=modules,
             model_name=name, node_count=len(laid_out.diagram.nodes), depth=laid_out.depth,
             device=device, layouts=laid_out.by_depth, details=details,
             weight_bytes=size, problems=laid_out.problems, notes=[*notes, *laid_out.notes],

@@ -191,7 +191,8 @@ def _failure(exc: BaseException, folder: Path, job: Job) -> Failure:
 def _draw_job(job: Job, folder: Path, stage: Callable[[str], None], started: float) -> JobResult:
     from .pipeline import make_group
 
-    cache = DiagramCache(job.cache_root, scratch=folder)
+    # module names are found along the job's sys.path (the parent's), not one model code changed
+    cache = DiagramCache(job.cache_root, scratch=folder, search_path=job.sys_path)
     first = job.drawings[0].spec
     known = cache.lookup_export(job.export_key) if first.onnx != "none" else None
     margin = min(MARGIN, 0.1 * job.limits.timeout)

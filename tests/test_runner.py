@@ -40,7 +40,8 @@ def test_both_start_methods_draw_and_tell_deaths(tmp_path, method):
         runner.close()
     assert runner.method == method
     assert outcomes["hostile_code:Fine"].result.failures == {}
-    assert DiagramCache(tmp_path).lookup(good.drawings[0].key) is not None
+    # found along the job's sys.path, where its model module is
+    assert DiagramCache(tmp_path, search_path=good.sys_path).lookup(good.drawings[0].key) is not None
     (failure,) = outcomes["hostile_code:HardExit"].result.failures.values()
     assert (failure.stage, failure.message) == ("trace", "the process drawing it exited with code 1 while "
                                                          "tracing the model")

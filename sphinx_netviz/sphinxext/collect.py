@@ -162,7 +162,9 @@ def env_updated(app: Sphinx, env: Any) -> list[str]:
         _close(app)
     outcome_of = {d.key: o for o in outcomes for d in o.job.drawings}
     cache = cache_for(env)
-    found = {key: cache.lookup(key) for key, o in outcome_of.items() if key not in o.result.failures}
+    # drawn by this build's jobs, along this process's sys.path (the jobs' own)
+    found = {key: cache.lookup(key, just_stored=True) for key, o in outcome_of.items()
+             if key not in o.result.failures}
     unsubmitted = getattr(app, "_netviz_unsubmitted", {})
     for req in sorted(pending, key=lambda r: r.location):  # warnings in page and line order
         outcome = outcome_of.get(req.key)
@@ -305,7 +307,9 @@ def fill(env: Any, node: netviz_diagram, cache: DiagramCache) -> bool:
     if failure is not None:
         node["error"] = failure.message
         return False
-    found = cache.lookup(key)
+    # just_stored: a diagram whose modules cannot be found without running code misses every
+    # other lookup (``outdated`` reads its page again), so it was drawn by this build
+    found = cache.lookup(key, just_stored=True)
     if found is None:
         node["error"] = "its files are missing from the cache; build again to draw it"
         warn(node["target"], "write", node["error"], node)

@@ -96,18 +96,20 @@ class Layouts:
 
 
 class _Depth:
-    """One depth on its way to an SVG: its diagram, then its Graphviz run (or why it has none)."""
+    """One depth on its way to an SVG: its diagram and DOT, then its Graphviz run (or why it has none)."""
 
-    def __init__(self, trace: Trace, depth: int, runs: list[Run]) -> None:
+    def __init__(self, depth: int, diagram: Diagram, settings: LayoutSettings) -> None:
         self.depth = depth
-        self.diagram = build_diagram(trace, depth, runs=runs)
-        self.source = ""
+        self.settings = settings
+        self.diagram = diagram
+        fits = len(self.diagram.nodes) <= MAX_LAYOUT_BOXES
+        self.source = to_dot(self.diagram, settings.direction, settings.id_prefix) if fits else ""
         self.running: RunningDot | None = None
         #: why it was not given to Graphviz: too many boxes, no time left, no Graphviz
         self.failed: RenderProblem | None = None
         self._timed_out: LayoutTimeout | None = None
 
-    def start(self, settings: LayoutSettings, timeout: float) -> None:
+    def start(self, timeout: float) -> None:
         """Start Graphviz, within ``timeout`` seconds from now; not on more than ``MAX_LAYOUT_BOXES`` boxes."""
         boxes = len(self.diagram.nodes)
         try:
@@ -118,8 +120,7 @@ class _Depth:
                                             f"within {timeout:.3g} s")
             if timeout <= 0:
                 raise self._timed_out
-            self.source = to_dot(self.diagram, settings.direction, settings.id_prefix)
-            self.running = start_dot(self.source, "svg", settings.dot, timeout)
+            self.running = start_dot(self.source, "svg", self.settings.dot, timeout)
         except RenderProblem as exc:
             self.failed = exc
 
@@ -156,8 +157,8 @@ def lay_out(trace: Trace, depth: int, runs: list[Run], settings: LayoutSettings,
     ``MAX_LAYOUT_BOXES`` boxes, or after, for an SVG over
     ``MAX_INLINE_BYTES``; :class:`~sphinx_netviz.errors.LayoutTimeout` past ``timeout``.
     """
-    layout = _Depth(trace, depth, runs)
-    layout.start(settings, timeout)
+    layout = _Depth(depth, build_diagram(trace, depth, runs=runs), settings)
+    layout.start(timeout)
     return layout.svg(), layout.source, layout.diagram
 
 
@@ -222,20 +223,20 @@ def _add_other_depths(drawn: Layouts, trace: Trace, runs: list[Run], settings: L
     """
     last = min(deepest_level(trace), MAX_VIEW_DEPTH)
     workers = max(1, settings.workers or layout_workers())
-    waiting = _other_depths(drawn, trace, runs, last)
+    waiting = _other_depths(drawn, trace, runs, settings, last)
+    ready = next(waiting, None)  # the next depth to start, its DOT written while Graphviz runs others
     started: deque[_Depth] = deque()  # by depth; the first is the next to take
     total = len(drawn.svg)
     try:
         while True:
-            running = sum(not layout.done() for layout in started)
-            layout = next(waiting, None) if running < workers else None
-            if layout is not None:
-                layout.start(settings, budget.seconds(settings.timeout, share))
-                started.append(layout)
+            if ready is not None and sum(not layout.done() for layout in started) < workers:
+                ready.start(budget.seconds(settings.timeout, share))
+                started.append(ready)
+                ready = next(waiting, None)
                 continue
             if not started:
                 break
-            if running >= workers and not started[0].done():
+            if ready is not None and not started[0].done():
                 time.sleep(_POLL)  # until a run ends (a slot for the next depth) or the first is done
                 continue
             layout = started.popleft()
@@ -260,18 +261,19 @@ def _add_other_depths(drawn: Layouts, trace: Trace, runs: list[Run], settings: L
     drawn.by_depth = dict(sorted(drawn.by_depth.items()))
 
 
-def _other_depths(drawn: Layouts, trace: Trace, runs: list[Run], last: int) -> Iterator[_Depth]:
+def _other_depths(drawn: Layouts, trace: Trace, runs: list[Run], settings: LayoutSettings,
+                  last: int) -> Iterator[_Depth]:
     """The depths up to ``last`` other than the drawn one, shallowest first, each built when asked
     for; a depth that draws the same boxes as a shallower one (or the drawn one) is skipped."""
     seen = {_drawing_key(drawn.diagram)}
     for depth in range(last + 1):
         if depth == drawn.depth:
             continue
-        layout = _Depth(trace, depth, runs)
-        key = _drawing_key(layout.diagram)
+        diagram = build_diagram(trace, depth, runs=runs)
+        key = _drawing_key(diagram)
         if key not in seen:
             seen.add(key)
-            yield layout
+            yield _Depth(depth, diagram, settings)
 
 
 def _shown_calls(diagram: Diagram) -> set[int]:

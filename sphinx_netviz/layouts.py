@@ -168,28 +168,48 @@ def lay_out_depths(trace: Trace, runs: list[Run], settings: LayoutSettings, budg
 
     Each Graphviz run may take the smaller of ``settings.timeout`` and
     ``share`` of what ``budget`` has left.  A run that times out marks the
-    budget as run out (the result then depends on the limits).
+    budget as run out (the result then depends on the limits).  While the
+    asked depth is laid out, the first viewer depths are already given to
+    Graphviz (on the other workers); if the asked depth cannot be drawn they
+    are stopped, and the viewer's depths are laid out again around the
+    depth drawn instead, so the outcome is always that of one run after another.
     """
     budget = budget or Budget()
-    drawn = _drawn_depth(trace, runs, settings, budget, share)
-    _add_other_depths(drawn, trace, runs, settings, budget, share)
+    asked = min(settings.depth, deepest_level(trace))  # deeper levels draw the same boxes
+    head = _Depth(asked, build_diagram(trace, asked, runs=runs), settings)
+    head.start(budget.seconds(settings.timeout, share))
+    others = _ViewerDepths(head.depth, head.diagram, trace, runs, settings, budget, share)
+    try:
+        others.start(spare=1)  # the asked depth holds one worker
+        drawn = _drawn_depth(trace, runs, settings, budget, share, head)
+        if drawn.depth != asked:  # the viewer's depths were started around another drawing
+            others.close()
+            others = _ViewerDepths(drawn.depth, drawn.diagram, trace, runs, settings, budget, share)
+        others.add_to(drawn)
+    finally:
+        head.kill()
+        others.close()
     return drawn
 
 
 def _drawn_depth(trace: Trace, runs: list[Run], settings: LayoutSettings, budget: Budget,
-                 share: float) -> Layouts:
-    """Lay the diagram out at the asked depth, or a coarser one if Graphviz cannot in time.
+                 share: float, head: _Depth) -> Layouts:
+    """Lay the diagram out at the asked depth (``head``, started), or a coarser one if Graphviz cannot in time.
 
     A depth is given up (for the next coarser one) when it has more than
     ``MAX_LAYOUT_BOXES`` boxes, when Graphviz runs past its time, or when
     its SVG is over ``MAX_INLINE_BYTES``.
     """
-    depth = min(settings.depth, deepest_level(trace))  # deeper levels draw the same boxes
+    depth = head.depth
     first_reason: str | None = None
     fix: str | None = None  # what the warning suggests, for the first reason
     while True:
         try:
-            svg, source, diagram = lay_out(trace, depth, runs, settings, budget.seconds(settings.timeout, share))
+            if depth == head.depth:
+                svg, source, diagram = head.svg(), head.source, head.diagram
+            else:
+                svg, source, diagram = lay_out(trace, depth, runs, settings,
+                                               budget.seconds(settings.timeout, share))
         except (LayoutTooBig, LayoutTimeout) as exc:
             budget.ran_out |= isinstance(exc, LayoutTimeout)
             first_reason = first_reason or exc.message
@@ -206,9 +226,8 @@ def _drawn_depth(trace: Trace, runs: list[Run], settings: LayoutSettings, budget
         return Layouts(depth, svg, source, diagram, {depth: svg}, _shown_calls(diagram), problems=problems)
 
 
-def _add_other_depths(drawn: Layouts, trace: Trace, runs: list[Run], settings: LayoutSettings,
-                      budget: Budget, share: float) -> None:
-    """Lay out the other depths, for expanding and collapsing in the page.
+class _ViewerDepths:
+    """The other depths, for expanding and collapsing in the page, around the drawn one.
 
     A depth that draws the same boxes as a shallower one (an ``nn.ModuleList``
     adds a level that is never called) is skipped.  A depth that cannot be
@@ -221,32 +240,47 @@ def _add_other_depths(drawn: Layouts, trace: Trace, runs: list[Run], settings: L
     one of running them one after another.  Once a depth is left out, the
     deeper runs still going are killed.  Each run's time is counted from its start.
     """
-    last = min(deepest_level(trace), MAX_VIEW_DEPTH)
-    workers = max(1, settings.workers or layout_workers())
-    waiting = _other_depths(drawn, trace, runs, settings, last)
-    ready = next(waiting, None)  # the next depth to start, its DOT written while Graphviz runs others
-    started: deque[_Depth] = deque()  # by depth; the first is the next to take
-    total = len(drawn.svg)
-    try:
+
+    def __init__(self, drawn_depth: int, drawn_diagram: Diagram, trace: Trace, runs: list[Run],
+                 settings: LayoutSettings, budget: Budget, share: float) -> None:
+        self.settings, self.budget, self.share = settings, budget, share
+        self.last = min(deepest_level(trace), MAX_VIEW_DEPTH)
+        self.workers = max(1, settings.workers or layout_workers())
+        self.waiting = _other_depths(drawn_depth, drawn_diagram, trace, runs, self.last)
+        #: the next depth to start, its DOT written while Graphviz runs others
+        self.ready: _Depth | None = None
+        self.started: deque[_Depth] = deque()  # by depth; the first is the next to take
+        self._next()
+
+    def _next(self) -> None:
+        depth = next(self.waiting, None)
+        self.ready = None if depth is None else _Depth(depth[0], depth[1], self.settings)
+
+    def start(self, spare: int = 0) -> None:
+        """Give depths to Graphviz while fewer than ``workers - spare`` runs go on."""
+        while self.ready is not None and sum(not d.done() for d in self.started) < self.workers - spare:
+            self.ready.start(self.budget.seconds(self.settings.timeout, self.share))
+            self.started.append(self.ready)
+            self._next()
+
+    def add_to(self, drawn: Layouts) -> None:
+        """Lay out every depth, and add those that can be shown to ``drawn`` (the others to its ``omitted``)."""
+        total = len(drawn.svg)
         while True:
-            if ready is not None and sum(not layout.done() for layout in started) < workers:
-                ready.start(budget.seconds(settings.timeout, share))
-                started.append(ready)
-                ready = next(waiting, None)
-                continue
-            if not started:
+            self.start()
+            if not self.started:
                 break
-            if ready is not None and not started[0].done():
+            if self.ready is not None and not self.started[0].done():
                 time.sleep(_POLL)  # until a run ends (a slot for the next depth) or the first is done
                 continue
-            layout = started.popleft()
+            layout = self.started.popleft()
             try:
                 svg = layout.svg()
                 if total + len(svg) > MAX_INLINE_BYTES:
                     raise LayoutTooBig("the page's inline SVG would be too big")
             except RenderProblem as exc:
-                budget.ran_out |= isinstance(exc, LayoutTimeout)
-                drawn.omitted += [depth for depth in range(layout.depth, last + 1) if depth != drawn.depth]
+                self.budget.ran_out |= isinstance(exc, LayoutTimeout)
+                drawn.omitted += [depth for depth in range(layout.depth, self.last + 1) if depth != drawn.depth]
                 if not isinstance(exc, (LayoutTooBig, LayoutTimeout)):  # Graphviz failed: say so
                     first_line = exc.message.strip().splitlines()[0] if exc.message.strip() else "no message"
                     drawn.notes.append(f"depth {layout.depth} could not be laid out for the page's viewer "
@@ -255,25 +289,28 @@ def _add_other_depths(drawn: Layouts, trace: Trace, runs: list[Run], settings: L
             drawn.by_depth[layout.depth] = svg
             total += len(svg)
             drawn.shown |= _shown_calls(layout.diagram)
-    finally:
-        for layout in started:  # deeper than one left out (or an error): their results are not wanted
+        drawn.by_depth = dict(sorted(drawn.by_depth.items()))
+
+    def close(self) -> None:
+        """Stop the runs still going (deeper than one left out, an error, or another drawn depth)."""
+        for layout in self.started:
             layout.kill()
-    drawn.by_depth = dict(sorted(drawn.by_depth.items()))
+        self.started.clear()
 
 
-def _other_depths(drawn: Layouts, trace: Trace, runs: list[Run], settings: LayoutSettings,
-                  last: int) -> Iterator[_Depth]:
+def _other_depths(drawn_depth: int, drawn_diagram: Diagram, trace: Trace, runs: list[Run],
+                  last: int) -> Iterator[tuple[int, Diagram]]:
     """The depths up to ``last`` other than the drawn one, shallowest first, each built when asked
     for; a depth that draws the same boxes as a shallower one (or the drawn one) is skipped."""
-    seen = {_drawing_key(drawn.diagram)}
+    seen = {_drawing_key(drawn_diagram)}
     for depth in range(last + 1):
-        if depth == drawn.depth:
+        if depth == drawn_depth:
             continue
         diagram = build_diagram(trace, depth, runs=runs)
         key = _drawing_key(diagram)
         if key not in seen:
             seen.add(key)
-            yield _Depth(depth, diagram, settings)
+            yield depth, diagram
 
 
 def _shown_calls(diagram: Diagram) -> set[int]:

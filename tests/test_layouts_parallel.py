@@ -164,6 +164,19 @@ def test_a_timeout_leaves_out_that_depth_and_deeper_ones_and_no_dot_running(resn
 
 
 @needs_proc
+def test_an_asked_depth_past_its_time_stops_the_runs_started_beside_it(resnet50, tmp_path):
+    """The viewer's first depths start while the asked one is laid out; when the asked one
+    cannot be drawn, they stop and the viewer is laid out around the depth drawn instead."""
+    fake = FakeDot(tmp_path, slow=12)  # depth 3 (12 clusters) runs past its time
+    serial, parallel = (lay_out_with(*resnet50, depth=3, workers=workers, budget=Budget(), dot=str(fake.path),
+                                     timeout=1) for workers in (1, 2))
+    assert outcome(parallel) == outcome(serial)
+    assert (parallel.depth, sorted(parallel.by_depth), parallel.omitted) == (2, [0, 1, 2], [3, 4])
+    assert "so depth 2 is drawn instead" in parallel.problems[0].message
+    fake.assert_none_left()
+
+
+@needs_proc
 def test_a_graphviz_failure_is_a_note_and_deeper_runs_are_killed(resnet50, tmp_path):
     fake = FakeDot(tmp_path, slow=12, fail=4)
     budget = Budget()

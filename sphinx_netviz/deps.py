@@ -100,11 +100,6 @@ def project_modules(modules: Iterable[ModuleType]) -> dict[str, str]:
     return dict(sorted(found.items()))
 
 
-def project_sources(modules: Iterable[ModuleType]) -> list[str]:
-    """Absolute paths of the project files ``modules`` are made of or import, sorted."""
-    return sorted(set(project_modules(modules).values()))
-
-
 def find_module_file(name: str, search_path: Sequence[str]) -> str | None:
     """The file ``import name`` loads with ``sys.path`` set to ``search_path``, found without
     running any code; None if it cannot be found so.

@@ -15,7 +15,6 @@ from __future__ import annotations
 import functools
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import sysconfig
@@ -120,8 +119,9 @@ class RunningDot:
     :meth:`result`, or :meth:`kill` it.
 
     Its input and output are anonymous temporary files, not pipes, so several runs can go on at
-    once without a thread each to keep their pipes flowing.  On POSIX it runs in a process group
-    of its own, so that a kill ends what a wrapper script around ``dot`` started too.
+    once without a thread each to keep their pipes flowing.  It stays in the caller's process
+    group: a diagram's child process is killed with its whole group when it runs past its time
+    (:mod:`sphinx_netviz.runner`), and its Graphviz runs must end with it.
     """
 
     def __init__(self, executable: str, fmt: str, timeout: float, args: list[str], source: str) -> None:
@@ -131,8 +131,7 @@ class RunningDot:
             stdin, self._out, self._err = (self._file() for _ in range(3))
             stdin.write(source.encode())
             stdin.seek(0)
-            self._process = subprocess.Popen([executable, *args], stdin=stdin, stdout=self._out, stderr=self._err,
-                                             start_new_session=os.name == "posix")
+            self._process = subprocess.Popen([executable, *args], stdin=stdin, stdout=self._out, stderr=self._err)
         except OSError as exc:
             self._close()
             raise RenderProblem(f"could not run Graphviz {executable!r}: {exc}") from exc
@@ -173,14 +172,11 @@ class RunningDot:
         return file.read()
 
     def kill(self) -> None:
-        """End it (with its process group) if it still runs, reap it, close its files; idempotent."""
+        """End it if it still runs, reap it, close its files; idempotent."""
         process = self._process
         if process.returncode is None:
             try:
-                if os.name == "posix":
-                    os.killpg(process.pid, signal.SIGKILL)  # not reaped yet: its group is still ours
-                else:
-                    process.kill()
+                process.kill()
             except OSError:
                 pass  # it ended meanwhile
             process.wait()

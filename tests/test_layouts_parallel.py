@@ -4,6 +4,7 @@ another, and no ``dot`` left running after a timeout, a failure or an exception.
 from __future__ import annotations
 
 import os
+import signal
 import time
 from pathlib import Path
 
@@ -93,17 +94,16 @@ echo $$ >> {pids}
 input=$(cat)
 clusters=$(printf '%s' "$input" | grep -c 'subgraph cluster_')
 if [ "$clusters" -ge {slow} ]; then
-    sleep 30 &
-    echo $! >> {pids}
-    wait
-    exit 0
+    exec sleep 30
 fi
 if [ "$clusters" -eq {fail} ]; then
     echo "Warning: a font" >&2
     echo "Error: trouble in init_rank" >&2
     exit 1
 fi
-printf '%s' "$input" | exec dot "$@"
+exec dot "$@" <<EOF
+$input
+EOF
 """
 
 
@@ -118,7 +118,7 @@ class FakeDot:
         return [int(line) for line in self.pids.read_text().split()] if self.pids.exists() else []
 
     def assert_none_left(self) -> None:
-        """Every process the fake started (the shell, its ``sleep`` or the ``dot`` it became) is
+        """Every process the fake started (the shell, which became ``sleep`` or ``dot``) is
         gone, a zombie this process did not reap included."""
         deadline = time.monotonic() + 5  # an orphan's zombie is reaped by init, soon
         while True:
@@ -159,7 +159,7 @@ def test_a_timeout_leaves_out_that_depth_and_deeper_ones_and_no_dot_running(resn
     assert time.monotonic() - start < 15
     assert (laid_out.depth, sorted(laid_out.by_depth), laid_out.omitted, laid_out.notes) == (1, [0, 1], [2, 3, 4], [])
     assert budget.ran_out
-    assert len(fake.started()) >= 2 + 2  # depths 0 and 1, then depth 2's shell and sleep (3's too, with 2 runs)
+    assert len(fake.started()) >= 2 + 2  # depths 0 and 1, then depths 2 and 3 (2 runs at once)
     fake.assert_none_left()
 
 
@@ -207,7 +207,7 @@ def test_an_exception_midway_kills_the_runs_started(resnet50, tmp_path, monkeypa
     monkeypatch.setattr(layouts, "_shown_calls", interrupted)
     with pytest.raises(KeyboardInterrupt):
         lay_out_with(*resnet50, depth=0, workers=3, dot=str(fake.path), timeout=60)
-    assert len(fake.started()) >= 2 + 2  # depths 0 and 1, then (at least) the shells of depths 2 and 3
+    assert len(fake.started()) >= 2 + 2  # depths 0 and 1, then (at least) depths 2 and 3
     fake.assert_none_left()
 
 
@@ -218,7 +218,7 @@ def test_several_runs_go_on_at_once(resnet50, tmp_path):
     start = time.monotonic()
     laid_out = lay_out_with(*resnet50, depth=1, workers=3, dot=str(fake.path), timeout=1)
     assert laid_out.omitted == [2, 3, 4]
-    assert len(fake.started()) == 2 + 2 * 3  # depths 2, 3 and 4 were all started
+    assert len(fake.started()) == 2 + 3  # depths 2, 3 and 4 were all started
     assert time.monotonic() - start < 2.8
     fake.assert_none_left()
 
@@ -252,3 +252,29 @@ def test_workers_share_the_cpus_with_the_diagrams_drawn_at_once(monkeypatch):
     for at_once, workers in (("1", 4), ("2", 2), ("3", 1), ("8", 1), ("0", 4), ("many", 4)):
         monkeypatch.setenv(DIAGRAMS_AT_ONCE, at_once)
         assert layout_workers() == workers, at_once
+
+
+@needs_proc
+def test_graphviz_runs_end_with_the_process_group_of_their_diagram(tmp_path):
+    """The runner ends a diagram that runs past its time by killing the child's process group:
+    the Graphviz runs the child started are in that group, so none outlives it."""
+    import subprocess
+    import sys
+
+    fake = FakeDot(tmp_path, slow=0)
+    code = ("import sys, time; from sphinx_netviz.render import start_dot; "
+            "runs = [start_dot('digraph { a -> b }', 'svg', sys.argv[1], timeout=60) for _ in range(2)]; "
+            "print('started', flush=True); time.sleep(60)")
+    child = subprocess.Popen([sys.executable, "-c", code, str(fake.path)], stdout=subprocess.PIPE,
+                             start_new_session=True)  # as the runner starts a diagram's child
+    try:
+        assert child.stdout.readline() == b"started\n"
+        deadline = time.monotonic() + 5
+        while len(fake.started()) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(fake.started()) == 2
+        os.killpg(child.pid, signal.SIGKILL)  # what DiagramRunner does past netviz_timeout
+    finally:
+        child.kill()
+        child.wait()
+    fake.assert_none_left()

@@ -141,8 +141,9 @@ def test_ctrl_c_stops_the_build_and_every_child(tmp_path):
                                                                         "netviz_timeout = 300"))
     shutil.copy(ROOT / "hostile_code.py", src)
     (src / "index.rst").write_text("Sleep\n=====\n\n.. netviz:: hostile_code:Sleeps\n   :input-shape: 2, 4\n")
+    # faulthandler: a build that does not stop is made to print where each of its threads is
     build = subprocess.Popen(sphinx_command(src, tmp_path / "out"), stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True, env=sphinx_env())
+                             stderr=subprocess.PIPE, text=True, env=sphinx_env(PYTHONFAULTHANDLER="1"))
     jobs = tmp_path / "out" / ".doctrees" / "netviz" / "jobs"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:  # until the child is tracing (it sleeps there)
@@ -157,8 +158,13 @@ def test_ctrl_c_stops_the_build_and_every_child(tmp_path):
     try:
         _, stderr = build.communicate(timeout=20)
     except subprocess.TimeoutExpired:
-        build.kill()
-        pytest.fail("Ctrl-C did not stop the build")
+        build.send_signal(signal.SIGABRT)  # faulthandler prints every thread's stack, then it ends
+        try:
+            _, stacks = build.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            build.kill()
+            _, stacks = build.communicate()
+        pytest.fail(f"Ctrl-C did not stop the build; where it was:\n{stacks[-6000:]}")
     assert build.returncode != 0
     assert "Interrupted" in stderr or "KeyboardInterrupt" in stderr, stderr[-2000:]
     time.sleep(0.3)

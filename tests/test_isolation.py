@@ -141,9 +141,12 @@ def test_ctrl_c_stops_the_build_and_every_child(tmp_path):
                                                                         "netviz_timeout = 300"))
     shutil.copy(ROOT / "hostile_code.py", src)
     (src / "index.rst").write_text("Sleep\n=====\n\n.. netviz:: hostile_code:Sleeps\n   :input-shape: 2, 4\n")
-    # faulthandler: a build that does not stop is made to print where each of its threads is
+    # faulthandler: a build that does not stop is made to print where each of its threads is.
+    # SIGINT at its default, as in a terminal: a test run started in the background of a
+    # non-interactive shell (a CI runner) inherits it ignored, and Python keeps it so.
     build = subprocess.Popen(sphinx_command(src, tmp_path / "out"), stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True, env=sphinx_env(PYTHONFAULTHANDLER="1"))
+                             stderr=subprocess.PIPE, text=True, env=sphinx_env(PYTHONFAULTHANDLER="1"),
+                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     jobs = tmp_path / "out" / ".doctrees" / "netviz" / "jobs"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:  # until the child is tracing (it sleeps there)

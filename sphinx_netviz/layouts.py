@@ -26,7 +26,7 @@ from .errors import LayoutTimeout, RenderProblem
 from .fold import Run
 from .graph import Diagram, build_diagram
 from .ir import Trace, deepest_level
-from .limits import MAX_INLINE_BYTES, MAX_LAYOUT_BOXES, MB, Budget
+from .limits import DIAGRAMS_AT_ONCE, MAX_INLINE_BYTES, MAX_LAYOUT_BOXES, MB, Budget
 from .options import say
 from .render import RunningDot, start_dot
 from .svgsafe import sanitized_svg_file
@@ -34,8 +34,6 @@ from .values import Direction
 
 #: the deepest level laid out for the page's expand/collapse controls
 MAX_VIEW_DEPTH = 8
-#: set by the runner (:mod:`sphinx_netviz.runner`) for its children: how many diagrams it draws at once
-DIAGRAMS_AT_ONCE = "NETVIZ_DIAGRAMS_AT_ONCE"
 #: seconds between looks at the viewer depths' Graphviz runs, while one may free a slot
 _POLL = 0.005
 

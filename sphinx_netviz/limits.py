@@ -28,6 +28,8 @@ MAX_LAYOUT_BOXES = 2000
 MAX_INLINE_BYTES = 4 * MB
 #: the share of a diagram's time budget its layouts may use when an ONNX export follows
 LAYOUT_SHARE_WITH_EXPORT = 0.6
+#: set by the runner for its children: how many diagrams it draws at once (they share the CPUs)
+DIAGRAMS_AT_ONCE = "NETVIZ_DIAGRAMS_AT_ONCE"
 
 
 def physical_memory_bytes() -> int | None:

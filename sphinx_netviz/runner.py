@@ -29,7 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .layouts import DIAGRAMS_AT_ONCE
+from .limits import DIAGRAMS_AT_ONCE
 from .options import say
 from .jobs import (
     JOB_FILE,

@@ -14,8 +14,8 @@ from sphinx_netviz import layouts
 from sphinx_netviz.errors import LayoutTimeout
 from sphinx_netviz.fold import find_runs
 from sphinx_netviz.graph import build_diagram
-from sphinx_netviz.layouts import DIAGRAMS_AT_ONCE, LayoutSettings, lay_out_depths, layout_workers
-from sphinx_netviz.limits import Budget
+from sphinx_netviz.layouts import LayoutSettings, lay_out_depths, layout_workers
+from sphinx_netviz.limits import DIAGRAMS_AT_ONCE, Budget
 from sphinx_netviz.loader import build_model
 from sphinx_netviz.render import run_dot, start_dot
 from sphinx_netviz.spec import DiagramSpec

@@ -35,8 +35,9 @@ from pathlib import Path
 from .artifacts import Artifacts, DiagramInfo
 from .deps import file_digest, find_module_file
 
-#: 6: sources kept by module name, checked against the files the names stand for where asked
-FORMAT = "6"
+#: 6: sources kept by module name, checked against the files the names stand for where asked;
+#: 7: each call of the viewer's data has its ``link`` (layer fragments, issue 16)
+FORMAT = "7"
 #: hex digits of the content hash in a file name (``netviz-<hash>.svg``)
 HASH_CHARS = 16
 

@@ -3,8 +3,10 @@
 Pipeline step *graph → details* (trace → graph → **details** → write).  Pure
 Python over :mod:`sphinx_netviz.ir`: for every call drawn in some layout, its
 path, class, hyper-parameters, shapes, parameters and multiply-accumulates
-(MACs, summed over a module's calls where its own are not defined); and the
-rows of a torchinfo-style table of the model's layers.
+(MACs, summed over a module's calls where its own are not defined) and its
+*link*, the stable name of its box in a page's URL fragments
+(:func:`call_links`); and the rows of a torchinfo-style table of the model's
+layers.
 """
 
 from __future__ import annotations
@@ -35,9 +37,34 @@ def subtree_macs(trace: Trace) -> dict[int, int | None]:
     return total
 
 
+def call_links(trace: Trace) -> dict[int, str]:
+    """Each call's link, the part of a layer's URL fragment after the diagram's anchor.
+
+    A module: its attribute path (``layers.3.self_attn``; ``""`` for the root).  A functional
+    operation: ``<scope>.<op>``, where the scope is the path of the module it runs in (no
+    prefix at the root), with ``-<k>`` for the k-th call (k >= 2) of that op directly in
+    that scope, in run order (``view``, ``layers.0.add``, ``layers.0.add-2``).  Counted over
+    every call of the trace, so a link does not depend on the depths drawn.
+    """
+    by_id = {call.id: call for call in trace.calls}
+    seen: dict[tuple[str, str], int] = defaultdict(int)
+    links: dict[int, str] = {}
+    for call in sorted(trace.calls, key=lambda c: c.id):  # ids are in run (start) order
+        if call.kind == "module":
+            links[call.id] = call.name
+            continue
+        parent = by_id.get(call.parent) if call.parent is not None else None
+        scope = parent.name if parent is not None and parent.kind == "module" else ""
+        seen[scope, call.name] += 1
+        count = seen[scope, call.name]
+        links[call.id] = (f"{scope}." if scope else "") + call.name + (f"-{count}" if count > 1 else "")
+    return links
+
+
 def call_details(trace: Trace, call_ids: set[int], runs: list[Run]) -> dict[str, CallDetails]:
     """Details of the given calls, keyed by call id (as in the SVG ids ``n<id>``/``c<id>``)."""
     macs = subtree_macs(trace)
+    links = call_links(trace)
     has_child_module = {c.parent for c in trace.calls if c.kind == "module"}
     run_of = {run.first.id: run for run in runs}
     out: dict[str, CallDetails] = {}
@@ -59,6 +86,7 @@ def call_details(trace: Trace, call_ids: set[int], runs: list[Run]) -> dict[str,
             "repeat": len(run.calls) if run else 1,
             "paths": [c.name for c in run.calls] if run else [],
             "expandable": call.kind == "module" and call.id in has_child_module,
+            "link": links[call.id],
         }
         out[str(call.id)] = entry
     return out

@@ -38,6 +38,10 @@ CallDetails = TypedDict("CallDetails", {
     "paths": "list[str]",
     #: a module with modules inside, which the viewer can open
     "expandable": bool,
+    #: the box's name in a layer's URL fragment ``#<anchor>/<link>``: a module's path (``""``
+    #: for the root; a folded run: its first block's), ``<scope>.<op>[-<k>]`` for a function
+    #: (:func:`~sphinx_netviz.details.call_links`)
+    "link": str,
     #: the class's documentation, added by the HTML writer where one resolves
     "href": "NotRequired[str | None]",
 })

@@ -65,7 +65,8 @@ def layer_fragment(anchor: str, link: str | None) -> str:
 
 
 _CALL_SUFFIX = re.compile(r" \(call \d+\)$")
-_IO_BOX = re.compile(r'\bid="[^"]*_n(in|out)(\d+)"')
+#: an input or output box's id in a drawing's SVG (``<prefix>_in0``, ``<prefix>_out0``)
+_IO_BOX = re.compile(r'\bid="[^"]*_(in|out)(\d+)"')
 
 
 def known_links(data: Mapping[str, Any], svg: str = "") -> set[str]:

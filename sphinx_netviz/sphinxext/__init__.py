@@ -16,7 +16,7 @@ from sphinx.application import Sphinx
 from .. import __version__
 from ..pipeline import own_source_digest
 from . import collect, config, events
-from . import diagram_node, links, summary
+from . import diagram_node, layer_refs, links, summary
 from .directive import NetvizDirective
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
@@ -56,6 +56,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     collect.register(app)
     links.register(app)
     summary.register(app)
+    layer_refs.register(app)  # after collect: its env-updated reads what collect drew
     app.connect("doctree-resolved", diagram_node.replace_for_other_builders)
     app.connect("html-page-context", _add_page_assets)
     app.connect("build-finished", events.report)

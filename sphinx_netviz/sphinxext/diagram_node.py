@@ -33,7 +33,9 @@ from ..cache import content_name, write_atomic
 from ..errors import NetvizError
 from ..markup import ONNX_LABELS, ONNX_TITLES, omitted_sentence, reprefixed, script_json, with_title
 from ..render import can_write, run_dot, svg_for_inline
+from ..onnx_import import is_onnx_path
 from ..svgsafe import sanitized_svg_file
+from ..views import download_name, short_name, size_text
 from .cachefiles import OutsideCache, cache_file
 from .config import NetvizConfig
 from .summary import class_hrefs
@@ -133,7 +135,7 @@ def _diagram_html(self: HTML5Translator, node: netviz_diagram) -> tuple[str, str
     )
     data = script_json(details)
     head = (
-        self.starttag(node, "div", CLASS="netviz", ids=[f"netviz-{details['prefix']}"],
+        self.starttag(node, "div", CLASS="netviz", **_anchor_atts(node, details["prefix"]),
                       **({"data-netviz-height": node["height"]} if node.get("height") else {}))
         + self.starttag(_plain(), "div", "", CLASS="netviz-canvas", role="img", **{"aria-label": node["alt"]})
         + f"{svg}</div>\n{templates}"
@@ -146,6 +148,14 @@ def _diagram_html(self: HTML5Translator, node: netviz_diagram) -> tuple[str, str
     links = (self.starttag(_plain(), "p", "", CLASS="netviz-downloads") + f"Download: {' · '.join(downloads)}</p>\n"
              if downloads else "")
     return head, f"{left_out}{links}</div>\n"
+
+
+def _anchor_atts(node: netviz_diagram, prefix: str) -> dict[str, Any]:
+    """The div's ``data-netviz-anchor`` (its own id, or its named figure's: :mod:`.layer_refs`)."""
+    anchor = node.get("anchor")
+    if not anchor:  # a node made by other code: an id of its own
+        return {"ids": [f"netviz-{prefix}"], "data-netviz-anchor": f"netviz-{prefix}"}
+    return {"data-netviz-anchor": anchor}
 
 
 def _page_prefix(self: Any, prefix: str) -> str:
@@ -172,12 +182,13 @@ def _downloads(self: HTML5Translator, node: netviz_diagram) -> list[str]:
         if onnx_path is not None:
             _copy_once(onnx_path, folder / onnx_path.name)
             label = ONNX_LABELS.get(node.get("onnx_mode"), "ONNX")
-            links.append(_download_link(self, onnx_path.name, label, node, "netviz-onnx"))
+            links.append(_download_link(self, onnx_path.name, label, node, "netviz-onnx",
+                                        onnx_path.stat().st_size))
         # an SVG opened from the site's origin runs its scripts: publish the sanitized one
         name = content_name(svg, ".svg")
         if not (folder / name).exists():
             write_atomic(folder / name, svg)
-        links.append(_download_link(self, name, "SVG", node, "netviz-svg"))
+        links.append(_download_link(self, name, "SVG", node, "netviz-svg", len(svg)))
     except OSError as exc:
         logger.warning("%s: cannot write its downloads into %s (%s); make the output folder writable",
                        node["target"], folder, exc.strerror or exc, type="netviz", subtype="write",
@@ -186,13 +197,18 @@ def _downloads(self: HTML5Translator, node: netviz_diagram) -> list[str]:
     return links
 
 
-def _download_link(self: HTML5Translator, name: str, label: str, node: netviz_diagram, css: str) -> str:
+def _download_link(self: HTML5Translator, name: str, label: str, node: netviz_diagram, css: str,
+                   size: int) -> str:
+    """A download's link: saved as the model's name (``TinyResNet.onnx``; an ONNX file's
+    stem for a diagram of one), its text the file's kind and size (``SVG, 41.2 kB``)."""
     title = f"{label} file of {node['model']}"
     if css == "netviz-onnx":
         title += ONNX_TITLES.get(node.get("onnx_mode"), "")
+    model = short_name(node["target"]) if is_onnx_path(node["target"]) else node["model"]
+    saved_as = download_name(model, Path(name).suffix)
     return (self.starttag(_plain(), "a", "", CLASS=f"reference download {css}",
-                          href=f"{self.builder.dlpath}/netviz/{name}", download="", title=title)
-            + f"{self.encode(label)}</a>")
+                          href=f"{self.builder.dlpath}/netviz/{name}", download=saved_as, title=title)
+            + f"{self.encode(f'{label}, {size_text(size)}')}</a>")
 
 
 # -- LaTeX and texinfo: Graphviz renders the stored DOT ------------------------

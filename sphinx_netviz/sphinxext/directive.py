@@ -25,7 +25,7 @@ from ..onnx_import import is_onnx_path
 from ..options import OPTIONS, OPTIONS_LIST
 from ..pipeline import spec_key
 from ..spec import DiagramSpec, file_defaults
-from . import collect, events
+from . import collect, events, layer_refs
 from .config import NetvizConfig
 from .diagram_node import netviz_diagram
 
@@ -131,4 +131,5 @@ class NetvizDirective(SphinxDirective):
             self.set_source_info(caption_node)
             figure += caption_node
         self.add_name(figure)
+        layer_refs.note_diagram(self.env, self.state.document, figure, node)
         return figure

@@ -536,7 +536,7 @@ def test_sphinx_build(make_app, tmp_path: Path) -> None:
     assert "batch×784" in html and "dense_1" in html
     links = re.findall(r'href="(_downloads/netviz/[^"]+\.onnx)"', html)
     assert len(links) == 2 and (app.outdir / links[0]).read_bytes() == mlp.read_bytes()  # mlp's, hostile's
-    assert re.search(r'class="reference download netviz-onnx"[^>]*>ONNX</a>', html)
+    assert re.search(r'class="reference download netviz-onnx"[^>]*>ONNX, [0-9.]+ [kM]?B</a>', html)
 
     # an edited file: the page is read again and the diagram drawn anew
     model = keras_mlp()

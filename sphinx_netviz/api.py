@@ -43,6 +43,7 @@ from .markup import (
 from .options import OPTIONS_LIST, Frontend, Option, worded_for
 from .render import run_dot, svg_for_inline
 from .spec import DiagramSpec
+from .views import anchor_slug
 
 __all__ = ["Drawing", "draw"]
 
@@ -52,6 +53,8 @@ KEYWORDS: dict[str, Option] = {o.keyword: o for o in OPTIONS_LIST
 _STATIC = Path(__file__).resolve().parent / "static"
 #: how many drawings of each id prefix this process has shown (element ids stay unique)
 _SHOWN: dict[str, itertools.count[int]] = {}
+#: how many drawings of each anchor (``netviz-<model>``) this process has shown (unique ids)
+_ANCHORS: dict[str, itertools.count[int]] = {}
 
 
 def draw(model: Any, /, **options: Any) -> Drawing:
@@ -165,7 +168,10 @@ class Drawing:
                             for depth, svg in sorted(self.artifacts.layouts.items()) if depth != default_depth)
         height = f' data-netviz-height="{html.escape(self.height)}"' if self.height else ""
         omitted = omitted_sentence(list(details.get("omitted") or []))
-        return (f'<div class="netviz" id="netviz-{html.escape(unique)}"{height}>\n'
+        slug = anchor_slug(self.artifacts.model_name)  # a layer's link: #<anchor>/<link>, as in the docs
+        count = next(_ANCHORS.setdefault(slug, itertools.count(1)))
+        anchor = slug if count == 1 else f"{slug}-{count}"
+        return (f'<div class="netviz" id="{anchor}" data-netviz-anchor="{anchor}"{height}>\n'
                 f'<div class="netviz-canvas" role="img" aria-label="{html.escape(self.alt)}">'
                 f"{with_title(inline(self.artifacts.svg), self.alt, details)}</div>\n{templates}"
                 f'<script type="application/json" class="netviz-data">{script_json(details)}</script>\n'

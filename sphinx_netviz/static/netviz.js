@@ -48,15 +48,25 @@
   /** largest zoom, in pixels per point */
   var MAX_SCALE = 10 * PT;
   /** the canvas's height limit when CSS gives none, as a fraction of the window */
-  var MAX_HEIGHT = 0.8;
+  var MAX_HEIGHT = 0.9;
   /** the lowest canvas, in pixels */
   var MIN_HEIGHT = 48;
   var ZOOM_STEP = 1.25;
   /** pixels left around the drawing when it is fitted */
   var FIT_MARGIN = 12;
-  /** the first view draws labels at least this tall (font size in pixels of the
-   * lower quartile of the drawing's labels: most labels are that size or bigger) */
+  /** the first view shows a drawing whole, or pans over it, with labels at least this tall
+   * (font size in pixels of the median label of the drawing) */
   var MIN_LABEL_PX = 10;
+  /** ... but a drawing wider than the column is fitted to its width, not cut at the side,
+   * when its labels are this tall or more at that scale */
+  var MIN_WIDTH_LABEL_PX = 8;
+  /** Graphviz's pad around the drawing, in SVG units: part of the view box, not of the drawing */
+  var PAD = 4;
+  /** the overview's map at most this big in pixels, and this share of the canvas */
+  var OVERVIEW_PX = { w: 180, h: 150 };
+  var OVERVIEW_SHARE = { w: 0.4, h: 0.45 };
+  /** the overview's button (netviz.css), and what its frame and its gap to the canvas's edge add */
+  var OVERVIEW_BUTTON = 24, OVERVIEW_CHROME = 8 + 6;
   /** a pointer that moved this many pixels (|dx| + |dy|) drags; less is a click */
   var DRAG_PX = 4;
 
@@ -102,13 +112,17 @@
     return { cx: box.x + box.w / 2, cy: box.y + box.h / 2, s: Math.min(PT, fitScale(box, vp, FIT_MARGIN)) };
   }
 
-  /** the first view's scale: all of it if that is readable ({whole: true}), else the
-   * column's width (at most the natural size), never below the readable scale */
+  /** the first view's scale, and whether all of the drawing is in view ({s, whole}): all of it
+   * if that is readable; else the column's width (at most the natural size) if labels stay
+   * MIN_WIDTH_LABEL_PX tall or more at that scale; else the readable scale (cut at the side) */
   function firstScale(box, vp, labelSize) {
     var all = Math.min(PT, fitScale(box, vp, FIT_MARGIN));
     var readable = readableScale(labelSize);
     if (all >= readable) return { s: all, whole: true };
-    return { s: Math.max(readable, Math.min(PT, (vp.w - FIT_MARGIN) / box.w)), whole: false };
+    var width = Math.min(PT, (vp.w - FIT_MARGIN) / box.w);
+    var s = width * labelSize >= MIN_WIDTH_LABEL_PX ? width : readable;
+    // the canvas's height is rounded to whole pixels: a pixel to spare
+    return { s: s, whole: box.w * s + FIT_MARGIN <= vp.w + 1 && box.h * s + FIT_MARGIN <= vp.h + 1 };
   }
 
   /** ``c`` as the middle of a window ``2 * half`` wide over [lo, hi]: centred when the
@@ -128,18 +142,63 @@
     var sx = start ? start.x + start.w / 2 : box.x;
     var sy = start ? start.y + start.h / 2 : box.y;
     view.cx = anchor(sx, box.x - pad, box.x + box.w + pad, vp.w / 2 / f.s);
-    view.cy = anchor(sy, box.y - pad, box.y + box.h + pad, vp.h / 2 / f.s);
+    var half = vp.h / 2 / f.s;
+    if (box.h + 2 * pad < 2 * half) {
+      // cut at the side only, in a canvas with room for the overview (canvasHeight): the
+      // drawing at the edge away from it
+      view.cy = overviewCorner(box, start).bottom ? box.y - pad + half : box.y + box.h + pad - half;
+    } else {
+      view.cy = anchor(sy, box.y - pad, box.y + box.h + pad, half);
+    }
     return view;
   }
 
   /** the canvas height, in pixels, for ``box`` in a column ``width`` wide: as tall as the
-   * first view needs, between MIN_HEIGHT and ``maxHeight`` */
+   * drawing at the first view's scale in a canvas ``maxHeight`` tall (see firstScale), between
+   * MIN_HEIGHT and ``maxHeight``: a drawing that can be shown whole is, in a canvas that
+   * grows with it */
   function canvasHeight(box, width, labelSize, maxHeight) {
-    // the drawing at the column's width (or its natural size)
-    var natural = Math.max(MIN_HEIGHT, Math.min(box.h * Math.min(PT, width / box.w), maxHeight));
-    var first = firstScale(box, { w: width, h: natural }, labelSize);
-    if (first.whole) return Math.round(natural);
-    return Math.round(Math.max(MIN_HEIGHT, Math.min(box.h * first.s + FIT_MARGIN, maxHeight)));
+    var first = firstScale(box, { w: width, h: maxHeight }, labelSize);
+    var height = box.h * first.s + FIT_MARGIN;
+    // cut at the side only: room for the overview above or below the drawing
+    if (!first.whole) height += overviewReserve(box, width);
+    return Math.round(clamp(height, MIN_HEIGHT, Math.max(MIN_HEIGHT, maxHeight)));
+  }
+
+  /** the part of the drawing ``view`` shows in ``vp``, as a box in SVG units */
+  function shownArea(view, vp) {
+    var w = vp.w / view.s, h = vp.h / view.s;
+    return { x: view.cx - w / 2, y: view.cy - h / 2, w: w, h: h };
+  }
+
+  /** whether ``view`` leaves part of the drawing ``box`` (its view box: the drawing and
+   * Graphviz's PAD around it) out of ``vp``; half a pixel is not a part */
+  function hidesPart(view, vp, box) {
+    var a = shownArea(view, vp), slack = 0.5 / view.s;
+    var pad = Math.min(PAD, box.w / 4, box.h / 4);
+    return box.x + pad < a.x - slack || box.y + pad < a.y - slack ||
+      box.x + box.w - pad > a.x + a.w + slack || box.y + box.h - pad > a.y + a.h + slack;
+  }
+
+  /** the overview's size in pixels for ``box``, at most ``maxW`` × ``maxH`` and never larger
+   * than half the natural size: {w, h, t} (t: pixels per SVG unit) */
+  function overviewSize(box, maxW, maxH) {
+    var t = Math.min(maxW / box.w, maxH / box.h, PT / 2);
+    return { w: Math.max(1, Math.round(box.w * t)), h: Math.max(1, Math.round(box.h * t)), t: t };
+  }
+
+  /** the height the overview of ``box`` takes in a canvas ``width`` pixels wide, with its gap */
+  function overviewReserve(box, width) {
+    var map = overviewSize(box, Math.min(OVERVIEW_PX.w, OVERVIEW_SHARE.w * width), OVERVIEW_PX.h);
+    return Math.max(map.h, OVERVIEW_BUTTON) + OVERVIEW_CHROME;
+  }
+
+  /** the canvas corner the overview takes: the one farthest from the drawing's ``start``
+   * (its inputs' box), so it never covers where the drawing begins; bottom right by default */
+  function overviewCorner(box, start) {
+    if (!start) return { right: true, bottom: true };
+    var sx = start.x + start.w / 2 - (box.x + box.w / 2), sy = start.y + start.h / 2 - (box.y + box.h / 2);
+    return { right: sx <= 0, bottom: sy <= 0 };
   }
 
   /** the smallest zoom: a quarter of the fitted scale */
@@ -147,9 +206,15 @@
     return Math.min(PT, fitScale(box, vp)) / 4;
   }
 
-  /** ``view`` with its middle kept over the drawing: it cannot be panned out of sight */
-  function clampCentre(view, box) {
-    return { cx: clamp(view.cx, box.x, box.x + box.w), cy: clamp(view.cy, box.y, box.y + box.h), s: view.s };
+  /** ``view`` with its middle kept over the drawing: it cannot be panned out of sight; given
+   * the viewport ``vp``, a drawing narrower (lower) than the view may also sit anywhere in it */
+  function clampCentre(view, box, vp) {
+    var hw = vp ? vp.w / 2 / view.s : 0, hh = vp ? vp.h / 2 / view.s : 0;
+    return {
+      cx: clamp(view.cx, Math.min(box.x, box.x + box.w - hw), Math.max(box.x + box.w, box.x + hw)),
+      cy: clamp(view.cy, Math.min(box.y, box.y + box.h - hh), Math.max(box.y + box.h, box.y + hh)),
+      s: view.s
+    };
   }
 
   /** ``view`` at scale ``s``, the point ``ox, oy`` pixels from the viewport's middle kept in place */
@@ -211,7 +276,7 @@
   ViewState.prototype.refresh = function () {
     if (this.mode === "first") this.first();
     else if (this.mode === "fit") this.fit();
-    else if (this.view) this.view = clampCentre(this.view, this.box);
+    else if (this.view) this.view = clampCentre(this.view, this.box, this.vp);
   };
 
   ViewState.prototype.first = function () {
@@ -234,8 +299,20 @@
   ViewState.prototype.zoomTo = function (s, ox, oy) {
     if (!this.view || !this.ready()) return;
     s = clamp(s, this.minScale(), MAX_SCALE);
-    this.view = clampCentre(zoomAround(this.view, s, ox, oy), this.box);
+    this.view = clampCentre(zoomAround(this.view, s, ox, oy), this.box, this.vp);
     this.mode = null;
+  };
+
+  /** move the view's middle to the point ``cx, cy`` (SVG units) of the drawing (the overview) */
+  ViewState.prototype.moveTo = function (cx, cy) {
+    if (!this.view || !this.ready()) return;
+    this.view = clampCentre({ cx: cx, cy: cy, s: this.view.s }, this.box, this.vp);
+    this.mode = null;
+  };
+
+  /** whether part of the drawing is out of view (false while there is no viewport) */
+  ViewState.prototype.hidesPart = function () {
+    return !!this.view && this.ready() && hidesPart(this.view, this.vp, this.box);
   };
 
   ViewState.prototype.zoomBy = function (factor, ox, oy) {
@@ -244,14 +321,14 @@
 
   ViewState.prototype.panBy = function (dx, dy) {
     if (!this.view || !this.ready()) return;
-    this.view = clampCentre(panView(this.view, dx, dy), this.box);
+    this.view = clampCentre(panView(this.view, dx, dy), this.box, this.vp);
     this.mode = null;
   };
 
   /** centre ``target`` (a box in SVG units) */
   ViewState.prototype.centreOn = function (target) {
     if (!this.view || !this.ready()) return;
-    this.view = clampCentre(centreView(target, this.vp, this.view.s, this.minScale()), this.box);
+    this.view = clampCentre(centreView(target, this.vp, this.view.s, this.minScale()), this.box, this.vp);
     this.mode = null;
   };
 
@@ -309,14 +386,280 @@
     }).sort(function (a, b) { return Number(a) - Number(b); });
   }
 
+  // -- keys and layer links without DOM: moving along the drawing, links of boxes ----------
+  //
+  // The arrow keys see a drawing as ``nav``: {items: {id: {x, y, w, h, cluster, label}} in
+  // SVG units (a cluster's label box is where it sits in the flow), succ and pred: the
+  // edges' ends by id, flow: the unit vector the edges mostly point along ({x: 0, y: 1}
+  // top to bottom, {x: 1, y: 0} left to right)}.  The key pointing along the flow goes to
+  // the next box (an edge's far end), the opposite key to the previous one, the other two
+  // to the neighbours on the same rank; a cluster's label is a stop on the way in (and out).
+
+  var ARROWS = { ArrowDown: { x: 0, y: 1 }, ArrowUp: { x: 0, y: -1 },
+                 ArrowRight: { x: 1, y: 0 }, ArrowLeft: { x: -1, y: 0 } };
+
+  function centreOf(b) {
+    return { x: b.x + b.w / 2, y: b.y + b.h / 2 };
+  }
+
+  /** the unit vector the edges of ``succ`` mostly point along (down when there are none) */
+  function flowOf(items, succ) {
+    var sx = 0, sy = 0;
+    Object.keys(succ).forEach(function (a) {
+      if (!items[a]) return;
+      succ[a].forEach(function (b) {
+        if (!items[b]) return;
+        var p = centreOf(items[a]), q = centreOf(items[b]);
+        sx += q.x - p.x;
+        sy += q.y - p.y;
+      });
+    });
+    if (Math.abs(sx) > Math.abs(sy)) return { x: sx > 0 ? 1 : -1, y: 0 };
+    return { x: 0, y: sy < 0 ? -1 : 1 };
+  }
+
+  function boxContains(outer, inner) {
+    return outer !== inner && inner.x >= outer.x - 0.5 && inner.y >= outer.y - 0.5 &&
+      inner.x + inner.w <= outer.x + outer.w + 0.5 && inner.y + inner.h <= outer.y + outer.h + 0.5;
+  }
+
+  /** where ``id`` sits in the flow: a cluster's label, else its box */
+  function navSpot(nav, id) {
+    var it = nav.items[id];
+    return it.cluster && it.label ? it.label : it;
+  }
+
+  /** the position of ``id`` along the flow (t) and across it (c) */
+  function navPos(nav, id) {
+    var p = centreOf(navSpot(nav, id)), f = nav.flow;
+    return { t: p.x * f.x + p.y * f.y, c: p.x * Math.abs(f.y) + p.y * Math.abs(f.x) };
+  }
+
+  /** the clusters around ``id`` (not itself), outermost first */
+  function clustersAround(nav, id) {
+    var box = nav.items[id];
+    return Object.keys(nav.items).filter(function (c) {
+      return c !== id && nav.items[c].cluster && boxContains(nav.items[c], box);
+    }).sort(function (a, b) {
+      return nav.items[b].w * nav.items[b].h - nav.items[a].w * nav.items[a].h;
+    });
+  }
+
+  function isBox(nav, id) {
+    return !!nav.items[id] && !nav.items[id].cluster;
+  }
+
+  /** the boxes inside the cluster ``id`` */
+  function boxesIn(nav, id) {
+    var outer = nav.items[id];
+    return Object.keys(nav.items).filter(function (b) { return isBox(nav, b) && boxContains(outer, nav.items[b]); });
+  }
+
+  /** of ``ids``, ``prefer`` if there, else the nearest to ``id`` across the flow, then along it */
+  function nearestOf(nav, id, ids, prefer) {
+    if (prefer && ids.indexOf(prefer) >= 0) return prefer;
+    var me = navPos(nav, id), best = null, bestKey = null;
+    ids.forEach(function (o) {
+      var p = navPos(nav, o), key = [Math.abs(p.c - me.c), Math.abs(p.t - me.t), o];
+      if (!bestKey || key[0] < bestKey[0] - 0.5 || (Math.abs(key[0] - bestKey[0]) <= 0.5 && key[1] < bestKey[1])) {
+        best = o;
+        bestKey = key;
+      }
+    });
+    return best;
+  }
+
+  /** the boxes after (dir 1) or before (dir -1) ``id`` along the flow, nearest first: where
+   * the edges end (an output, a drawing in pieces) */
+  function boxesAhead(nav, id, dir) {
+    var me = navPos(nav, id), half = nav.flow.y ? navSpot(nav, id).h / 2 : navSpot(nav, id).w / 2;
+    var ahead = Object.keys(nav.items).filter(function (o) {
+      return o !== id && isBox(nav, o) && (navPos(nav, o).t - me.t) * dir > half;
+    });
+    if (!ahead.length) return [];
+    var t0 = Math.min.apply(null, ahead.map(function (o) { return (navPos(nav, o).t - me.t) * dir; }));
+    var band = Math.max(half, 1);
+    return ahead.filter(function (o) { return (navPos(nav, o).t - me.t) * dir <= t0 + band; });
+  }
+
+  function unique(list) {
+    return list.filter(function (v, i) { return list.indexOf(v) === i; });
+  }
+
+  /** the next item along the flow from ``id``: {to, then} (``then``: the box a cluster's
+   * label ``to`` leads to), or null */
+  function navNext(nav, id, prefer) {
+    var it = nav.items[id], target;
+    if (it.cluster) {
+      var inner = boxesIn(nav, id);
+      if (prefer && inner.indexOf(prefer) >= 0) target = prefer;
+      else {
+        // where the cluster starts: its boxes fed from outside it (or from nothing)
+        var entries = inner.filter(function (b) {
+          return !(nav.pred[b] || []).some(function (p) { return inner.indexOf(p) >= 0; });
+        });
+        if (!entries.length) entries = inner;
+        var tmin = Math.min.apply(null, entries.map(function (b) { return navPos(nav, b).t; }));
+        target = nearestOf(nav, id, entries.filter(function (b) { return navPos(nav, b).t <= tmin + 1; }), null);
+      }
+      if (!target) return null;
+      var within = clustersAround(nav, target).filter(function (c) { return boxContains(it, nav.items[c]); });
+      return within.length ? { to: within[0], then: target } : { to: target, then: null };
+    }
+    var next = unique((nav.succ[id] || []).filter(function (b) { return isBox(nav, b); }));
+    if (!next.length) next = boxesAhead(nav, id, 1);
+    target = nearestOf(nav, id, next, prefer);
+    if (!target) return null;
+    var entered = clustersAround(nav, target).filter(function (c) { return !boxContains(nav.items[c], it); });
+    return entered.length ? { to: entered[0], then: target } : { to: target, then: null };
+  }
+
+  /** the previous item along the flow from ``id``, as navNext */
+  function navPrev(nav, id, prefer) {
+    var it = nav.items[id], before = [];
+    if (it.cluster) {
+      var inner = boxesIn(nav, id);
+      inner.forEach(function (b) {
+        (nav.pred[b] || []).forEach(function (p) {
+          if (isBox(nav, p) && inner.indexOf(p) < 0) before.push(p);
+        });
+      });
+      before = unique(before);
+      if (!before.length) {
+        var around = clustersAround(nav, id);
+        if (around.length) return { to: around[around.length - 1], then: null };
+      }
+    } else {
+      before = unique((nav.pred[id] || []).filter(function (b) { return isBox(nav, b); }));
+    }
+    if (!before.length) before = boxesAhead(nav, id, -1);
+    var target = nearestOf(nav, id, before, prefer);
+    if (!target) return null;
+    // the clusters this leaves, innermost first: their labels come first on the way up
+    var leaving = clustersAround(nav, id).filter(function (c) {
+      return !boxContains(nav.items[c], nav.items[target]);
+    }).reverse();
+    return leaving.length ? { to: leaving[0], then: target } : { to: target, then: null };
+  }
+
+  /** the nearest item on the same rank as ``id`` in the direction ``a`` ({x, y}), or null */
+  function navAcross(nav, id, a) {
+    var f = nav.flow, sign = a.x * Math.abs(f.y) + a.y * Math.abs(f.x);
+    var me = navSpot(nav, id), mc = navPos(nav, id).c, best = null, bestD = Infinity;
+    var span = function (b) { return f.y ? [b.y, b.y + b.h] : [b.x, b.x + b.w]; };
+    var ms = span(me);
+    Object.keys(nav.items).forEach(function (o) {
+      if (o === id || (!nav.items[id].cluster && nav.items[o].cluster)) return;
+      var s = span(navSpot(nav, o));
+      if (Math.min(ms[1], s[1]) - Math.max(ms[0], s[0]) <= 0) return; // not on this rank
+      var d = (navPos(nav, o).c - mc) * sign;
+      if (d > 0.5 && d < bestD) {
+        best = o;
+        bestD = d;
+      }
+    });
+    return best;
+  }
+
+  /** where arrow ``key`` moves from ``id``: {to, then, dir} (dir "next", "prev" or "across";
+   * ``then``: where the same key goes after a cluster's label), or null.  ``memo``: {next,
+   * prev}, the items to choose among equals (where the reader came from) */
+  function navStep(nav, id, key, memo) {
+    var a = ARROWS[key];
+    if (!a || !nav.items[id]) return null;
+    var along = a.x * nav.flow.x + a.y * nav.flow.y;
+    var step;
+    if (along > 0) step = navNext(nav, id, memo && memo.next);
+    else if (along < 0) step = navPrev(nav, id, memo && memo.prev);
+    else {
+      var to = navAcross(nav, id, a);
+      step = to ? { to: to, then: null } : null;
+    }
+    if (step) step.dir = along > 0 ? "next" : along < 0 ? "prev" : "across";
+    return step;
+  }
+
+  /** the link of a drawn call (the data's, else a module's attribute path), or null */
+  function linkOfCall(call) {
+    if (!call) return null;
+    if (typeof call.link === "string") return call.link;
+    return call.kind === "module" ? String(call.path || "") : null;
+  }
+
+  /** ``#<anchor>/<link>``, each part percent-encoded */
+  function layerFragment(anchor, link) {
+    return "#" + encodeURIComponent(anchor) + "/" + encodeURIComponent(link);
+  }
+
+  /** {anchor, link} of a fragment (``#a/b``; link null for ``#a``), or null */
+  function parseFragment(hash) {
+    var s = String(hash || "").replace(/^#/, "");
+    if (!s) return null;
+    var decode = function (p) {
+      try {
+        return decodeURIComponent(p);
+      } catch (err) {
+        return p;
+      }
+    };
+    var i = s.indexOf("/");
+    return i < 0 ? { anchor: decode(s), link: null } : { anchor: decode(s.slice(0, i)), link: decode(s.slice(i + 1)) };
+  }
+
+  /** the boxes that may stand for ``link``, best first: local ids (``n12`` or ``c12`` as
+   * "k12", the call's key; ``in0``, ``out1``): the call of that link, the same place in the
+   * first block of a folded run, then its ancestors' calls */
+  function linkTargets(calls, link) {
+    link = String(link);
+    var io = /^(input|output)-(\d+)$/.exec(link);
+    if (io && Number(io[2]) >= 1) return [(io[1] === "input" ? "in" : "out") + (Number(io[2]) - 1)];
+    var keys = Object.keys(calls).sort(function (a, b) { return Number(a) - Number(b); });
+    var byLink = {};
+    keys.forEach(function (k) {
+      var l = linkOfCall(calls[k]);
+      if (l !== null && !Object.prototype.hasOwnProperty.call(byLink, l)) byLink[l] = k;
+    });
+    var has = function (l) { return Object.prototype.hasOwnProperty.call(byLink, l); };
+    /** ``l`` inside the n-th block of a folded run, at the same place in its first block */
+    var folded = function (l) {
+      for (var i = 0; i < keys.length; i++) {
+        var paths = calls[keys[i]].paths || [];
+        for (var j = 1; j < paths.length; j++) {
+          var p = String(paths[j]);
+          if (l === p || l.indexOf(p + ".") === 0) return String(paths[0]) + l.slice(p.length);
+        }
+      }
+      return null;
+    };
+    var out = [];
+    var add = function (l) {
+      if (has(l) && out.indexOf("k" + byLink[l]) < 0) out.push("k" + byLink[l]);
+    };
+    var l = link;
+    var f = folded(l);
+    if (f !== null) l = f;
+    for (;;) {
+      add(l);
+      var cut = l.lastIndexOf(".");
+      if (cut < 0) break;
+      l = l.slice(0, cut);
+    }
+    return out;
+  }
+
   var exported = {
     PT: PT, MAX_SCALE: MAX_SCALE, MIN_HEIGHT: MIN_HEIGHT, FIT_MARGIN: FIT_MARGIN, MIN_LABEL_PX: MIN_LABEL_PX,
+    MIN_WIDTH_LABEL_PX: MIN_WIDTH_LABEL_PX, PAD: PAD, shownArea: shownArea, hidesPart: hidesPart,
+    overviewSize: overviewSize, overviewCorner: overviewCorner, overviewReserve: overviewReserve,
     clamp: clamp, parseViewBox: parseViewBox, quantile: quantile, fitScale: fitScale,
     readableScale: readableScale, fitView: fitView, firstScale: firstScale, firstView: firstView,
     canvasHeight: canvasHeight, minScale: minScale, clampCentre: clampCentre, zoomAround: zoomAround,
     panView: panView, centreView: centreView, viewBoxOf: viewBoxOf, pinch: pinch, ViewState: ViewState,
     formatCount: formatCount, formatMacs: formatMacs, describe: describe, matchingCalls: matchingCalls
   };
+  // keys and layer links (see above)
+  [["navStep", navStep], ["flowOf", flowOf], ["linkOfCall", linkOfCall], ["layerFragment", layerFragment],
+   ["parseFragment", parseFragment], ["linkTargets", linkTargets]].forEach(function (e) { exported[e[0]] = e[1]; });
   if (typeof module === "object" && module && module.exports) module.exports = exported;
   if (typeof document === "undefined") return; // Node: the parts below need a page
   // loaded again (each notebook output of draw() carries the script): start the new diagrams only
@@ -356,7 +699,8 @@
     zoomOut: "M8.5 3.5a5 5 0 1 0 0 10a5 5 0 1 0 0-10M12.2 12.2L17 17M6 8.5h5",
     expand: "M3 3h14v14H3zM10 6.5v7M6.5 10h7",
     collapse: "M3 3h14v14H3zM6.5 10h7",
-    fullscreen: "M2 7V2h5M2 2l5.5 5.5M13 2h5v5M18 2l-5.5 5.5M18 13v5h-5M18 18l-5.5-5.5M7 18H2v-5M2 18l5.5-5.5"
+    fullscreen: "M2 7V2h5M2 2l5.5 5.5M13 2h5v5M18 2l-5.5 5.5M18 13v5h-5M18 18l-5.5-5.5M7 18H2v-5M2 18l5.5-5.5",
+    overview: "M2 5l5-2 6 2 5-2v12l-5 2-6-2-5 2zM7 3v12M13 5v12"
   };
 
   /** an http(s) or relative link, or null: a class link never runs script */
@@ -389,13 +733,13 @@
     Array.prototype.forEach.call(list, fn);
   }
 
-  /** the font size of most labels of ``svg`` (their lower quartile), in SVG units */
+  /** the font size of the median label of ``svg``, in SVG units */
   function labelSizeOf(svg) {
     var sizes = [];
     each(svg.querySelectorAll("text"), function (t) {
       sizes.push(parseFloat(t.getAttribute("font-size")));
     });
-    return quantile(sizes, 0.25);
+    return quantile(sizes, 0.5);
   }
 
   // == Layouts: the depths a diagram was drawn at ================================
@@ -562,6 +906,7 @@
       panel.appendChild(h("strong", { "class": "netviz-path" }, lines[0]));
       lines.slice(1).forEach(function (line) { panel.appendChild(h("div", null, line)); });
     }
+    this.addPermalink(g);
     panel.hidden = false;
     g.setAttribute("aria-describedby", panel.id);
     this.place(g);
@@ -600,6 +945,18 @@
     var action = g.classList.contains("cluster") ? "Click the label (or press Enter) to collapse"
       : call.expandable ? "Click (or press Enter) to expand" : "";
     if (action) panel.appendChild(h("div", { "class": "netviz-panel-hint" }, action));
+  };
+
+  /** the box's layer link, ``<a class="netviz-permalink" href="#<anchor>/<link>">`` */
+  DetailsPanel.prototype.addPermalink = function (g) {
+    var viewer = this.viewer, link = viewer.linkOf(g), anchor = viewer.anchor();
+    if (link === null || !anchor) return;
+    var href = layerFragment(anchor, link);
+    var div = h("div", { "class": "netviz-panel-link" });
+    div.appendChild(h("a", { "class": "netviz-permalink", href: href,
+                             title: "A link to this box: copy it, or open it to come back here" },
+                      "Link to this box"));
+    this.el.appendChild(div);
   };
 
   /** beside the box (right, else left), else below it; inside the diagram's div */
@@ -756,6 +1113,154 @@
     this.el.remove();
   };
 
+  // == Overview: a map of the whole drawing while part of it is out of view ===========
+
+  /** the parts of a Graphviz shape the map copies: geometry, no colours, no ids */
+  var SHAPE_ATTRS = ["d", "points", "cx", "cy", "rx", "ry", "x", "y", "width", "height", "transform"];
+
+  /** a thumbnail of the whole drawing in a corner of the canvas (the one away from its start),
+   * with the area in view drawn on it: shown while part of the drawing is out of view; a click
+   * or a drag on it moves the view there; its button folds it away and back.  It is the
+   * canvas's last child (the drawing's SVG stays its first); the thumbnail is made of copies
+   * of the layout's shapes: no text, no ids, hidden from assistive technology. */
+  function Overview(viewer) {
+    var self = this;
+    this.viewer = viewer;
+    this.svg = null;       // the layout the thumbnail shows
+    this.open = true;      // the reader's choice, kept across depths
+    this.pointer = null;   // the pointer dragging on the map
+    this.size = null;
+    this.corner = "";
+    this.el = h("div", { "class": "netviz-overview", hidden: "" });
+    this.button = h("button", { type: "button", "class": "netviz-btn netviz-overview-toggle",
+                                "aria-label": "Overview map", "aria-expanded": "true", title: "Hide the overview" });
+    this.button.appendChild(icon(ICONS.overview));
+    this.map = document.createElementNS(SVG_NS, "svg");
+    this.map.setAttribute("class", "netviz-overview-map");
+    this.map.setAttribute("aria-hidden", "true");
+    this.map.setAttribute("focusable", "false");
+    this.shapes = document.createElementNS(SVG_NS, "g");
+    this.frame = document.createElementNS(SVG_NS, "rect");
+    this.frame.setAttribute("class", "netviz-overview-view");
+    this.map.appendChild(this.shapes);
+    this.map.appendChild(this.frame);
+    this.el.appendChild(this.button);
+    this.el.appendChild(this.map);
+    viewer.canvas.appendChild(this.el);
+
+    this.button.addEventListener("click", function () { self.setOpen(!self.open); });
+    // the canvas's own handlers (drag, zoom, keys, details) stay out of the overview
+    ["pointerdown", "pointerup", "click", "dblclick", "wheel", "pointerover", "pointerout"].forEach(function (type) {
+      self.el.addEventListener(type, function (e) { e.stopPropagation(); });
+    });
+    this.el.addEventListener("keydown", function (e) {
+      if (e.key !== "Tab") e.stopPropagation();
+    });
+    this.map.addEventListener("pointerdown", function (e) {
+      if (e.pointerType === "mouse" && e.button !== 0) return;
+      e.preventDefault();
+      self.pointer = e.pointerId;
+      try { self.map.setPointerCapture(e.pointerId); } catch (err) { /* not active: no capture */ }
+      self.moveTo(e, false);
+    });
+    this.map.addEventListener("pointermove", function (e) {
+      if (self.pointer === e.pointerId) {
+        e.stopPropagation();
+        self.moveTo(e, true);
+      }
+    });
+    var release = function (e) {
+      if (self.pointer === e.pointerId) self.pointer = null;
+    };
+    ["pointerup", "pointercancel", "lostpointercapture"].forEach(function (type) {
+      self.map.addEventListener(type, release);
+    });
+  }
+
+  Overview.prototype.setOpen = function (open) {
+    this.open = open;
+    this.el.classList.toggle("netviz-overview-closed", !open);
+    this.button.setAttribute("aria-expanded", open ? "true" : "false");
+    this.button.title = open ? "Hide the overview" : "Show the overview";
+  };
+
+  /** centre the view on the point of the drawing under the pointer */
+  Overview.prototype.moveTo = function (e, later) {
+    var viewer = this.viewer, box = viewer.state.box;
+    var r = this.map.getBoundingClientRect();
+    if (!(r.width > 0 && r.height > 0)) return;
+    viewer.panel.hide();
+    viewer.measure();
+    viewer.state.moveTo(box.x + clamp((e.clientX - r.left) / r.width, 0, 1) * box.w,
+                        box.y + clamp((e.clientY - r.top) / r.height, 0, 1) * box.h);
+    viewer.render(later);
+  };
+
+  /** the thumbnail of ``svg``: its clusters, edges and boxes, in their colours */
+  Overview.prototype.draw = function (svg) {
+    this.svg = svg;
+    this.size = null;
+    var box = this.viewer.prepare(svg).box;
+    var shapes = document.createElementNS(SVG_NS, "g");
+    var graph = svg.querySelector("g.graph");
+    if (graph && graph.getAttribute("transform")) shapes.setAttribute("transform", graph.getAttribute("transform"));
+    each(svg.querySelectorAll("g.cluster, g.edge, g.node"), function (src) {
+      var kind = src.classList.contains("node") ? "box" : src.classList.contains("edge") ? "edge" : "cluster";
+      var out = document.createElementNS(SVG_NS, "g");
+      var classes = ["netviz-ov-" + kind];
+      each(src.classList, function (c) { if (/^nv-/.test(c)) classes.push(c); });
+      out.setAttribute("class", classes.join(" "));
+      each(src.querySelectorAll("path, polygon, polyline, ellipse, rect"), function (shape) {
+        if (kind === "edge" && shape.tagName.toLowerCase() !== "path") return; // not the arrowheads
+        var copy = document.createElementNS(SVG_NS, shape.tagName.toLowerCase());
+        SHAPE_ATTRS.forEach(function (a) {
+          var v = shape.getAttribute(a);
+          if (v !== null) copy.setAttribute(a, v);
+        });
+        out.appendChild(copy);
+      });
+      if (out.firstChild) shapes.appendChild(out);
+    });
+    this.map.replaceChild(shapes, this.shapes);
+    this.shapes = shapes;
+    this.map.setAttribute("viewBox", [box.x, box.y, box.w, box.h].join(" "));
+  };
+
+  /** show or hide the overview for the view now written, and draw the area in view on it */
+  Overview.prototype.update = function () {
+    var viewer = this.viewer, state = viewer.state;
+    var show = state.hidesPart();
+    if (this.el.hidden === show) this.el.hidden = !show;
+    if (!show) return;
+    if (this.svg !== viewer.svg) this.draw(viewer.svg);
+    var box = state.box;
+    var size = overviewSize(box, Math.min(OVERVIEW_PX.w, OVERVIEW_SHARE.w * state.vp.w),
+                            Math.min(OVERVIEW_PX.h, OVERVIEW_SHARE.h * state.vp.h));
+    if (!this.size || this.size.w !== size.w || this.size.h !== size.h) {
+      this.size = size;
+      this.map.setAttribute("width", String(size.w));
+      this.map.setAttribute("height", String(size.h));
+    }
+    var c = overviewCorner(box, state.start);
+    var corner = (c.bottom ? "bottom" : "top") + "-" + (c.right ? "right" : "left");
+    if (corner !== this.corner) {
+      if (this.corner) this.el.classList.remove("netviz-overview-" + this.corner);
+      this.el.classList.add("netviz-overview-" + corner);
+      this.corner = corner;
+    }
+    var a = shownArea(state.view, state.vp);
+    var x0 = clamp(a.x, box.x, box.x + box.w), y0 = clamp(a.y, box.y, box.y + box.h);
+    var x1 = clamp(a.x + a.w, box.x, box.x + box.w), y1 = clamp(a.y + a.h, box.y, box.y + box.h);
+    var frame = this.frame;
+    [["x", x0], ["y", y0], ["width", x1 - x0], ["height", y1 - y0]].forEach(function (kv) {
+      frame.setAttribute(kv[0], String(Math.round(kv[1] * 100) / 100));
+    });
+  };
+
+  Overview.prototype.dispose = function () {
+    this.el.remove();
+  };
+
   // == full screen: one listener on the document for all diagrams ==================
 
   var fullscreenViewers = new Set();
@@ -820,7 +1325,8 @@
     var height = root.getAttribute("data-netviz-height");
     if (height && /^\s*\d+(\.\d+)?\s*$/.test(height)) height = height.trim() + "px";
     if (height) root.style.setProperty("--netviz-height", height.trim());
-    canvas.setAttribute("tabindex", "0");
+    // focusable by a click (the arrow keys pan it then); in the Tab order is one box (labelBox)
+    canvas.setAttribute("tabindex", "-1");
     // the boxes inside are focusable and labelled: a group, not one image
     canvas.setAttribute("role", "group");
     canvas.setAttribute("aria-roledescription", "network diagram");
@@ -835,9 +1341,11 @@
     root.appendChild(this.hint);
     this.prepare(this.svg);
     this.state = this.stateFor(this.svg);
+    this.overview = new Overview(this);
     this.sizeCanvas(false);
     this.first();
     this.bindEvents();
+    this.resetTabStop();
     if (typeof ResizeObserver === "function") {
       this.resizeObserver = new ResizeObserver(function () { self.onResize(); });
       this.resizeObserver.observe(canvas);
@@ -915,29 +1423,44 @@
     return info;
   };
 
-  /** a box's or cluster's role, focusability and accessible name */
+  /** a box's or cluster's role, focusability and accessible name.  One tab stop per
+   * diagram (roving tabindex): every box is focusable (-1), the current one (setTabStop)
+   * is in the Tab order; the arrow keys move between them.  The name starts with the text
+   * drawn in the box, so what a reader sees is what a screen reader says (and speech
+   * control finds it by that text); the details drawn nowhere follow */
   Viewer.prototype.labelBox = function (g, local, title) {
     var call = this.callOf(local);
+    var shown = [];
+    each(g.querySelectorAll("text"), function (t) {
+      var line = t.textContent.replace(/\s+/g, " ").trim();
+      if (line) shown.push(line);
+    });
+    var name = shown.join(" ") || (call ? describe(call, title) : title.replace(/\n/g, "; "));
+    if (call) {
+      if (call.path && name.indexOf(call.path) < 0) name += "; " + call.path + ": " + (call["class"] || "");
+      if (call.repeat > 1 && name.indexOf("×" + call.repeat) < 0) name += " ×" + call.repeat;
+      if (call.out && call.out.length) name += "; output " + call.out.join(", ");
+    }
     if (g.classList.contains("cluster")) {
       var label = g.querySelector("text");
       if (label) label.classList.add("netviz-label");
       if (call) {
         g.classList.add("netviz-collapsible");
-        g.setAttribute("tabindex", "0");
+        g.setAttribute("tabindex", "-1");
         g.setAttribute("role", "button");
         g.setAttribute("aria-expanded", "true");
-        g.setAttribute("aria-label", describe(call, title) + "; expanded, press Enter to collapse");
+        g.setAttribute("aria-label", name);
       }
     } else {
-      g.setAttribute("tabindex", "0");
+      g.setAttribute("tabindex", "-1");
       if (call && call.expandable) {
         g.classList.add("netviz-expandable");
         g.setAttribute("role", "button");
         g.setAttribute("aria-expanded", "false");
-        g.setAttribute("aria-label", describe(call, title) + "; collapsed, press Enter to expand");
+        g.setAttribute("aria-label", name);
       } else {
         g.setAttribute("role", "img");
-        g.setAttribute("aria-label", call ? describe(call, title) : title.replace(/\n/g, "; "));
+        g.setAttribute("aria-label", name);
       }
     }
   };
@@ -1013,6 +1536,7 @@
   Viewer.prototype.writeViewBox = function () {
     var vb = this.state.viewBox().join(" ");
     if (this.svg.getAttribute("viewBox") !== vb) this.svg.setAttribute("viewBox", vb);
+    if (this.overview) this.overview.update();
   };
 
   /** the box of the drawing's inputs (its start), in SVG units, or null */
@@ -1139,6 +1663,7 @@
     var target = this.find(focusLocal);
     if (target) this.centreOn(target);
     if (this.search.query) this.search.run(this.search.query, false, 0, true);
+    this.resetTabStop(target);
     return target;
   };
 
@@ -1186,6 +1711,251 @@
     } catch (err) {
       el.focus();
     }
+  };
+
+  // -- keys and focus: one tab stop, the arrow keys along the drawing -----------------------
+
+  /** the drawing as the arrow keys see it (see navStep), made once per SVG */
+  Viewer.prototype.navOf = function () {
+    var info = this.prepare(this.svg);
+    if (info.nav) return info.nav;
+    var self = this, items = {}, succ = {}, pred = {};
+    each(this.svg.querySelectorAll("g.node[id][tabindex], g.cluster[id][tabindex]"), function (g) {
+      var local = self.localId(g), b;
+      try {
+        b = g.getBBox();
+      } catch (err) {
+        return;
+      }
+      if (!local || !(b.width > 0 || b.height > 0)) return;
+      var item = { x: b.x, y: b.y, w: b.width, h: b.height, cluster: g.classList.contains("cluster"), label: null };
+      var text = item.cluster && g.querySelector("text");
+      if (text) {
+        var t = text.getBBox();
+        item.label = { x: t.x, y: t.y, w: t.width, h: t.height };
+      }
+      items[local] = item;
+    });
+    each(this.svg.querySelectorAll("g.edge"), function (g) {
+      var t = g.querySelector("title");
+      var m = t && /^(.*?)(?::\w+)?->(.*?)(?::\w+)?$/.exec(t.textContent.trim());
+      if (!m) return;
+      (succ[m[1]] = succ[m[1]] || []).push(m[2]);
+      (pred[m[2]] = pred[m[2]] || []).push(m[1]);
+    });
+    info.nav = { items: items, succ: succ, pred: pred, flow: flowOf(items, succ) };
+    return info.nav;
+  };
+
+  /** make ``g`` the diagram's one stop in the page's Tab order */
+  Viewer.prototype.setTabStop = function (g) {
+    if (this.tabStop && this.tabStop !== g && this.tabStop.getAttribute("tabindex") === "0") {
+      this.tabStop.setAttribute("tabindex", "-1");
+    }
+    if (g) g.setAttribute("tabindex", "0");
+    this.tabStop = g || null;
+  };
+
+  /** the tab stop of a new drawing: ``g`` if given, else the first input, else the first box */
+  Viewer.prototype.resetTabStop = function (g) {
+    if (this.tabStop && this.svg.contains(this.tabStop) && !g) return;
+    this.setTabStop(g || this.find("in0") || this.svg.querySelector("g.node[tabindex]"));
+  };
+
+  /** move the view so that ``g`` (a cluster: its label) is inside the canvas, by as
+   * little as it takes (centred when it does not fit) */
+  Viewer.prototype.bringIntoView = function (g) {
+    var el = (g.classList.contains("cluster") && g.querySelector("text")) || g;
+    var vp = this.measure(), r = el.getBoundingClientRect(), pad = 12;
+    if (!vp.w || !vp.h) return;
+    var shift = function (lo, size, rlo, rsize) {
+      if (rsize > size - 2 * pad) return lo + size / 2 - (rlo + rsize / 2);
+      if (rlo < lo + pad) return lo + pad - rlo;
+      if (rlo + rsize > lo + size - pad) return lo + size - pad - (rlo + rsize);
+      return 0;
+    };
+    var dx = shift(vp.left, vp.w, r.left, r.width), dy = shift(vp.top, vp.h, r.top, r.height);
+    if (Math.abs(dx) >= 0.5 || Math.abs(dy) >= 0.5) this.panBy(dx, dy);
+  };
+
+  /** scroll the page so ``g`` is in the window: centred (``centre``), else by as little as it takes */
+  Viewer.prototype.scrollToBox = function (g, centre) {
+    var el = (g.classList.contains("cluster") && g.querySelector("text")) || g;
+    var r = el.getBoundingClientRect(), h = window.innerHeight || document.documentElement.clientHeight;
+    var dy = 0;
+    if (centre) dy = r.top + r.height / 2 - h / 2;
+    else if (r.top < 8) dy = r.top - 8;
+    else if (r.bottom > h - 8) dy = Math.min(r.bottom - h + 8, r.top - 8);
+    if (Math.abs(dy) < 1) return;
+    var before = window.pageYOffset;
+    try {
+      window.scrollBy({ top: dy, left: 0, behavior: "instant" });
+    } catch (err) {
+      window.scrollBy(0, dy);
+    }
+    if (window.pageYOffset === before) {
+      // the theme scrolls an element, not the window
+      this.canvas.scrollIntoView({ block: centre ? "center" : "nearest" });
+    }
+    this.canvas.scrollTop = 0;
+    this.canvas.scrollLeft = 0;
+  };
+
+  /** give ``g`` keyboard focus, in view in the canvas and in the window (``quiet``: without
+   * opening its details panel) */
+  Viewer.prototype.focusBox = function (g, centre, quiet) {
+    if (!g) return;
+    this.setTabStop(g);
+    this.keyFocus = quiet ? "quiet" : true; // the focusin handler: already brought into view here
+    try {
+      g.focus({ preventScroll: true });
+    } catch (err) {
+      g.focus();
+    }
+    this.keyFocus = false;
+    this.bringIntoView(g);
+    this.scrollToBox(g, centre);
+  };
+
+  /** a box got focus (Tab, a click, the keys): it becomes the tab stop and comes into view */
+  Viewer.prototype.onBoxFocus = function (g) {
+    this.setTabStop(g);
+    if (this.keyFocus || this.pointers.size) return;
+    this.bringIntoView(g);
+    this.scrollToBox(g, false);
+  };
+
+  /** an arrow key on the box ``g``: focus the next, previous or neighbouring box */
+  Viewer.prototype.moveFocus = function (g, key) {
+    var nav = this.navOf(), id = this.localId(g);
+    var memo = this.navMemo && this.navMemo.at === id ? this.navMemo : null;
+    var step = navStep(nav, id, key, memo);
+    var to = step && this.find(step.to);
+    if (!to) return false;
+    if (step.dir === "next") this.navMemo = { at: step.to, prev: id, next: step.then };
+    else if (step.dir === "prev") this.navMemo = { at: step.to, next: id, prev: step.then };
+    else this.navMemo = null;
+    this.focusBox(to, false);
+    return true;
+  };
+
+  /** Home, End: focus the first input (``in``) or the last output (``out``) */
+  Viewer.prototype.focusEnd = function (which) {
+    var self = this, found = [];
+    each(this.svg.querySelectorAll("g.node[id]"), function (g) {
+      var m = new RegExp("^" + which + "(\\d+)$").exec(self.localId(g) || "");
+      if (m) found[Number(m[1])] = g;
+    });
+    found = found.filter(Boolean);
+    var g = which === "in" ? found[0] : found[found.length - 1];
+    if (!g) return false;
+    this.navMemo = null;
+    this.focusBox(g, false);
+    return true;
+  };
+
+  /** + and - with a box focused: zoom about the box, which stays in view */
+  Viewer.prototype.zoomKey = function (factor, g) {
+    if (!g) {
+      this.zoomBy(factor);
+      return;
+    }
+    var r = g.getBoundingClientRect();
+    this.zoomBy(factor, r.left + r.width / 2, r.top + r.height / 2);
+    this.bringIntoView(g);
+  };
+
+  /** the keys on the canvas and its boxes; true when the key was used */
+  Viewer.prototype.onKey = function (e) {
+    var g = this.boxAt(e.target), panel = this.panel;
+    switch (e.key) {
+      case "+": case "=": this.zoomKey(ZOOM_STEP, g); return true;
+      case "-": case "_": this.zoomKey(1 / ZOOM_STEP, g); return true;
+      case "0": this.fit(); if (g) this.bringIntoView(g); return true;
+      case "ArrowLeft": case "ArrowRight": case "ArrowUp": case "ArrowDown":
+        if (g) {
+          this.moveFocus(g, e.key);
+          return true;
+        }
+        // the canvas itself (clicked): the arrows pan
+        this.panBy(e.key === "ArrowLeft" ? 60 : e.key === "ArrowRight" ? -60 : 0,
+                   e.key === "ArrowUp" ? 60 : e.key === "ArrowDown" ? -60 : 0);
+        return true;
+      case "Tab":
+        // the panel's links come next after the box
+        if (!g || e.shiftKey || !panel.isOpen() || panel.box !== g) return false;
+        var first = panel.el.querySelector("a[href], button");
+        if (first) first.focus();
+        return !!first;
+      case "Home": return this.focusEnd("in");
+      case "End": return this.focusEnd("out");
+      case "Escape":
+        if (panel.isOpen()) {
+          panel.hide();
+          return true;
+        }
+        if (this.root.classList.contains("netviz-fullscreen")) {
+          this.setFallbackFullscreen(false);
+          return true;
+        }
+        return false;
+      case "Enter": case " ":
+        if (g && g.classList.contains("cluster")) return this.collapse(g, true);
+        if (g) return this.expand(g, true);
+        return false;
+      default: return false;
+    }
+  };
+
+  // -- layer links: #<anchor>/<link> ------------------------------------------------------
+
+  /** the diagram's anchor: the id its layer links start with */
+  Viewer.prototype.anchor = function () {
+    return this.root.getAttribute("data-netviz-anchor") || this.root.id || "";
+  };
+
+  /** the link of the box or cluster ``g`` (``layers.0.attn``, ``input-1``), or null */
+  Viewer.prototype.linkOf = function (g) {
+    var local = this.localId(g) || "";
+    var io = /^(in|out)(\d+)$/.exec(local);
+    if (io) return (io[1] === "in" ? "input-" : "output-") + (Number(io[2]) + 1);
+    return linkOfCall(this.callOf(local));
+  };
+
+  /** the depth to show for ``local`` ("k12": call 12, drawn as n12 or c12; "in0"): the
+   * one shown if it draws it, else the shallowest that draws it as a box, else as a
+   * cluster; {depth, local} or null */
+  Viewer.prototype.depthFor = function (local) {
+    var layouts = this.layouts, depths = layouts.depths, i, ids;
+    var names = local.charAt(0) === "k" ? ["n" + local.slice(1), "c" + local.slice(1)] : [local];
+    ids = layouts.idsAt(this.depth);
+    for (i = 0; i < names.length; i++) if (ids && ids.has(names[i])) return { depth: this.depth, local: names[i] };
+    for (var n = 0; n < names.length; n++) {
+      for (i = 0; i < depths.length; i++) {
+        if (layouts.idsAt(depths[i]).has(names[n])) return { depth: depths[i], local: names[n] };
+      }
+    }
+    return null;
+  };
+
+  /** open the layer ``link``: the depth that draws it, the box centred, highlighted
+   * (netviz-target) and focused, the diagram in the window; false if no box stands for it */
+  Viewer.prototype.openLink = function (link) {
+    var targets = linkTargets(this.calls, link), place = null;
+    for (var i = 0; i < targets.length && !place; i++) place = this.depthFor(targets[i]);
+    if (!place) {
+      this.canvas.scrollIntoView({ block: "nearest" });
+      return false;
+    }
+    var g = this.setDepth(place.depth, place.local) || this.find(place.local);
+    if (!g) return false;
+    this.centreOn(g);
+    if (this.target && this.target !== g) this.target.classList.remove("netviz-target");
+    g.classList.add("netviz-target");
+    this.target = g;
+    this.navMemo = null;
+    this.focusBox(g, true);
+    return true;
   };
 
   // -- full screen -----------------------------------------------------------------------
@@ -1341,29 +2111,7 @@
 
     listen(canvas, "keydown", function (e) {
       if (e.altKey || e.ctrlKey || e.metaKey) return;
-      var g = self.boxAt(e.target);
-      var handled = true;
-      switch (e.key) {
-        case "+": case "=": self.zoomBy(ZOOM_STEP); break;
-        case "-": case "_": self.zoomBy(1 / ZOOM_STEP); break;
-        case "0": self.fit(); break;
-        case "ArrowLeft": self.panBy(60, 0); break;
-        case "ArrowRight": self.panBy(-60, 0); break;
-        case "ArrowUp": self.panBy(0, 60); break;
-        case "ArrowDown": self.panBy(0, -60); break;
-        case "Escape":
-          if (panel.isOpen()) panel.hide();
-          else if (self.root.classList.contains("netviz-fullscreen")) self.setFallbackFullscreen(false);
-          else handled = false;
-          break;
-        case "Enter": case " ":
-          if (g && g.classList.contains("cluster")) handled = self.collapse(g, true);
-          else if (g) handled = self.expand(g, true);
-          else handled = false;
-          break;
-        default: handled = false;
-      }
-      if (handled) e.preventDefault();
+      if (self.onKey(e)) e.preventDefault();
     });
 
     // details on hover and on focus
@@ -1379,10 +2127,37 @@
       if (g && g === panel.box && !(e.relatedTarget && g.contains(e.relatedTarget))) panel.hideSoon();
     });
     listen(panel.el, "pointerenter", function () { panel.keep(); });
+    // Tab from a box goes into its panel (its links, see onKey) and on from the box; Esc
+    // there gives focus back to the box
+    listen(panel.el, "keydown", function (e) {
+      var g = panel.box && self.svg.contains(panel.box) ? panel.box : self.tabStop;
+      var stops = panel.el.querySelectorAll("a[href], button");
+      if (e.key === "Escape") {
+        e.preventDefault();
+        panel.hide();
+        self.focusBox(g, false, true);
+      } else if (e.key === "Tab" && g && stops.length) {
+        var first = e.target === stops[0], last = e.target === stops[stops.length - 1];
+        if (e.shiftKey && first) {
+          e.preventDefault();
+          self.focusBox(g, false);
+        } else if (!e.shiftKey && last) {
+          self.focusBox(g, false); // and the browser tabs on from the box
+        }
+      }
+    });
+    listen(panel.el, "focusout", function (e) {
+      var to = e.relatedTarget;
+      if (!(to && (panel.el.contains(to) || to === panel.box))) panel.hideSoon();
+    });
     listen(panel.el, "pointerleave", function () { panel.hideSoon(); });
     listen(canvas, "focusin", function (e) {
       var g = self.boxAt(e.target);
-      if (g && e.target === g) panel.show(g);
+      if (g && e.target === g) {
+        var quiet = self.keyFocus === "quiet";
+        self.onBoxFocus(g);
+        if (!quiet) panel.show(g);
+      }
       canvas.classList.add("netviz-active");
     });
     listen(canvas, "focusout", function (e) {
@@ -1416,6 +2191,7 @@
     this.search.clear();
     this.panel.dispose();
     this.toolbar.dispose();
+    this.overview.dispose();
     this.hint.remove();
     this.pointers.clear();
     var first = this.layouts.svgAt(this.firstDepth);
@@ -1465,9 +2241,54 @@
 
   window.sphinxNetviz = { init: initAll, dispose: disposeAll };
 
-  if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", initAll);
-  } else {
+  // -- layer links: the page opened at #<anchor>/<link>, or a link to one followed ----------
+
+  /** the viewer of the diagram with ``anchor`` (data-netviz-anchor; else an element with
+   * that id: the div.netviz, or the figure around it), or null */
+  function viewerForAnchor(anchor) {
+    var roots = document.querySelectorAll("div.netviz[data-netviz-anchor]");
+    for (var i = 0; i < roots.length; i++) {
+      if (roots[i].getAttribute("data-netviz-anchor") === anchor) return roots[i].netvizViewer || null;
+    }
+    var el = anchor ? document.getElementById(anchor) : null;
+    var root = el && (el.matches("div.netviz") ? el : el.querySelector("div.netviz"));
+    return (root && root.netvizViewer) || null;
+  }
+
+  var linked = null; // the viewer that opened the last layer link
+
+  /** open the layer link of the page's fragment, if it is one */
+  function openFragment() {
+    var f = parseFragment(window.location.hash);
+    if (!f || f.link === null) return;
+    var viewer = viewerForAnchor(f.anchor);
+    if (viewer && viewer.ok) {
+      viewer.openLink(f.link);
+      linked = viewer;
+    }
+  }
+
+  function start() {
     initAll();
+    openFragment();
+  }
+
+  window.addEventListener("hashchange", openFragment);
+  // a link to the fragment the page is at already changes nothing: open it again
+  document.addEventListener("click", function (e) {
+    var a = e.target && e.target.closest ? e.target.closest("a[href]") : null;
+    if (!a || e.defaultPrevented || !a.hash || a.hash !== window.location.hash) return;
+    if (a.pathname === window.location.pathname) setTimeout(openFragment, 0);
+  });
+  // images and fonts may move the page until it has loaded: the target back into the window
+  window.addEventListener("load", function () {
+    var g = linked && linked.target;
+    if (g && document.activeElement === g) linked.scrollToBox(g, true);
+  });
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
   }
 })();

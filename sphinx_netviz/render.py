@@ -3,7 +3,7 @@
 Pipeline step *render* (dot → **render**).  Uses the ``dot`` executable
 named by ``netviz_dot`` (or on ``PATH``); with the default ``dot`` and none on
 ``PATH``, the ``graphviz-pure`` executable of the ``pure`` extra
-(``pip install "sphinx-netviz[pure]"``: a Rust port of Graphviz from a wheel,
+(``pip install graphviz-pure``, what the extra installs: a Rust port of Graphviz from a wheel,
 no system Graphviz needed), if it is installed.  Failures become
 :class:`~sphinx_netviz.errors.RenderProblem` with a fix in the message.
 :func:`run_dot` waits for the result; :func:`start_dot` returns at once, so
@@ -31,8 +31,9 @@ from .svgsafe import sanitize_svg
 
 #: the executable and distribution of the ``pure`` extra: Graphviz's ``dot`` from a wheel
 PURE = "graphviz-pure"
-#: how to install it, as messages say it
-PURE_INSTALL = 'pip install "sphinx-netviz[pure]"'
+#: how to install it, as messages say it: the distribution itself, which pip finds wherever it
+#: installs from (``sphinx-netviz[pure]`` only resolves where sphinx-netviz itself does)
+PURE_INSTALL = "pip install graphviz-pure"
 #: what the pure engine cannot write (``graphviz-pure -T?``); LaTeX gets PNG from it instead
 PURE_CANNOT = frozenset({"pdf", "ps", "eps"})
 

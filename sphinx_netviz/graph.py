@@ -13,6 +13,8 @@ of long edges that no layout can make readable or fast.
 from __future__ import annotations
 
 import re
+from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -107,23 +109,40 @@ class _Placement:
         self.by_id = {c.id: c for c in trace.calls}
         self.run_of = {run.first.id: run for run in runs}
         self.folded_into = {c.id: run.first.id for run in runs for c in run.calls[1:]}
+        self._clusters: dict[int, int | None] = {}
+        self._owners: dict[int, int | None] = {}
 
     def cluster_of(self, call: Call) -> str | None:
         """The cluster a call is drawn in: its nearest ancestor drawn as a cluster."""
-        parent = self.by_id.get(call.parent) if call.parent is not None else None
-        while parent is not None and self.role[parent.id] != "cluster":
-            parent = self.by_id.get(parent.parent) if parent.parent is not None else None
-        return f"c{parent.id}" if parent is not None else None
+        found = self._nearest(call.parent, self._clusters, lambda cid: self.role[cid] == "cluster", fold=False)
+        return f"c{found}" if found is not None else None
 
     def owner(self, call: Call) -> str | None:
         """The box a hidden call is drawn inside (its nearest ancestor that is a box)."""
-        current: int | None = call.id
-        while current is not None:
-            current = self.folded_into.get(current, current)
-            if self.role[current] == "node":
-                return f"n{current}"
+        found = self._nearest(call.id, self._owners, lambda cid: self.role[cid] == "node", fold=True)
+        return f"n{found}" if found is not None else None
+
+    def _nearest(self, start: int | None, memo: dict[int, int | None], wanted: Callable[[int], bool],
+                 *, fold: bool) -> int | None:
+        """The first call from ``start`` up its ancestors (a folded block read as its run's first,
+        with ``fold``) that is ``wanted``.  Every call walked is remembered in ``memo``, so all the
+        calls of a trace take time linear in its size, however deep its scopes."""
+        walked: list[int] = []
+        current, found = start, None
+        while current is not None and current in self.by_id:
+            if fold:
+                current = self.folded_into.get(current, current)
+            if current in memo:
+                found = memo[current]
+                break
+            walked.append(current)
+            if wanted(current):
+                found = current
+                break
             current = self.by_id[current].parent
-        return None
+        for cid in walked:
+            memo[cid] = found
+        return found
 
 
 @dataclass
@@ -135,13 +154,14 @@ class _Wiring:
     producer: dict[int, str] = field(default_factory=dict)
     #: (producer, tensor) -> its consumers, in order
     uses: dict[tuple[str, int], list[str]] = field(default_factory=dict)
+    #: the (producer, tensor, consumer) triples in ``uses``, for a constant-time membership test
+    _used: set[tuple[str, int, str]] = field(default_factory=set)
 
     def use(self, tid: int, consumer: str) -> None:
         src = self.producer.get(self.alias.get(tid, tid))
-        if src is not None and src != consumer:
-            users = self.uses.setdefault((src, tid), [])
-            if consumer not in users:
-                users.append(consumer)
+        if src is not None and src != consumer and (src, tid, consumer) not in self._used:
+            self._used.add((src, tid, consumer))
+            self.uses.setdefault((src, tid), []).append(consumer)
 
 
 def build_diagram(trace: Trace, depth: int, *, fold: bool = True,
@@ -232,10 +252,15 @@ def _used_clusters(clusters: list[DiagramCluster], nodes: dict[str, DiagramNode]
     """The clusters with a box inside, directly or in a nested cluster."""
     used = {n.cluster for n in nodes.values()}
     by_cid = {c.id: c for c in clusters}
+    climbed: set[str] = set()  # clusters whose ancestors are all in ``used`` already
     for cid in list(used):
-        while cid in by_cid and by_cid[cid].parent is not None:
-            cid = by_cid[cid].parent
-            used.add(cid)
+        while cid in by_cid and cid not in climbed:
+            climbed.add(cid)
+            parent = by_cid[cid].parent
+            if parent is None:
+                break
+            used.add(parent)
+            cid = parent
     return [c for c in clusters if c.id in used]
 
 
@@ -249,25 +274,45 @@ def _output_groups(outputs: list[tuple[str, int]]) -> list[tuple[str, list[int]]
 
 
 def _drop_dead_functions(nodes: dict[str, DiagramNode], uses: dict[tuple[str, int], list[str]]) -> None:
-    """Functional ops whose results no box used are dead ends: leave them out."""
-    while True:
-        producers = {src for (src, _), users in uses.items() if users}
-        dead = [nid for nid, n in nodes.items() if n.kind == "function" and nid not in producers]
-        if not dead:
-            return
-        for nid in dead:
-            del nodes[nid]
-        for key, users in list(uses.items()):
-            if key[0] in dead:
-                del uses[key]
-            else:
-                users[:] = [u for u in users if u not in dead]
+    """Functional ops whose results no box used are dead ends: leave them out (and then the ops
+    only they used, and so on), in time linear in the number of uses."""
+    keys_of_user: dict[str, list[tuple[str, int]]] = defaultdict(list)
+    live_keys: dict[str, int] = defaultdict(int)  # per producer: its tensors that some box uses
+    for key, users in uses.items():
+        live_keys[key[0]] += bool(users)
+        for user in users:
+            keys_of_user[user].append(key)
+    users_left = {key: len(users) for key, users in uses.items()}
+    dead = [nid for nid, n in nodes.items() if n.kind == "function" and not live_keys[nid]]
+    removed: set[str] = set()
+    while dead:
+        nid = dead.pop()
+        if nid in removed:
+            continue
+        removed.add(nid)
+        for key in keys_of_user[nid]:
+            users_left[key] -= 1
+            src = key[0]
+            if not users_left[key] and src not in removed:
+                live_keys[src] -= 1
+                if not live_keys[src] and src in nodes and nodes[src].kind == "function":
+                    dead.append(src)
+    if not removed:
+        return
+    for nid in removed:
+        del nodes[nid]
+    for key, users in list(uses.items()):
+        if key[0] in removed:
+            del uses[key]
+        else:
+            users[:] = [u for u in users if u not in removed]
 
 
 def _edges_with_references(nodes: dict[str, DiagramNode], uses: dict[tuple[str, int], list[str]],
                            trace: Trace) -> list[DiagramEdge]:
     """Edges; a tensor with many users keeps one edge, the other users get a reference box."""
     edges: dict[DiagramEdge, None] = {}
+    ref_sources: dict[str, dict[str, None]] = {}  # each reference box's far producers, in order
     for (src, tid), users in uses.items():
         label = trace.tensors[tid].shape_text()
         far_users = users[1:] if len(users) > FANOUT_LIMIT else []
@@ -277,10 +322,11 @@ def _edges_with_references(nodes: dict[str, DiagramNode], uses: dict[tuple[str, 
             ref_id = f"r_{dst}"
             if ref_id not in nodes:
                 nodes[ref_id] = DiagramNode(ref_id, "ref", "", cluster=nodes[dst].cluster, anchor=dst)
-            ref = nodes[ref_id]
-            if src not in ref.paths:
-                ref.paths += (src,)
-                ref.title = " · ".join(nodes[p].title for p in ref.paths)
-            ref.out_shapes.append(label)
+                ref_sources[ref_id] = {}
+            ref_sources[ref_id][src] = None
+            nodes[ref_id].out_shapes.append(label)
             edges[DiagramEdge(ref_id, dst, "")] = None  # one short edge; the box lists the shapes
+    for ref_id, sources in ref_sources.items():
+        nodes[ref_id].paths = tuple(sources)
+        nodes[ref_id].title = " · ".join(nodes[p].title for p in sources)
     return list(edges)

@@ -25,7 +25,8 @@ import re
 import graphviz
 
 from .graph import Diagram, DiagramNode
-from .palette import FILLS, PALETTE
+from .palette import FILLS, PALETTE, SHADES
+from .shading import LABELS, Shading
 
 #: One font name that both layout engines measure with Arial's widths, the widths a browser
 #: draws the SVG with (Arial, Helvetica, Liberation Sans, Arimo): the system dot through
@@ -165,14 +166,23 @@ def _tooltip(node: DiagramNode) -> str:
     return "\n".join(lines)
 
 
-def _node_attrs(node: DiagramNode, prefix: str) -> dict[str, str]:
-    attrs = {"id": f"{prefix}_{node.id}", "tooltip": dot_text(_tooltip(node), tooltip=True)}
+def _node_attrs(node: DiagramNode, prefix: str, shade: tuple[int, float] | None = None,
+                shading: Shading | None = None) -> dict[str, str]:
+    """A box's attributes; ``shade``: its ``:color-by:`` step (1 to 5, its fill instead of its
+    family's) and share of the model (in the tooltip, for those who do not see the colour)."""
+    tooltip = _tooltip(node)
+    if shade is not None and shading is not None:
+        tooltip += f"\n{_percent(shade[1])} of the model's {shading.what}"
+    attrs = {"id": f"{prefix}_{node.id}", "tooltip": dot_text(tooltip, tooltip=True)}
     if node.kind != "ref":
         # one group: edges between boxes stay straight, reference boxes go beside them
         attrs["group"] = "main"
     if node.kind == "module":
         family = family_of(node.class_name)
         attrs.update(label=_module_label(node), fillcolor=FILLS[family], **{"class": f"nv-{family}"})
+        if shade is not None:  # the family's class stays (a box is still a conv); its fill is the shade
+            step = shade[0]
+            attrs.update(fillcolor=SHADES[step - 1], **{"class": f"nv-{family} nv-shade nv-shade-{step}"})
     elif node.kind == "function":
         attrs.update(label=dot_text(node.title, limit=MAX_NAME), shape="ellipse", fillcolor=FILLS["fn"],
                      fontsize="9", height="0.3", margin="0.04,0.02", **{"class": "nv-fn"})
@@ -184,13 +194,39 @@ def _node_attrs(node: DiagramNode, prefix: str) -> dict[str, str]:
     return attrs
 
 
+def _percent(share: float) -> str:
+    """``12.3 %``; ``0 %`` for nothing, ``< 0.1 %`` for a little."""
+    if share == 0:
+        return "0 %"
+    return "< 0.1 %" if share < 0.001 else f"{share * 100:.1f} %"
+
+
 def _stands_for(paths: tuple[str, ...]) -> str:
     """The tooltip line of a folded run: ``1,400 identical blocks, drawn once: b.0, b.1, b.2 … b.1399``."""
     return f"\n{len(paths):,} identical blocks, drawn once: {_listing(paths)}" if len(paths) > 1 else ""
 
 
-def to_dot(diagram: Diagram, direction: str = "TB", id_prefix: str = "nv") -> str:
-    """DOT source for ``diagram``; deterministic for the same diagram."""
+def _legend(shading: Shading) -> str:
+    """The ``:color-by:`` legend, the graph's own label (below the drawing): its title, then one
+    swatch per step with its share.  Graphviz draws a graph's label straight into the graph, not
+    as a node, so the viewer, its search and its box counts never see it; netviz.css gives the
+    swatches their dark colours by their light fill (:func:`sphinx_netviz.palette.css`)."""
+
+    def cell(text: str, fill: str = "") -> str:
+        colour = f' BGCOLOR="{fill}"' if fill else ""
+        return f'<TD{colour}><FONT POINT-SIZE="10" COLOR="{TEXT}">{html.escape(text, quote=False)}</FONT></TD>'
+
+    cells = cell(f"{shading.title}:") + "".join(cell(label, fill) for fill, label in zip(SHADES, LABELS))
+    return f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="3" CELLPADDING="3"><TR>{cells}</TR></TABLE>>'
+
+
+def to_dot(diagram: Diagram, direction: str = "TB", id_prefix: str = "nv", shading: Shading | None = None) -> str:
+    """DOT source for ``diagram``; deterministic for the same diagram.
+
+    ``shading``: fill the module boxes by their share of the model's parameters or
+    MACs (``:color-by:``), and draw the legend under the drawing.
+    """
+    shaded = shading.boxes(diagram) if shading is not None else {}
     g = graphviz.Digraph(name=_graph_name(diagram.name or "model"))
     g.attr(
         "graph", rankdir=direction, bgcolor="transparent", fontname=FONT, fontsize="11",
@@ -213,7 +249,7 @@ def to_dot(diagram: Diagram, direction: str = "TB", id_prefix: str = "nv") -> st
 
     def fill(graph: graphviz.Digraph, cluster_id: str | None) -> None:
         for node in members.get(cluster_id, []):
-            graph.node(node.id, **_node_attrs(node, id_prefix))
+            graph.node(node.id, **_node_attrs(node, id_prefix, shaded.get(node.id), shading))
         for node in members.get(cluster_id, []):
             if node.anchor:  # a reference box sits beside the box it feeds, not a row above
                 with graph.subgraph() as beside:
@@ -241,4 +277,6 @@ def to_dot(diagram: Diagram, direction: str = "TB", id_prefix: str = "nv") -> st
             label = _clip(edge.label)
             g.edge(edge.src, edge.dst, id=f"{id_prefix}_e{i}", tooltip=dot_text(label, tooltip=True),
                    label=dot_text(f" {label}"))
+    if shading is not None:  # last, so that no cluster inherits it
+        g.attr(label=_legend(shading))
     return g.source

@@ -29,6 +29,7 @@ from .ir import Trace, deepest_level
 from .limits import DIAGRAMS_AT_ONCE, MAX_INLINE_BYTES, MAX_LAYOUT_BOXES, MB, Budget
 from .options import say
 from .render import RunningDot, start_dot
+from .shading import Shading
 from .svgsafe import sanitized_svg_file
 from .values import Direction
 
@@ -71,6 +72,8 @@ class LayoutSettings:
     timeout: float = 30.0
     #: Graphviz runs of the viewer's depths at once (0: :func:`layout_workers`)
     workers: int = 0
+    #: ``:color-by:``: what the module boxes are shaded by (None: their layer family)
+    shading: Shading | None = None
 
 
 @dataclass
@@ -101,7 +104,7 @@ class _Depth:
         self.settings = settings
         self.diagram = diagram
         fits = len(self.diagram.nodes) <= MAX_LAYOUT_BOXES
-        self.source = to_dot(self.diagram, settings.direction, settings.id_prefix) if fits else ""
+        self.source = to_dot(self.diagram, settings.direction, settings.id_prefix, settings.shading) if fits else ""
         self.running: RunningDot | None = None
         #: why it was not given to Graphviz: too many boxes, no time left, no Graphviz
         self.failed: RenderProblem | None = None

@@ -28,6 +28,7 @@ from enum import Enum
 from typing import Any, Literal
 
 from .errors import InputProblem
+from .shading import COLOR_BY
 from .values import (
     DEVICES,
     DIRECTIONS,
@@ -203,6 +204,10 @@ OPTIONS_LIST: tuple[Option, ...] = (
            flags=("--dtype",), metavar="DTYPE", types=(str,),
            **_choice(MODEL_DTYPES, normalise=lambda t: t.lower().removeprefix("torch."),
                      aliases=MODEL_DTYPE_ALIASES)),
+    Option("color_by", "none", "shade the module boxes by their share of the model's parameters or "
+           "MACs, with a legend: none, params or macs", scope="spec", directive="color-by",
+           flags=("--color-by",), metavar="none|params|macs", types=(str,),
+           **_choice(COLOR_BY, normalise=str.lower)),
     Option("onnx", "auto", "the ONNX download: auto (full up to onnx_max_mb of weights, else the "
            "structure), full, structure, or none", parse_onnx_mode, check_onnx_mode, "spec",
            directive="onnx", flags=("--onnx-mode",), metavar="MODE", types=(str, bool)),

@@ -50,6 +50,15 @@ PALETTE: dict[str, Colour] = {
     "fill-other": Colour("#eeeeee", "#35373b"),
     "fill-fn": Colour("#f4f4f4", "#2a2c30"),
     "fill-io": Colour("#fff6c8", "#4d4514"),
+    # :color-by: (shading.py): a module box's share of the model's parameters or MACs, from under
+    # 1 % (shade-1) to 50 % and more (shade-5).  One hue (blue), lighter to darker on a light page,
+    # darker to lighter on a dark one: ordered by luminance alone, so it reads the same to every
+    # kind of colour vision and in greyscale; text on every step keeps 4.5:1 (tests/test_palette.py)
+    "shade-1": Colour("#eef4ff", "#232a35"),
+    "shade-2": Colour("#c7d8f5", "#26384f"),
+    "shade-3": Colour("#9ebdeb", "#254669"),
+    "shade-4": Colour("#74a6e3", "#1f5585"),
+    "shade-5": Colour("#448fd8", "#0c64a2"),
     # the viewer's controls, panel and summary table
     "bg": Colour("#ffffff", "#131416"),
     "bg-panel": Colour("#ffffff", "#202226"),
@@ -59,7 +68,7 @@ PALETTE: dict[str, Colour] = {
     "panel-border": Colour("#c4c4c8", "#4a4e56"),
     "panel-shadow": Colour("0 4px 14px rgba(0, 0, 0, 0.18)", "0 4px 16px rgba(0, 0, 0, 0.6)"),
     "accent": Colour("#0a63c9", "#6cb4ff"),
-    "match": Colour("#e8590c", "#ff922b"),
+    "match": Colour("#c2410c", "#ff922b"),  # also the panel's ×N text: 4.5:1 on bg-panel
     "match-current": Colour("#c2255c", "#f783ac"),
     "linked": Colour("#0a63c9", "#74c0fc"),
     "table-rule": Colour("#dcdcdf", "#3a3d43"),
@@ -68,6 +77,9 @@ PALETTE: dict[str, Colour] = {
 
 #: the light fill of each layer family (``conv``, ``norm``…, ``fn``, ``io``), as dot.py draws it
 FILLS: dict[str, str] = {role[len("fill-"):]: c.light for role, c in PALETTE.items() if role.startswith("fill-")}
+
+#: the light fill of each ``:color-by:`` step, ``SHADES[0]`` for step 1, as dot.py draws it
+SHADES: tuple[str, ...] = tuple(c.light for role, c in PALETTE.items() if role.startswith("shade-"))
 
 #: selectors of a dark page: Furo's switch, PyData's and sphinx-book-theme's; JupyterLab's and
 #: VS Code's dark notebook themes (a drawing shown by ``draw()``)
@@ -98,8 +110,25 @@ def css() -> str:
     lines = [BEGIN, *_block((".netviz",), "light"),
              "/* dark: Furo's switch, PyData / book theme */", *_block(DARK_SELECTORS, "dark"),
              "/* dark: Furo's \"auto\" with a dark system setting */",
-             "@media (prefers-color-scheme: dark) {", *_block(AUTO_SELECTORS, "dark", "  "), "}", END]
+             "@media (prefers-color-scheme: dark) {", *_block(AUTO_SELECTORS, "dark", "  "), "}",
+             *_shade_rules(), END]
     return "\n".join(lines) + "\n"
+
+
+def _shade_rules() -> list[str]:
+    """The ``:color-by:`` fills in the theme's colours: the boxes by their class (``nv-shade-<k>``,
+    two classes, so they win over a layer family's rule), the legend's swatches (the graph's own
+    label, where no class can go) by the light fill dot.py gave them.  The legend's text is the
+    graph's only text outside a node, cluster or edge: straight in the graph, or in the link
+    Graphviz wraps the graph's label in when the graph has a tooltip (``a_<id>_graph``).  The
+    viewer's overview map copies the boxes' ``nv-`` classes, so its boxes are shaded as well."""
+    lines = ["/* :color-by: shaded boxes, the overview's boxes, the legend's swatches and text (dot.py) */"]
+    for step, light in enumerate(SHADES, start=1):
+        box = f".netviz svg g.node.nv-shade.nv-shade-{step}"
+        lines.append(f'{box} path, {box} polygon, .netviz svg g.graph polygon[fill="{light}"], '
+                     f".netviz-overview-map .nv-shade.nv-shade-{step} > * {{ fill: var(--netviz-shade-{step}); }}")
+    return [*lines, '.netviz svg g.graph > text, .netviz svg g.graph > g[id$="_graph"] text '
+                    "{ fill: var(--netviz-text); }"]
 
 
 _GENERATED = re.compile(re.escape(BEGIN) + r".*?" + re.escape(END) + r"\n", re.S)

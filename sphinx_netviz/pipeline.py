@@ -27,7 +27,7 @@ from pathlib import Path
 
 from collections.abc import Callable
 
-from .artifacts import Artifacts
+from .artifacts import Artifacts, Problem
 from .cache import CachedDiagram, DiagramCache
 from .errors import NetvizError, TraceProblem
 from .export_ladder import export_ladder
@@ -39,6 +39,7 @@ from .loader import Builder, LoadedModel, build_model
 from .onnx_import import is_onnx_path, read_onnx_file
 from .options import OPTIONS, say
 from .render import dot_version, find_dot
+from .shading import nothing_to_shade, shading_of
 from .spec import DiagramSpec
 from .values import MODEL_DTYPES
 from .views import viewer_details
@@ -173,8 +174,12 @@ def make_group(drawings: list[tuple[str, DiagramSpec]], settings: PipelineSettin
             if spec.fold not in runs_by_fold:  # found once, for every drawing that folds
                 runs_by_fold[spec.fold] = find_runs(trace) if spec.fold else []
             runs = runs_by_fold[spec.fold]
+            shading = shading_of(trace, spec.color_by)
             laid_out = lay_out_depths(trace, runs, LayoutSettings(
-                spec.depth, spec.direction, id_prefix, settings.dot, settings.layout_timeout), budget, share)
+                spec.depth, spec.direction, id_prefix, settings.dot, settings.layout_timeout,
+                shading=shading), budget, share)
+            if shading is None and spec.color_by != "none":
+                laid_out.problems.append(Problem("render", nothing_to_shade(spec.color_by)))
             timer.lap("layout")
             details = viewer_details(trace, id_prefix, laid_out.depth, laid_out.by_depth, laid_out.shown,
                                      runs, laid_out.omitted)

@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from .errors import InputProblem
 from .onnx_import import is_onnx_path
 from .options import OPTIONS, say
+from .shading import ColorBy
 from .values import Device, Direction, ModelDtype, OnnxMode, ValueProblem, check_import_path
 
 
@@ -43,6 +44,8 @@ class DiagramSpec:
     fold: bool = _default("fold")  # type: ignore[assignment]
     #: the dtype the model is built in (``auto``: as it builds itself)
     dtype: ModelDtype = _default("dtype")  # type: ignore[assignment]
+    #: shade the module boxes by their share of the parameters or MACs (``none``: by layer family)
+    color_by: ColorBy = _default("color_by")  # type: ignore[assignment]
 
     def __post_init__(self) -> None:
         check_target(self.target)
@@ -99,7 +102,7 @@ class DiagramSpec:
 
     def export_view(self) -> DiagramSpec:
         """The spec as far as the ONNX file goes: drawing options do not change the model."""
-        return replace(self, depth=0, direction="TB", fold=True)
+        return replace(self, depth=0, direction="TB", fold=True, color_by="none")
 
     def key(self, *salt: str) -> str:
         """A stable hex digest of the spec (plus any ``salt`` strings)."""
@@ -110,7 +113,7 @@ class DiagramSpec:
 
 
 #: the options of scope ``spec`` that apply to an ONNX file (the others build or run a model)
-FILE_OPTIONS = ("depth", "direction", "fold", "onnx")
+FILE_OPTIONS = ("depth", "direction", "fold", "onnx", "color_by")
 
 
 def file_defaults(defaults: Mapping[str, object]) -> dict[str, object]:

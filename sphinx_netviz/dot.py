@@ -207,17 +207,19 @@ def _stands_for(paths: tuple[str, ...]) -> str:
 
 
 def _legend(shading: Shading) -> str:
-    """The ``:color-by:`` legend, the graph's own label (below the drawing): its title, then one
-    swatch per step with its share.  Graphviz draws a graph's label straight into the graph, not
-    as a node, so the viewer, its search and its box counts never see it; netviz.css gives the
-    swatches their dark colours by their light fill (:func:`sphinx_netviz.palette.css`)."""
+    """The ``:color-by:`` legend, the graph's own label (below the drawing): its title, and under
+    it one swatch per step with its share (two rows: no wider than a narrow drawing needs).
+    Graphviz draws a graph's label straight into the graph, not as a node, so the viewer, its
+    search and its box counts never see it; netviz.css gives the swatches their dark colours by
+    their light fill (:func:`sphinx_netviz.palette.css`)."""
 
-    def cell(text: str, fill: str = "") -> str:
-        colour = f' BGCOLOR="{fill}"' if fill else ""
-        return f'<TD{colour}><FONT POINT-SIZE="10" COLOR="{TEXT}">{html.escape(text, quote=False)}</FONT></TD>'
+    def cell(text: str, more: str = "") -> str:
+        return f'<TD{more}><FONT POINT-SIZE="10" COLOR="{TEXT}">{html.escape(text, quote=False)}</FONT></TD>'
 
-    cells = cell(f"{shading.title}:") + "".join(cell(label, fill) for fill, label in zip(SHADES, LABELS))
-    return f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="3" CELLPADDING="3"><TR>{cells}</TR></TABLE>>'
+    title = cell(shading.title, f' COLSPAN="{len(SHADES)}"')
+    swatches = "".join(cell(label, f' BGCOLOR="{fill}"') for fill, label in zip(SHADES, LABELS))
+    return (f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="3" CELLPADDING="3">'
+            f"<TR>{title}</TR><TR>{swatches}</TR></TABLE>>")
 
 
 def to_dot(diagram: Diagram, direction: str = "TB", id_prefix: str = "nv", shading: Shading | None = None) -> str:

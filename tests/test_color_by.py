@@ -77,7 +77,7 @@ def test_params_shade_each_box_by_its_share_of_the_parameters(built):
     assert "nv-linear" in divs[0].select_one(".netviz-canvas svg g.node.nv-shade-5")["class"]
     fills, texts = _legend(divs[0].select_one(".netviz-canvas svg"))
     assert fills == list(SHADES)
-    assert texts == ["Share of the model's parameters:", *LABELS]
+    assert texts == ["Share of the model's parameters", *LABELS]
 
 
 def test_the_tooltip_says_the_share(built):
@@ -107,7 +107,7 @@ def test_an_onnx_file_and_the_command_line_take_it_too(tmp_path):
     svg = _svg_file(out)
     steps = [s for s, _ in _boxes(svg).values()]
     assert steps and None not in steps and max(steps) >= 4
-    assert _legend(svg) == (list(SHADES), ["Share of the model's parameters:", *LABELS])
+    assert _legend(svg) == (list(SHADES), ["Share of the model's parameters", *LABELS])
 
 
 def _pdf_colours(path: Path) -> set[tuple[int, int, int]]:
@@ -149,7 +149,7 @@ def test_macs_and_params_shade_differently(built):
     # MACs: conv 73 %, fc 27 %, the ReLU and Flatten count none; parameters: conv 0.3 %, fc 99.7 %
     assert {t: s for t, (s, _) in macs.items()} == {"conv": 5, "act": 1, "flat": 1, "fc": 4}
     assert {t: s for t, (s, _) in params.items()} == {"conv": 1, "act": 1, "flat": 1, "fc": 5}
-    assert _legend(divs[2].select_one(".netviz-canvas svg"))[1][0] == "Share of the model's MACs:"
+    assert _legend(divs[2].select_one(".netviz-canvas svg"))[1][0] == "Share of the model's MACs"
 
 
 def test_a_folded_run_counts_all_its_blocks_at_every_depth(built):

@@ -72,7 +72,7 @@ def test_shades_and_legend_follow_the_dark_theme(new_page, url):
     legend = div.evaluate(LEGEND)
     assert [fill for tag, fill, _ in legend if tag == "polygon"] == [rgb(s) for s in SHADES]
     texts = [text for tag, _, text in legend if tag == "text"]
-    assert texts[0] == "Share of the model's parameters:" and len(texts) == 6
+    assert texts[0] == "Share of the model's parameters" and len(texts) == 6
 
     page.emulate_media(color_scheme="dark")
     page.evaluate("document.body.dataset.theme = 'dark'")

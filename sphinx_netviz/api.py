@@ -20,6 +20,7 @@ from __future__ import annotations
 import html
 import itertools
 import re
+import secrets
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -51,10 +52,11 @@ __all__ = ["Drawing", "draw"]
 KEYWORDS: dict[str, Option] = {o.keyword: o for o in OPTIONS_LIST
                                if o.name not in ("memory_mb", "jobs") and o.scope != "build"}
 _STATIC = Path(__file__).resolve().parent / "static"
-#: how many drawings of each id prefix this process has shown (element ids stay unique)
-_SHOWN: dict[str, itertools.count[int]] = {}
-#: how many drawings of each anchor (``netviz-<model>``) this process has shown (unique ids)
-_ANCHORS: dict[str, itertools.count[int]] = {}
+#: a random part of the element ids (and anchor) of every output this process shows in a notebook:
+#: outputs of two processes (a notebook before and after a kernel restart) never share an id
+_PROCESS_TAG = secrets.token_hex(4)
+#: how many outputs this process has shown (the outputs of one process never share an id either)
+_SHOWN = itertools.count(1)
 
 
 def draw(model: Any, /, **options: Any) -> Drawing:
@@ -136,16 +138,20 @@ class Drawing:
         return self.artifacts.onnx
 
     def html(self, *, standalone: bool = False) -> str:
-        """The interactive viewer, self-contained; ``standalone``: a whole HTML page."""
+        """The interactive viewer, self-contained; ``standalone``: a whole HTML page.
+
+        A standalone page holds this drawing alone: its element ids are the drawing's own, so the
+        page is the same bytes in every process (``save("x.html")``).  Otherwise the output is
+        for a page it shares (a notebook): its ids get a part random per process and a count,
+        unique among every output of every process.
+        """
         details = dict(self.artifacts.details)
-        shown = _SHOWN.setdefault(str(details["prefix"]), itertools.count(1))
-        count = next(shown)
         prefix = str(details["prefix"])
-        unique = prefix if count == 1 else f"{prefix}-{count}"
-        details["prefix"] = unique
+        suffix = "" if standalone else f"-{_PROCESS_TAG}-{next(_SHOWN)}"
+        unique = details["prefix"] = prefix + suffix
         css = (_STATIC / "netviz.css").read_text(encoding="utf-8")
         script = (_STATIC / "netviz.js").read_text(encoding="utf-8")
-        body = self._diagram(details, prefix, unique)
+        body = self._diagram(details, prefix, unique, suffix)
         if standalone:
             title = html.escape(self.artifacts.model_name)
             return (f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
@@ -158,8 +164,9 @@ class Drawing:
     def _repr_html_(self) -> str:
         return self.html()
 
-    def _diagram(self, details: dict[str, Any], prefix: str, unique: str) -> str:
-        """The ``div.netviz`` the viewer starts on, as the docs' HTML writer makes it."""
+    def _diagram(self, details: dict[str, Any], prefix: str, unique: str, suffix: str) -> str:
+        """The ``div.netviz`` the viewer starts on, as the docs' HTML writer makes it; its ids
+        ``prefix`` turned into ``unique``, its anchor the model's with ``suffix``."""
         def inline(svg: bytes) -> str:
             return reprefixed(svg_for_inline(svg), prefix, unique)
 
@@ -168,9 +175,8 @@ class Drawing:
                             for depth, svg in sorted(self.artifacts.layouts.items()) if depth != default_depth)
         height = f' data-netviz-height="{html.escape(self.height)}"' if self.height else ""
         omitted = omitted_sentence(list(details.get("omitted") or []))
-        slug = anchor_slug(self.artifacts.model_name)  # a layer's link: #<anchor>/<link>, as in the docs
-        count = next(_ANCHORS.setdefault(slug, itertools.count(1)))
-        anchor = slug if count == 1 else f"{slug}-{count}"
+        # a layer's link: #<anchor>/<link>, as in the docs
+        anchor = html.escape(anchor_slug(self.artifacts.model_name) + suffix)
         return (f'<div class="netviz" id="{anchor}" data-netviz-anchor="{anchor}"{height}>\n'
                 f'<div class="netviz-canvas" role="img" aria-label="{html.escape(self.alt)}">'
                 f"{with_title(inline(self.artifacts.svg), self.alt, details)}</div>\n{templates}"

@@ -154,3 +154,55 @@ def test_hostile_names_stay_text(tmp_path):
                    or "sphinxNetviz" in (s.string or "") for s in scripts)
         assert soup.find("img") is None
         assert "<script>alert" not in output.replace("\\u003cscript\\u003e", "")
+
+
+TINY_NET = """
+from torch import nn
+
+
+class Tiny(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(8, 8)
+        self.act = nn.ReLU()
+
+    def forward(self, x):
+        return self.act(self.fc(x))
+"""
+
+DRAW_AND_SAVE = """
+import json, re, sys
+sys.path.insert(0, sys.argv[1])
+from pathlib import Path
+from sphinx_netviz import draw
+drawing = draw("tiny_net:Tiny", input_shape=(2, 8), onnx="none")
+ids = [re.findall(r'\\bid="([^"]+)"', drawing._repr_html_()) for _ in range(2)]
+out = Path(sys.argv[1], sys.argv[2])
+out.mkdir()
+for name in ("a.html", "b.html", "a.svg"):
+    drawing.save(out / name)
+print(json.dumps(ids))
+"""
+
+
+def test_outputs_of_two_processes_share_no_id_and_saved_files_are_the_same_bytes(tmp_path):
+    """A notebook before and after a kernel restart (two processes) shows two outputs of the same
+    model on one page: no element id twice.  Saved files stay deterministic: the same bytes from
+    both processes, and from two saves in one."""
+    import json
+    import subprocess
+    import sys
+
+    (tmp_path / "tiny_net.py").write_text(TINY_NET)
+    ids = []
+    for run in ("first", "second"):
+        done = subprocess.run([sys.executable, "-c", DRAW_AND_SAVE, str(tmp_path), run],
+                              capture_output=True, text=True, timeout=240)
+        assert done.returncode == 0, done.stderr[-3000:]
+        ids += json.loads(done.stdout.strip().splitlines()[-1])
+    assert len(ids) == 4 and all(ids)
+    for i, first in enumerate(ids):  # 4 outputs, 2 per process: no id in two of them
+        assert not any(set(first) & set(other) for other in ids[i + 1:])
+    for name in ("a.html", "b.html", "a.svg"):
+        assert (tmp_path / "first" / name).read_bytes() == (tmp_path / "second" / name).read_bytes()
+    assert (tmp_path / "first" / "a.html").read_bytes() == (tmp_path / "first" / "b.html").read_bytes()

@@ -142,6 +142,11 @@ def _check_site(outdir: Path, warnings: str) -> None:
     texts = [n.get_text() for n in broken.select(".netviz-layer")]
     assert texts == ["conv.0", "the tenth"] and not broken.select("a .netviz-layer")
 
+    # as on a figure: no caption, no number; :ref: takes a text of its own
+    assert re.search(r"broken\.rst:14: WARNING: Failed to create a cross reference\. Any number is not assigned: "
+                     r"fig-bare", warnings), warnings
+    assert [a.get_text() for a in broken.select('a[href="#fig-bare"]')] == ["a text of its own"]
+
 
 def test_layer_links_in_a_serial_build(build):
     app = build("layer-refs")

@@ -124,14 +124,14 @@ def _pdf_colours(path: Path) -> set[tuple[int, int, int]]:
 
 
 def test_the_latex_pdf_is_shaded(built, diagram_cache):
-    """LaTeX's drawings are rendered from the same DOT: the four shaded diagrams have all five
+    """LaTeX's drawings are rendered from the same DOT: the six shaded diagrams have all five
     shades in their PDF, the two drawn by layer family none."""
     folder = built[2]
     run = run_sphinx(folder / "src", folder / "latex", builder="latex", cache=diagram_cache)
     assert run.returncode == 0, run.stderr[-3000:]
     shades = {tuple(int(s[i:i + 2], 16) for i in (1, 3, 5)) for s in SHADES}
     pdfs = sorted((folder / "latex").glob("netviz-*.pdf"))
-    assert sorted(len(_pdf_colours(p) & shades) for p in pdfs) == [0, 0, 5, 5, 5, 5]
+    assert sorted(len(_pdf_colours(p) & shades) for p in pdfs) == [0, 0, 5, 5, 5, 5, 5, 5]
 
 
 def test_without_color_by_nothing_is_shaded(built):
@@ -198,3 +198,18 @@ def test_color_by_is_in_the_cache_key_and_not_in_the_export_key():
     shaded = replace(spec, color_by="params")
     assert len({spec_key(spec), spec_key(shaded), spec_key(replace(spec, color_by="macs"))}) == 3
     assert spec_key(spec.export_view()) == spec_key(shaded.export_view())
+
+
+def _tooltips(svg) -> dict[str, str]:
+    return {g.select_one("text").get_text().strip(): g.select_one("a")["xlink:title"] for g in svg.select("g.node.nv-shade")}
+
+
+def test_the_docs_example_says_what_the_drawing_shows(built):
+    """docs/options.rst: "the token embedding holds 37 % of the parameters and does no
+    multiply-accumulates, while the feed-forward layers of the two blocks do 64 % of the MACs"."""
+    divs, _, _ = built
+    params, macs = (_tooltips(d.select_one(".netviz-canvas svg")) for d in divs[7:9])
+    assert "37.1 % of the model's parameters" in params["embed"]
+    assert "0 % of the model's MACs" in macs["embed"]
+    assert "64.0 % of the model's MACs" in macs["blocks.0.mlp"]
+    assert "36.0 % of the model's MACs" in macs["blocks.0.attn"]

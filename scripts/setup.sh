@@ -11,6 +11,8 @@
 # 3. pip install -c constraints/dev.txt -e ".[test,docs]", skipped while
 #    .venv/.netviz-setup-stamp holds the sha256 of pyproject.toml and
 #    constraints/dev.txt, so a re-run takes about a second.
+# 3b. npm ci in tests/browser (axe-core, for the accessibility test), skipped while
+#    tests/browser/node_modules/.netviz-lock is a copy of tests/browser/package-lock.json.
 # 4. PATH gets .venv/bin first (and VIRTUAL_ENV is set).
 #
 # scripts/run-tests.sh and scripts/build-docs.sh source this file.  When
@@ -80,6 +82,27 @@ MSG
                 -c constraints/dev.txt -e ".[test,docs]"
         ) || { echo "setup: pip install failed (see above)" >&2; return 1; }
         printf '%s\n' "$want" >"$stamp_file" || return 1
+    fi
+
+    # 3b. axe-core for the accessibility test (tests/browser/test_axe.py): npm ci in
+    #     tests/browser from its package-lock.json (axe-core pinned), skipped while
+    #     node_modules/.netviz-lock is a copy of that lock.  Without npm the test is skipped
+    #     (and fails under CI=true, as the other browser tests do).
+    if [ "${NETVIZ_BROWSER_TESTS:-1}" = 1 ]; then
+        local browser_dir="$root/tests/browser"
+        if ! cmp -s "$browser_dir/package-lock.json" "$browser_dir/node_modules/.netviz-lock"; then
+            if command -v npm >/dev/null 2>&1; then
+                echo "setup: installing axe-core into tests/browser/node_modules (npm ci)" >&2
+                if (cd "$browser_dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null); then
+                    cp "$browser_dir/package-lock.json" "$browser_dir/node_modules/.netviz-lock"
+                else
+                    echo "setup: npm ci failed in tests/browser; the axe-core test will be skipped" >&2
+                fi
+            else
+                echo "setup: npm not found (Debian/Ubuntu: sudo apt-get install npm);" \
+                     "the axe-core accessibility test will be skipped" >&2
+            fi
+        fi
     fi
 
     # 4. PATH (not prepended twice when sourced again)

@@ -61,7 +61,9 @@ from __future__ import annotations
 
 import ast
 import heapq
+import os
 import re
+import stat
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -150,14 +152,7 @@ def read_onnx_file(path: str | Path) -> OnnxFile:
     from google.protobuf.message import DecodeError
 
     shown = Path(path).name
-    try:
-        size = Path(path).stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise ImportProblem(f"the ONNX file {shown} is {size / 1e9:.1f} GB; ONNX files keep at most 2 GB in "
-                                "the file itself (bigger models keep their weights in external data)")
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        raise ImportProblem(f"cannot read the ONNX file {path}: {exc.strerror or safe_text(exc)}") from None
+    data = read_regular_file(path)
     try:
         model = onnx.load_model_from_string(data)  # never reads external data
     except (DecodeError, ValueError, TypeError, RuntimeError) as exc:
@@ -171,6 +166,56 @@ def read_onnx_file(path: str | Path) -> OnnxFile:
         notes.append(f"{shown} keeps weights in external data files: they were not read (the parameter "
                      "counts come from the shapes in the file), and the download is the .onnx file alone")
     return OnnxFile(str(path), data, trace, notes, external)
+
+
+#: what a path that is not a regular file is, for messages
+_FILE_KINDS = ((stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISCHR, "a character device"),
+               (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"), (stat.S_ISDIR, "a folder"))
+
+
+def check_regular_file(path: str | Path) -> os.stat_result:
+    """The status of ``path`` (symbolic links followed) if it is a regular file, without opening it.
+
+    Anything else is an :class:`~sphinx_netviz.errors.ImportProblem` that names
+    what it is: reading a named pipe waits for a writer forever, a device such
+    as ``/dev/zero`` never ends.  Every front end reads a file through here
+    (the directive checks with it too, before it starts a child).
+    """
+    try:
+        info = os.stat(path)
+    except OSError as exc:
+        raise ImportProblem(f"cannot read the ONNX file {path}: {exc.strerror or safe_text(exc)}") from None
+    if not stat.S_ISREG(info.st_mode):
+        kind = next((name for test, name in _FILE_KINDS if test(info.st_mode)), "not a file")
+        real = os.path.realpath(path)
+        what = f"links to {real}, {kind}" if real != os.path.abspath(path) else f"is {kind}"
+        raise ImportProblem(f"the ONNX file {path} {what}, not a regular file; name the .onnx file itself")
+    if info.st_size > MAX_FILE_BYTES:
+        raise ImportProblem(f"the ONNX file {path} is {info.st_size / 1e9:.1f} GB; ONNX files keep at most 2 GB "
+                            "in the file itself (bigger models keep their weights in external data)")
+    return info
+
+
+def read_regular_file(path: str | Path, limit: int = MAX_FILE_BYTES) -> bytes:
+    """The bytes of the regular file ``path`` (see :func:`check_regular_file`), at most ``limit``.
+
+    The file is opened without waiting (``O_NONBLOCK``: a named pipe put in
+    its place after the check does not block) and checked again once open;
+    a file that grows past ``limit`` while it is read is refused.
+    """
+    check_regular_file(path)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        with os.fdopen(fd, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                raise ImportProblem(f"the ONNX file {path} changed into something other than a regular "
+                                    "file while it was read; name the .onnx file itself")
+            data = handle.read(limit + 1)
+    except OSError as exc:
+        raise ImportProblem(f"cannot read the ONNX file {path}: {exc.strerror or safe_text(exc)}") from None
+    if len(data) > limit:
+        raise ImportProblem(f"the ONNX file {path} grew past {limit / 1e9:.1f} GB while it was read")
+    return data
 
 
 def _is_external(tensor: Any) -> bool:

@@ -488,6 +488,70 @@ def test_cli_draws_a_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert "error [import]: bad.onnx is not an ONNX model" in capsys.readouterr().err
 
 
+
+# -- named pipes and devices: refused by every front end, never read (issue 17, item 5) ------------
+
+#: a front end on ``sys.argv[1]`` in a fresh process (a read that blocks must fail the test, not hang it)
+_FRONT_ENDS = {
+    "cli": "import sys; from sphinx_netviz.cli import main; sys.exit(main([sys.argv[1], '-o', sys.argv[1] + '.svg']))",
+    "draw": ("import sys\nfrom sphinx_netviz import draw\ntry:\n    draw(sys.argv[1])\n"
+             "except Exception as exc:\n    print(f'{type(exc).__name__}: {exc}', file=sys.stderr); sys.exit(2)"),
+}
+
+
+def _not_regular(tmp_path: Path, kind: str) -> tuple[Path, str]:
+    """A ``.onnx`` path that is no regular file, and the words its message must hold."""
+    import os
+
+    if kind == "fifo":
+        path = tmp_path / "fifo.onnx"
+        os.mkfifo(path)
+        return path, "fifo.onnx is a named pipe (FIFO), not a regular file"
+    if kind == "dev-zero":
+        path = tmp_path / "zero.onnx"
+        path.symlink_to("/dev/zero")
+        return path, "zero.onnx links to /dev/zero, a character device, not a regular file"
+    path = tmp_path / "folder.onnx"
+    path.mkdir()
+    return path, "folder.onnx is a folder, not a regular file"
+
+
+@pytest.mark.parametrize("kind", ["fifo", "dev-zero", "folder"])
+@pytest.mark.parametrize("front_end", sorted(_FRONT_ENDS))
+def test_a_fifo_or_device_is_refused_not_read(tmp_path: Path, front_end: str, kind: str) -> None:
+    import subprocess
+    import sys
+
+    path, words = _not_regular(tmp_path, kind)
+    try:  # a limit on memory too: /dev/zero read whole would take all of it
+        done = subprocess.run([sys.executable, "-c", _FRONT_ENDS[front_end], str(path)], capture_output=True,
+                              text=True, timeout=60, preexec_fn=_memory_limit)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"{front_end} blocked on {path.name}")
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert words in done.stderr and "name the .onnx file itself" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def _memory_limit() -> None:
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_AS, (4 * 2**30, 4 * 2**30))
+
+
+def test_the_core_reads_regular_files_only(tmp_path: Path) -> None:
+    """The one check every front end goes through, also for the directive (before its child)."""
+    for kind in ("fifo", "dev-zero", "folder"):
+        path, words = _not_regular(tmp_path, kind)
+        with pytest.raises(ImportProblem, match=re.escape(words)):
+            onnx_import.check_regular_file(path)
+        with pytest.raises(ImportProblem, match=re.escape(words)):
+            read_onnx_file(path)
+    link = tmp_path / "link.onnx"
+    link.symlink_to(save(keras_mlp(), tmp_path / "mlp.onnx"))
+    assert read_onnx_file(link).data == (tmp_path / "mlp.onnx").read_bytes()  # a link to a file is read
+
+
 ROOT_INDEX = """\
 ONNX files
 ==========

@@ -21,7 +21,7 @@ from docutils.parsers.rst import directives
 from sphinx.util.docutils import SphinxDirective
 
 from ..errors import ImportProblem, NetvizError
-from ..onnx_import import is_onnx_path
+from ..onnx_import import check_regular_file, is_onnx_path
 from ..options import OPTIONS, OPTIONS_LIST
 from ..pipeline import spec_key
 from ..spec import DiagramSpec, file_defaults
@@ -73,6 +73,8 @@ class NetvizDirective(SphinxDirective):
         """An ONNX file's absolute path, found as ``image`` finds its file; the page depends on it."""
         _, path = self.env.relfn2path(target, self.env.docname)
         self.env.note_dependency(path)  # an edited (or fixed, or added) file reads the page again
+        if os.path.exists(path):  # a FIFO, a device, a folder: named as such
+            check_regular_file(path)
         if not os.path.isfile(path):
             raise ImportProblem(f"there is no ONNX file {path} (a relative path is read from the page's "
                                 "folder, one starting with / from the source folder)")

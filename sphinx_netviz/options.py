@@ -215,7 +215,7 @@ OPTIONS_LIST: tuple[Option, ...] = (
     Option("summary", True, "show the layer summary table under the diagram", parse_bool, check_bool,
            "page", directive="summary", types=(bool,)),
     Option("height", "", "the viewer canvas's height limit, a CSS length (600px, 60vh); empty: the "
-           "page's --netviz-height, else 80vh", parse_text, check_css_length, "page", directive="height",
+           "page's --netviz-height, else 90vh", parse_text, check_css_length, "page", directive="height",
            types=(str,)),
     # -- the pipeline: PipelineSettings ------------------------------------------------------------
     Option("onnx_max_mb", 25.0, "with onnx auto, weights up to this many megabytes are exported in full",

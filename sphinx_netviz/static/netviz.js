@@ -21,19 +21,24 @@
  *   Search       finding boxes by attribute path or class
  *   DetailsPanel the panel shown beside a hovered or focused box
  *   Toolbar      the buttons, depth menu and search box above the canvas
+ *   Overview     a thumbnail map of the drawing, shown while part of it is
+ *                out of view
  *   fullscreen   one document listener for every diagram on the page
  *   Viewer       one diagram: sets the parts up, handles its events, and
  *                dispose() takes it all down again
  *   start        a viewer on every div.netviz; window.sphinxNetviz.init() and
  *                .dispose() start and stop them on a page that swaps content
  *
- * The first view keeps labels readable: a diagram that fits its canvas with
- * labels at least MIN_LABEL_PX tall is shown whole; a bigger one opens fitted
- * to the column's width (at most its natural size), never smaller than that,
- * at the start of the drawing (its inputs), and "fit" shows it all.  The canvas
- * is at most --netviz-height tall (CSS, 80vh; data-netviz-height on the
- * div.netviz sets it for one diagram).  The view box is written at most once
- * per animation frame while a pointer drags or pinches or the wheel zooms.
+ * The first view (firstScale): a diagram that fits the column with labels at
+ * least MIN_LABEL_PX tall is shown whole, in a canvas that grows with it; one
+ * wider than the column is fitted to its width when labels stay at least
+ * MIN_WIDTH_LABEL_PX tall (never cut at the side then); else it opens readable
+ * at the start of the drawing (its inputs).  While any of it is out of view,
+ * the Overview shows in the canvas's corner away from the start; "fit" shows
+ * it all.  The canvas is at most --netviz-height tall (CSS, 90vh;
+ * data-netviz-height on the div.netviz sets it for one diagram).  The view box
+ * is written at most once per animation frame while a pointer drags or
+ * pinches or the wheel zooms.
  *
  * Text from the model is only ever inserted with textContent or as an
  * attribute value, never parsed as HTML.
@@ -191,6 +196,15 @@
   function overviewReserve(box, width) {
     var map = overviewSize(box, Math.min(OVERVIEW_PX.w, OVERVIEW_SHARE.w * width), OVERVIEW_PX.h);
     return Math.max(map.h, OVERVIEW_BUTTON) + OVERVIEW_CHROME;
+  }
+
+  /** how far (pixels down) the overview, ``height`` pixels tall in the canvas's bottom corner
+   * (``atBottom``) or top corner, moves so that it stays in a window ``winH`` tall while the
+   * canvas, from ``top`` to ``bottom`` in the window, runs past the window's edge; it stays in
+   * its half of the canvas (away from the drawing's start) */
+  function overviewShift(top, bottom, winH, height, atBottom) {
+    var room = Math.max(0, (bottom - top) / 2 - height - OVERVIEW_CHROME);
+    return atBottom ? 0 - clamp(bottom - winH, 0, room) : clamp(-top, 0, room);
   }
 
   /** the canvas corner the overview takes: the one farthest from the drawing's ``start``
@@ -651,6 +665,7 @@
     PT: PT, MAX_SCALE: MAX_SCALE, MIN_HEIGHT: MIN_HEIGHT, FIT_MARGIN: FIT_MARGIN, MIN_LABEL_PX: MIN_LABEL_PX,
     MIN_WIDTH_LABEL_PX: MIN_WIDTH_LABEL_PX, PAD: PAD, shownArea: shownArea, hidesPart: hidesPart,
     overviewSize: overviewSize, overviewCorner: overviewCorner, overviewReserve: overviewReserve,
+    overviewShift: overviewShift,
     clamp: clamp, parseViewBox: parseViewBox, quantile: quantile, fitScale: fitScale,
     readableScale: readableScale, fitView: fitView, firstScale: firstScale, firstView: firstView,
     canvasHeight: canvasHeight, minScale: minScale, clampCentre: clampCentre, zoomAround: zoomAround,
@@ -1175,13 +1190,39 @@
     ["pointerup", "pointercancel", "lostpointercapture"].forEach(function (type) {
       self.map.addEventListener(type, release);
     });
+    // a canvas taller than the window: the overview stays in the window as the page scrolls
+    this.placed = "";     // what the overview was last placed for
+    this.placing = 0;     // a requested animation frame that places it
+    this.onScroll = function () { self.placeSoon(); };
+    viewer.listen(window, "scroll", this.onScroll, { passive: true });
+    viewer.listen(window, "resize", this.onScroll);
   }
+
+  Overview.prototype.placeSoon = function () {
+    var self = this;
+    if (this.el.hidden || this.placing || typeof requestAnimationFrame !== "function") return;
+    this.placing = requestAnimationFrame(function () {
+      self.placing = 0;
+      self.place();
+    });
+  };
+
+  /** keep the overview in the window (see overviewShift) */
+  Overview.prototype.place = function () {
+    if (this.el.hidden) return;
+    var r = this.viewer.canvas.getBoundingClientRect();
+    var shift = this.viewer.isFullscreen() ? 0
+      : overviewShift(r.top, r.bottom, window.innerHeight, this.el.offsetHeight, /^bottom/.test(this.corner));
+    var transform = shift ? "translateY(" + Math.round(shift) + "px)" : "";
+    if (this.el.style.transform !== transform) this.el.style.transform = transform;
+  };
 
   Overview.prototype.setOpen = function (open) {
     this.open = open;
     this.el.classList.toggle("netviz-overview-closed", !open);
     this.button.setAttribute("aria-expanded", open ? "true" : "false");
     this.button.title = open ? "Hide the overview" : "Show the overview";
+    this.place(); // another height
   };
 
   /** centre the view on the point of the drawing under the pointer */
@@ -1231,7 +1272,10 @@
     var viewer = this.viewer, state = viewer.state;
     var show = state.hidesPart();
     if (this.el.hidden === show) this.el.hidden = !show;
-    if (!show) return;
+    if (!show) {
+      this.placed = "";
+      return;
+    }
     if (this.svg !== viewer.svg) this.draw(viewer.svg);
     var box = state.box;
     var size = overviewSize(box, Math.min(OVERVIEW_PX.w, OVERVIEW_SHARE.w * state.vp.w),
@@ -1255,9 +1299,17 @@
     [["x", x0], ["y", y0], ["width", x1 - x0], ["height", y1 - y0]].forEach(function (kv) {
       frame.setAttribute(kv[0], String(Math.round(kv[1] * 100) / 100));
     });
+    // shown again, another size or corner, another canvas: placed in the window again
+    var placed = [corner, size.w, size.h, state.vp.w, state.vp.h, this.open].join(" ");
+    if (placed !== this.placed) {
+      this.placed = placed;
+      this.placeSoon();
+    }
   };
 
   Overview.prototype.dispose = function () {
+    if (this.placing) cancelAnimationFrame(this.placing);
+    this.placing = 0;
     this.el.remove();
   };
 

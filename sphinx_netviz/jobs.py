@@ -11,12 +11,16 @@ verifies them.  Nothing here imports torch or Sphinx.
 
 from __future__ import annotations
 
+import errno
 import json
+import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import Stage
-from .limits import Limits
+from .limits import OUTPUT_KEEP_BYTES, Limits
+from .options import say
 from .pipeline import PipelineSettings
 from .spec import DiagramSpec
 
@@ -24,6 +28,14 @@ JOB_FILE = "job.pickle"
 PROGRESS_FILE = "progress"
 RESULT_FILE = "result.json"
 OUTPUT_FILE = "output.log"
+
+#: exit codes of a child that cannot write into its job folder (its result cannot say why)
+EXIT_FAILED = 70
+#: ... because the disk is full (``ENOSPC``, ``EDQUOT``)
+EXIT_DISK_FULL = 74
+#: ... because the folder is gone (model code removed it)
+EXIT_FOLDER_GONE = 75
+_DISK_FULL = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}
 
 #: the warning subtype for a failure during each stage the child reports
 STAGE_SUBTYPES = {"start": "import", "import": "import", "read": "import", "build": "trace", "trace": "trace",
@@ -96,7 +108,8 @@ class JobResult:
 def last_stage(folder: Path) -> str:
     """The last stage a child reported starting (``start`` if none)."""
     try:
-        lines = (folder / PROGRESS_FILE).read_text(errors="replace").split()
+        with open(folder / PROGRESS_FILE, "rb") as handle:  # a few short lines: read no more than that
+            lines = handle.read(65536).decode(errors="replace").split()
     except OSError:
         return "start"
     known = [line for line in lines if line in STAGE_SUBTYPES]
@@ -115,3 +128,82 @@ def last_output(folder: Path, name: str = OUTPUT_FILE, limit: int = 300) -> str:
         return ""
     lines = [line.strip() for line in tail.splitlines() if line.strip()]
     return lines[-1][:limit] if lines else ""
+
+
+def exit_code_for(exc: BaseException) -> int:
+    """The exit code of a child that failed to write into its job folder with ``exc``."""
+    if isinstance(exc, OSError) and exc.errno in _DISK_FULL:
+        return EXIT_DISK_FULL
+    if isinstance(exc, FileNotFoundError):
+        return EXIT_FOLDER_GONE
+    return EXIT_FAILED
+
+
+def disk_full(folder: str | os.PathLike[str]) -> str:
+    """What a ``netviz.write`` warning says when nothing more fits on ``folder``'s disk."""
+    mount = Path(os.path.abspath(folder))
+    while not os.path.ismount(mount) and mount != mount.parent:
+        mount = mount.parent
+    return (f"the disk holding {folder} (mounted at {mount}) is full (No space left on device); free "
+            f"some space on it, or set {say('cache_dir', setting=True)} to a folder on another disk")
+
+
+#: the line between the beginning and the end of an output that was cut
+_LEFT_OUT = b"\n[netviz: %d bytes of output left out here]\n"
+_LEFT_OUT_PATTERN = re.compile(rb"\n\[netviz: (\d+) bytes of output left out here\]\n")
+
+
+class KeptOutput:
+    """What a child writes to its stdout and stderr, kept within ``keep`` bytes: the first half
+    and the last half, with a line saying how much was left out between them."""
+
+    def __init__(self, keep: int = OUTPUT_KEEP_BYTES) -> None:
+        self.half = max(1, keep // 2)
+        self.head = bytearray()
+        self.tail = bytearray()
+        #: bytes written in all
+        self.total = 0
+
+    def feed(self, data: bytes) -> None:
+        self.total += len(data)
+        room = self.half - len(self.head)
+        if room > 0:
+            self.head += data[:room]
+            data = data[room:]
+        if data:
+            self.tail += data
+            if len(self.tail) > 2 * self.half:
+                del self.tail[:-self.half]
+
+    def write(self, path: Path) -> None:
+        tail = bytes(self.tail[-self.half:])
+        left_out = self.total - len(self.head) - len(tail)
+        with open(path, "wb") as handle:
+            handle.write(self.head)
+            if left_out:
+                handle.write(_LEFT_OUT % left_out)
+            handle.write(tail)
+
+
+def cut_output(folder: Path, limit: int = 200) -> tuple[int, str] | None:
+    """``(bytes written, first line)`` of a child's output that was too long to keep; else None."""
+    half = OUTPUT_KEEP_BYTES // 2
+    try:
+        with open(folder / OUTPUT_FILE, "rb") as handle:
+            head = handle.read(half)
+            note = _LEFT_OUT_PATTERN.match(handle.read(100))
+    except OSError:
+        return None
+    if note is None or len(head) < half:
+        return None
+    left_out = int(note.group(1))
+    first = next((line.strip() for line in head.decode(errors="replace").splitlines() if line.strip()), "")
+    return 2 * half + left_out, first[:limit]
+
+
+def size_text(count: int) -> str:
+    """``4.2 GB``, ``512 kB``: a byte count in decimal units, as the ``*_mb`` settings count."""
+    for unit, size in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if count >= size:
+            return f"{count / size:.3g} {unit}"
+    return f"{count} bytes"

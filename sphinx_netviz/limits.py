@@ -28,6 +28,8 @@ MAX_LAYOUT_BOXES = 2000
 MAX_INLINE_BYTES = 4 * MB
 #: the share of a diagram's time budget its layouts may use when an ONNX export follows
 LAYOUT_SHARE_WITH_EXPORT = 0.6
+#: what is kept of a child's stdout and stderr together: the first half and the last half
+OUTPUT_KEEP_BYTES = 1 * MB
 #: set by the runner for its children: how many diagrams it draws at once (they share the CPUs)
 DIAGRAMS_AT_ONCE = "NETVIZ_DIAGRAMS_AT_ONCE"
 
@@ -60,6 +62,8 @@ class Limits:
     timeout: float = OPTIONS["timeout"].default
     #: memory the child may allocate on top of what it started with, in MB (0: default_memory_mb())
     memory_mb: float = OPTIONS["memory_mb"].default
+    #: whether ``timeout`` is a directive's ``:timeout:`` (messages then name it, not ``netviz_timeout``)
+    timeout_option: bool = False
 
     @property
     def memory_bytes(self) -> int:

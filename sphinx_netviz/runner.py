@@ -5,12 +5,15 @@ calling process (Sphinx, the command line) never imports torch or model
 code: it writes each :class:`~sphinx_netviz.jobs.Job` into a fresh folder
 and asks a warm server (:mod:`sphinx_netviz.worker`) to fork a child for
 it.  A background thread starts queued jobs as slots free up, kills a
-child (with everything it started) that passes ``netviz_timeout``, and
-turns every way a child can end into a :class:`JobOutcome`: a result, or
-one :class:`~sphinx_netviz.jobs.Failure` per drawing that says what
-happened and how to fix it.  Where ``fork`` does not exist (or
-``NETVIZ_START_METHOD=spawn``), each job runs in a fresh
-``python -m sphinx_netviz.worker run`` process instead.
+child (with every process it started, see :mod:`sphinx_netviz.processes`)
+that passes ``netviz_timeout``, and turns every way a child can end into a
+:class:`JobOutcome`: a result, or one :class:`~sphinx_netviz.jobs.Failure`
+per drawing that says what happened and how to fix it.  Where ``fork``
+does not exist (or ``NETVIZ_START_METHOD=spawn``), each job runs in a fresh
+``python -m sphinx_netviz.worker run`` process instead.  A job folder is
+named by the process that made it (pid and start time): a build removes
+those whose process is gone (a build killed with ``SIGKILL``), and never
+those of another build that is running.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from __future__ import annotations
 import os
 import pickle
 import queue
+import re
 import shutil
 import signal
 import subprocess
@@ -32,6 +36,8 @@ from pathlib import Path
 from .limits import DIAGRAMS_AT_ONCE
 from .options import say
 from .jobs import (
+    EXIT_DISK_FULL,
+    EXIT_FOLDER_GONE,
     JOB_FILE,
     RESULT_FILE,
     STAGE_SUBTYPES,
@@ -39,9 +45,14 @@ from .jobs import (
     Failure,
     Job,
     JobResult,
+    cut_output,
+    disk_full,
+    exit_code_for,
     last_output,
     last_stage,
+    size_text,
 )
+from .processes import end_tree, is_alive, start_time
 
 #: the server's stderr, in the scratch folder (its last line explains a server that died)
 SERVER_LOG = "server.log"
@@ -49,6 +60,13 @@ SERVER_LOG = "server.log"
 SERVER_START_SECONDS = 300.0
 #: where the ``sphinx_netviz`` package can be imported from, for the server's ``-m``
 _PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent)
+#: a job folder's name: ``job-<pid>-<start time>-<random>``, the process that made it
+_OWNED_FOLDER = re.compile(r"job-(\d+)-(\d+)-")
+#: a job folder named without its process (made by an older version) is removed past this age
+UNOWNED_FOLDER_SECONDS = 24 * 3600.0
+#: seconds a spawned job's process has, once its child was killed past its time, to store the
+#: child's output and end by itself
+KILL_GRACE_SECONDS = 5.0
 
 
 @dataclass
@@ -68,15 +86,27 @@ def _signal_name(number: int) -> str:
         return f"signal {number}"
 
 
-def describe_death(code: int, stage: str, output: str, timed_out: float | None, job: Job) -> Failure:
-    """One failure for a child that ended without a result, in the words of its stage."""
+def describe_death(code: int, folder: Path, timed_out: bool, job: Job) -> Failure:
+    """One failure for a child that ended without a result (in ``folder``), in the words of its stage."""
+    stage = last_stage(folder)
     words = STAGE_WORDS.get(stage, stage)
     subtype = STAGE_SUBTYPES.get(stage, "trace")
-    if timed_out is not None:
+    cut = cut_output(folder)
+    wrote = (f"; it wrote {size_text(cut[0])} of output (only its beginning and end are kept), which began: "
+             f"{cut[1]}" if cut else "")
+    if timed_out:
+        limit = say("timeout", f"{job.limits.timeout:g}", setting=not job.limits.timeout_option)
         return Failure(subtype, (
-            f"took longer than {say('timeout', f'{timed_out:g}', setting=True)} s (stopped while {words}); "
+            f"took longer than {limit} s (stopped while {words}){wrote}; "
             f"raise {say('timeout')} on the directive or {say('timeout', setting=True)} in conf.py, draw "
             f"fewer levels ({say('depth')}), or skip the download ({say('onnx', 'none')})"))
+    if not folder.is_dir() or code == EXIT_FOLDER_GONE:
+        return Failure("write", (
+            f"its job folder {folder} was removed while the diagram was drawn (by model code?), so it "
+            f"could not report; nothing may remove files in {folder.parent} while a build runs"))
+    if code == EXIT_DISK_FULL:
+        return Failure("write", f"the process drawing it could not write into its job folder: {disk_full(folder)}")
+    output = last_output(folder)
     if code < 0:
         how = f"was killed by {_signal_name(-code)}"
         if -code == signal.SIGKILL:
@@ -87,17 +117,59 @@ def describe_death(code: int, stage: str, output: str, timed_out: float | None, 
         if code == 0:
             how += " before it finished (model code called sys.exit() or os._exit()?)"
     said = f"; its last output: {output}" if output else ""
-    return Failure(subtype, f"the process drawing it {how} while {words}{said}")
+    return Failure(subtype, f"the process drawing it {how} while {words}{wrote}{said}")
+
+
+def _ended_by(code: int) -> str:
+    """``was killed by SIGKILL``, ``exited with code 1``: how a process with exit code ``code`` ended."""
+    return f"was killed by {_signal_name(-code)}" if code < 0 else f"exited with code {code}"
+
+
+def _owner() -> str:
+    """``<pid>-<start time>`` of this process: what a job folder's name begins with."""
+    pid = os.getpid()
+    return f"{pid}-{start_time(pid) or 0}"
+
+
+def remove_abandoned_folders(scratch_root: Path) -> list[str]:
+    """Remove the job folders whose process is gone (a build killed with SIGKILL); their names.
+
+    The folders of a build still running (this one, another sharing the
+    cache) stay; so does a folder named without its process (an older
+    version's) for :data:`UNOWNED_FOLDER_SECONDS`.
+    """
+    removed: list[str] = []
+    try:
+        entries = list(os.scandir(scratch_root))
+    except OSError:
+        return removed
+    for entry in entries:
+        if not entry.name.startswith("job-"):
+            continue
+        owner = _OWNED_FOLDER.match(entry.name)
+        try:
+            gone = (not is_alive(int(owner.group(1)), int(owner.group(2))) if owner
+                    else time.time() - entry.stat(follow_symlinks=False).st_mtime > UNOWNED_FOLDER_SECONDS)
+        except OSError:
+            continue
+        if gone:
+            shutil.rmtree(entry.path, ignore_errors=True)
+            removed.append(entry.name)
+    return removed
 
 
 class _Running:
     def __init__(self, job: Job, folder: Path) -> None:
         self.job = job
         self.folder = folder
+        #: the child (fork), or the process that runs and supervises it (spawn)
         self.pid: int | None = None
+        self.process: subprocess.Popen[bytes] | None = None
         self.started = time.monotonic()
         self.deadline: float | None = None
         self.timed_out = False
+        #: whether its outcome was given (once: by its end, its server's, or the runner's)
+        self.ended = False
 
 
 class DiagramRunner:
@@ -122,6 +194,15 @@ class DiagramRunner:
         #: whether any job was submitted (a server started ahead of a first job that never came is killed)
         self._used = False
         self._outcomes: list[JobOutcome] = []
+        #: whether the scratch folder was made and cleared of abandoned job folders
+        self._prepared = False
+
+    def _prepare(self) -> None:
+        """Make the scratch folder; the first time, remove the job folders of builds that are gone."""
+        self.scratch_root.mkdir(parents=True, exist_ok=True)
+        if not self._prepared:
+            self._prepared = True
+            remove_abandoned_folders(self.scratch_root)
 
     # -- the caller's side ------------------------------------------------
     def submit(self, job: Job) -> None:
@@ -130,7 +211,7 @@ class DiagramRunner:
         A job of the same model and inputs still waiting in the queue takes
         the new drawings in (one child, one trace, one export for all).
         """
-        self.scratch_root.mkdir(parents=True, exist_ok=True)
+        self._prepare()
         with self._lock:
             self._used = True
             for waiting in self._queue:
@@ -140,7 +221,7 @@ class DiagramRunner:
                     added = tuple(d for d in job.drawings if d.key not in known)
                     waiting.job = replace(waiting.job, drawings=waiting.job.drawings + added)
                     return
-            folder = Path(tempfile.mkdtemp(prefix="job-", dir=self.scratch_root))
+            folder = Path(tempfile.mkdtemp(prefix=f"job-{_owner()}-", dir=self.scratch_root))
             self._queue.append(_Running(job, folder))
             self._outstanding += 1
         self._ensure_thread()
@@ -153,7 +234,7 @@ class DiagramRunner:
         """
         if self.method == "fork":
             try:
-                self.scratch_root.mkdir(parents=True, exist_ok=True)
+                self._prepare()
                 self._ensure_server(warm_export)
             except OSError:
                 pass
@@ -162,7 +243,7 @@ class DiagramRunner:
         """Every job's outcome, once all have ended (Ctrl-C kills them all, then goes on up)."""
         try:
             with self._lock:
-                while self._outstanding:
+                while self._outstanding and not self._closed:
                     self._lock.wait(timeout=0.2)
                 done, self._outcomes = self._outcomes, []
         except BaseException:
@@ -238,12 +319,12 @@ class DiagramRunner:
             elif kind == "exited":
                 self._finish(folder, value)
             elif kind == "lost":
-                self._lose_all()
+                self._lose_all(value)
             self._kill_overdue()
 
     def _next_wait(self) -> float:
         with self._lock:
-            deadlines = [r.deadline for r in self._running.values() if r.deadline and not r.timed_out]
+            deadlines = [r.deadline for r in self._running.values() if r.deadline]
         if not deadlines:
             return 0.5
         return max(0.01, min(deadlines) - time.monotonic())
@@ -267,7 +348,9 @@ class DiagramRunner:
                 (item.folder / JOB_FILE).write_bytes(pickle.dumps(item.job, protocol=pickle.HIGHEST_PROTOCOL))
                 self._launch(item)
             except OSError as exc:
-                failure = Failure("write", f"could not start a process to draw it ({exc.strerror or exc})")
+                failure = Failure("write", f"could not prepare its job folder: {disk_full(item.folder)}"
+                                  if exit_code_for(exc) == EXIT_DISK_FULL else
+                                  f"could not start a process to draw it ({exc.strerror or exc})")
                 self._done(item, JobResult({d.key: failure for d in item.job.drawings}))
 
     def _launch(self, item: _Running) -> None:
@@ -278,6 +361,7 @@ class DiagramRunner:
                 [sys.executable, "-m", "sphinx_netviz.worker", "run", str(item.folder)],
                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                 env=env, start_new_session=True)
+            item.process = process
             self._events.put(("started", str(item.folder), process.pid))
             threading.Thread(target=self._wait_spawned, args=(str(item.folder), process), daemon=True).start()
             return
@@ -322,15 +406,17 @@ class DiagramRunner:
         server.wait()
         self._events.put(("lost", "", server.returncode))  # the jobs it still had end here
 
-    def _lose_all(self) -> None:
-        """The server ended: a job it had not reported ending fails with the server's last words."""
+    def _lose_all(self, code: int) -> None:
+        """The server ended: a job it had not reported ending fails with how the server ended and
+        its last words."""
         with self._lock:
             lost = list(self._running.values()) if not self._closed else []
         said = last_output(self.scratch_root, SERVER_LOG)
         for item in lost:
             self._kill(item)
             failure = Failure("import", "the netviz worker process (which imports torch and forks the "
-                              f"process that draws each diagram) ended{': ' + said if said else ''}")
+                              f"process that draws each diagram) {_ended_by(code)}"
+                              f"{'; its last output: ' + said if said else ''}")
             self._done(item, JobResult({d.key: failure for d in item.job.drawings}))
 
     def _kill_overdue(self) -> None:
@@ -342,12 +428,24 @@ class DiagramRunner:
                 if self._server is not None:
                     self._server.kill()  # its jobs then end as lost, with its last words
                 continue
+            if item.timed_out:  # a spawned job's process did not end in its grace time
+                item.deadline = None
+                self._kill(item)
+                continue
             item.timed_out = True
-            self._kill(item)
+            # a spawned job's own process stays, to store the child's output and end as it did
+            item.deadline = now + KILL_GRACE_SECONDS if self.method == "spawn" else None
+            self._kill(item, keep_supervisor=self.method == "spawn")
 
-    def _kill(self, item: _Running) -> None:
-        if item.pid is not None:
-            self._kill_group(item.pid)
+    def _kill(self, item: _Running, *, keep_supervisor: bool = False) -> None:
+        """Kill the job's child and every process it started (with ``keep_supervisor``, not the
+        spawned process that supervises the child)."""
+        if item.pid is None or (item.process is not None and item.process.returncode is not None):
+            return  # not started, or ended and waited for (its pid may be another's now)
+        if keep_supervisor and end_tree(item.pid, keep_root=True):
+            return
+        end_tree(item.pid)
+        self._kill_group(item.pid)
 
     @staticmethod
     def _kill_group(pid: int) -> None:
@@ -366,21 +464,25 @@ class DiagramRunner:
             return
         result = None if item.timed_out else JobResult.read(item.folder / RESULT_FILE)
         if result is None:
-            failure = describe_death(code, last_stage(item.folder), last_output(item.folder),
-                                     item.job.limits.timeout if item.timed_out else None, item.job)
+            failure = describe_death(code, item.folder, item.timed_out, item.job)
             result = JobResult({d.key: failure for d in item.job.drawings})
         self._done(item, result)
 
     def _done(self, item: _Running, result: JobResult) -> None:
+        """Give the job's outcome (once, whether it ran or was still queued) and remove its folder."""
+        with self._lock:
+            if item.ended:
+                return
+            item.ended = True
         shutil.rmtree(item.folder, ignore_errors=True)
         outcome = JobOutcome(item.job, result, time.monotonic() - item.started)
         try:
             self.on_done(outcome)
         finally:
             with self._lock:
-                if self._running.pop(str(item.folder), None) is not None:
-                    self._outstanding -= 1
-                    self._outcomes.append(outcome)
+                self._running.pop(str(item.folder), None)
+                self._outstanding -= 1
+                self._outcomes.append(outcome)
                 self._lock.notify_all()
 
 

@@ -6,19 +6,28 @@ torch and runs one operation on the ``meta`` device (the one-off warm-up,
 about 2 s), then forks a child for each ``run <job folder>`` line it reads
 on stdin.  Each child:
 
-* starts its own session (so a kill reaches everything it starts: Graphviz,
-  threads, processes the model spawns) and ignores the terminal's Ctrl-C;
-* sends its stdin/stdout/stderr to the job folder, limits its address
-  space to what it has plus ``netviz_memory_mb``;
+* starts its own session, becomes a subreaper (Linux: the processes the
+  model starts stay its descendants, even in a new session or after a
+  double fork; see :mod:`sphinx_netviz.processes`) and ignores the
+  terminal's Ctrl-C;
+* reads nothing, writes its stdout and stderr into a pipe the server reads
+  (keeping the first and last :data:`~sphinx_netviz.limits.OUTPUT_KEEP_BYTES`
+  of it for the job folder's ``output.log``), limits its address space to
+  what it has plus ``netviz_memory_mb``;
 * runs the pipeline for the job's drawings, stores them in the cache
-  through the job folder, writes ``result.json``, and leaves with
-  ``os._exit`` (no atexit hooks of model code, no waiting for its threads).
+  through the job folder, writes ``result.json``, kills every process it
+  left, and leaves with ``os._exit`` (no atexit hooks of model code, no
+  waiting for its threads).  If it cannot write into its job folder (a
+  full disk, a folder removed by model code) it leaves at once with an
+  exit code that says which (:func:`~sphinx_netviz.jobs.exit_code_for`).
 
 The server reports ``started <folder> <pid>`` and ``exited <folder>
-<code>`` on stdout (a negative code is a signal), and when its stdin closes
-(the parent ended, however) it kills every child's session and exits.
-``python -m sphinx_netviz.worker run <folder>`` runs one job in a fresh
-process: the fallback where ``fork`` does not exist.
+<code>`` on stdout (a negative code is a signal), once the child's
+descendants are killed too, and its output stored; when its stdin closes
+(the parent ended, however) it kills every child with its descendants and
+exits.  ``python -m sphinx_netviz.worker run <folder>`` runs one job in a
+fresh process (which forks the child and supervises it as the server
+would): the fallback with ``NETVIZ_START_METHOD=spawn``.
 """
 
 from __future__ import annotations
@@ -28,6 +37,7 @@ import json
 import os
 import pickle
 import resource
+import select
 import selectors
 import signal
 import sys
@@ -35,13 +45,28 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TextIO
 
 from .options import say
 from .artifacts import Artifacts
 from .cache import DiagramCache
 from .errors import NetvizError, safe_text
-from .jobs import JOB_FILE, OUTPUT_FILE, PROGRESS_FILE, RESULT_FILE, Failure, Job, JobResult
+from .jobs import (
+    EXIT_DISK_FULL,
+    EXIT_FOLDER_GONE,
+    JOB_FILE,
+    OUTPUT_FILE,
+    PROGRESS_FILE,
+    RESULT_FILE,
+    Failure,
+    Job,
+    JobResult,
+    KeptOutput,
+    disk_full,
+    exit_code_for,
+)
 from .limits import Budget
+from .processes import become_subreaper, end_adopted, end_tree
 
 #: seconds the pipeline keeps in hand before the parent's deadline, to store its results
 #: (at most a tenth of the diagram's time)
@@ -91,8 +116,11 @@ def _no_progress_monitor() -> None:
 
 def _progress(folder: Path) -> Callable[[str], None]:
     def stage(name: str) -> None:
-        with open(folder / PROGRESS_FILE, "a") as handle:
-            handle.write(name + "\n")
+        try:
+            with open(folder / PROGRESS_FILE, "a") as handle:
+                handle.write(name + "\n")
+        except OSError as exc:  # nothing can be reported through the job folder: the exit code says why
+            _leave(exit_code_for(exc))
     return stage
 
 
@@ -112,21 +140,30 @@ def _limit_memory(extra_bytes: int) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
 
 
-def _isolate(folder: Path) -> None:
-    """Own session, no terminal signals, output into the job folder."""
+def _isolate(output: int) -> None:
+    """Own session, a subreaper, no terminal signals; stdout and stderr into ``output`` (a pipe)."""
     try:
         os.setsid()
     except OSError:
-        pass  # already a session leader (the spawned fallback)
+        pass  # already a session leader
+    become_subreaper()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     null = os.open(os.devnull, os.O_RDONLY)
-    log = os.open(folder / OUTPUT_FILE, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     os.dup2(null, 0)
-    os.dup2(log, 1)
-    os.dup2(log, 2)
+    os.dup2(output, 1)
+    os.dup2(output, 2)
     os.close(null)
-    os.close(log)
+    if output > 2:
+        os.close(output)
+
+
+def _leave(code: int) -> None:
+    """End this child: kill every process it left running (its descendants), then exit."""
+    try:
+        end_tree(os.getpid(), keep_root=True)
+    finally:
+        os._exit(code)
 
 
 def _is_out_of_memory(exc: BaseException) -> bool:
@@ -211,7 +248,10 @@ def _draw_job(job: Job, folder: Path, stage: Callable[[str], None], started: flo
         try:
             cache.store(drawing.key, artifacts)
         except OSError as exc:
-            result.failures[drawing.key] = Failure("write", (
+            if not folder.is_dir():  # model code removed it: the runner says so
+                _leave(EXIT_FOLDER_GONE)
+            full = exit_code_for(exc) == EXIT_DISK_FULL
+            result.failures[drawing.key] = Failure("write", disk_full(job.cache_root) if full else (
                 f"cannot write the diagram into the cache folder {job.cache_root} "
                 f"({exc.strerror or exc}); make it writable (it is netviz_cache_dir, by default <doctrees>/netviz)"))
         result.timings = dict(artifacts.timings)
@@ -236,64 +276,170 @@ def _log_timings(target: str, artifacts: Artifacts) -> None:
 
 # -- the server ---------------------------------------------------------------
 
+class _Child:
+    """A forked child as its supervisor sees it: its job folder, and the pipe of its output."""
+
+    def __init__(self, pid: int, folder: Path, fd: int) -> None:
+        self.pid = pid
+        self.folder = folder
+        self.fd = fd
+        self.output = KeptOutput()
+        #: whether its output may go on (some process still holds the pipe's other end)
+        self.open = True
+
+    def read(self, chunks: int = 16) -> None:
+        """Keep what is in the pipe now (at most ``chunks`` reads)."""
+        for _ in range(chunks):
+            try:
+                data = os.read(self.fd, 65536)
+            except BlockingIOError:
+                return
+            except OSError:
+                data = b""
+            if not data:
+                self.open = False
+                return
+            self.output.feed(data)
+
+
+class _Supervisor:
+    """Forks a child per job, keeps its output, and when it ends kills what it left, stores its
+    output in its folder and reports ``exited`` (to ``out``, while someone listens)."""
+
+    def __init__(self, out: TextIO | None, warm_children: bool = False) -> None:
+        self.out = out
+        self.warm_children = warm_children
+        self.children: dict[int, _Child] = {}
+        self.selector = selectors.DefaultSelector()
+        #: the exit code of the last child that ended
+        self.last_code = 0
+
+    def _say(self, line: str) -> None:
+        if self.out is not None:
+            self.out.write(line + "\n")
+            self.out.flush()
+
+    def start(self, folder: Path) -> None:
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: none of the other children's pipes
+            os.close(read)
+            for other in self.children.values():
+                os.close(other.fd)
+            _child_main(folder, write, warm=self.warm_children)
+        os.close(write)
+        os.set_blocking(read, False)
+        child = self.children[pid] = _Child(pid, folder, read)
+        self.selector.register(read, selectors.EVENT_READ, child)
+        self._say(f"started {folder} {pid}")
+
+    def run(self, listen: bool) -> int:
+        """Until stdin closes (if ``listen``: a ``run <folder>`` line starts a job) and every child ended."""
+        if listen:
+            self.selector.register(0, selectors.EVENT_READ, None)
+        pending = b""
+        while listen or self.children:
+            for key, _ in self.selector.select(timeout=0.02):
+                child = key.data
+                if child is not None:
+                    child.read()
+                    if not child.open:
+                        self.selector.unregister(child.fd)
+                    continue
+                chunk = os.read(0, 65536)
+                if not chunk:  # the parent is gone: so are its jobs
+                    listen, self.out = False, None
+                    self.selector.unregister(0)
+                    for pid in self.children:
+                        end_tree(pid)
+                pending += chunk
+                *lines, pending = pending.split(b"\n")
+                for line in lines:
+                    if line.startswith(b"run "):
+                        self.start(Path(os.fsdecode(line[4:])))
+            self._reap()
+        end_adopted(set())
+        return self.last_code
+
+    def _reap(self) -> None:
+        while self.children:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            child = self.children.pop(pid, None)
+            if child is None:
+                continue  # a process adopted from a job that ended, now ended too
+            _kill_group(pid)
+            end_adopted(set(self.children))  # whatever the child left running, wherever it went
+            self._store_output(child)
+            self.last_code = os.waitstatus_to_exitcode(status)
+            self._say(f"exited {child.folder} {self.last_code}")
+
+    def _store_output(self, child: _Child) -> None:
+        """The rest of the child's output (its writers are dead; at most 1 s more), into its folder."""
+        until = time.monotonic() + 1.0
+        while child.open and time.monotonic() < until:
+            if select.select([child.fd], [], [], max(0.0, until - time.monotonic()))[0]:
+                child.read()
+        if child.open:
+            self.selector.unregister(child.fd)
+        os.close(child.fd)
+        if child.output.total:
+            try:
+                child.output.write(child.folder / OUTPUT_FILE)
+            except OSError:
+                pass  # the folder is gone or the disk full: the runner says so
+
+
 def serve(warm_export: bool = False) -> None:
     """Fork a child per ``run <folder>`` line on stdin; report starts and exits on stdout."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    become_subreaper()
     warm_up(warm_export)
     out = sys.stdout
     out.write("ready\n")
     out.flush()
-    children: dict[int, str] = {}
-    selector = selectors.DefaultSelector()
-    selector.register(0, selectors.EVENT_READ)
-    stdin_open, pending = True, b""
-    while stdin_open or children:
-        if stdin_open and selector.select(timeout=0.02):
-            chunk = os.read(0, 65536)
-            if not chunk:
-                stdin_open = False
-                _kill_all(children)
-            pending += chunk
-            *lines, pending = pending.split(b"\n")
-            for line in lines:
-                if not line.startswith(b"run "):
-                    continue
-                folder = os.fsdecode(line[4:])
-                pid = os.fork()
-                if pid == 0:  # the child
-                    _child_main(Path(folder))
-                children[pid] = folder
-                out.write(f"started {folder} {pid}\n")
-                out.flush()
-        elif not stdin_open:
-            time.sleep(0.02)
-        while children:
-            try:
-                pid, status = os.waitpid(-1, os.WNOHANG)
-            except ChildProcessError:
-                children.clear()
-                break
-            if pid == 0:
-                break
-            folder = children.pop(pid, None)
-            if folder is not None:
-                code = os.waitstatus_to_exitcode(status)
-                _kill_group(pid)  # whatever the child left running
-                if stdin_open:
-                    out.write(f"exited {folder} {code}\n")
-                    out.flush()
+    _Supervisor(out).run(listen=True)
 
 
-def _child_main(folder: Path) -> None:
+def keep(folder: Path) -> int:
+    """Run one job in a forked child supervised as the server's are (the spawned fallback); its
+    exit code."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    become_subreaper()
+    supervisor = _Supervisor(None, warm_children=True)
+    supervisor.start(folder)
+    return supervisor.run(listen=False)
+
+
+def _child_main(folder: Path, output: int, warm: bool = False) -> None:
     """In the forked child: never return into the server's loop."""
     code = 0
     try:
-        _isolate(folder)
+        _isolate(output)
+        if warm:
+            warm_up()
         run_job(folder)
-    except BaseException:  # noqa: BLE001  (the result file is missing: the parent says so)
-        code = 70
+    except BaseException as exc:  # noqa: BLE001  (the result file is missing: the exit code says why)
+        code = exit_code_for(exc)
     finally:
-        os._exit(code)
+        _leave(code)
+
+
+def _exit_as(code: int) -> None:
+    """Exit with ``code`` as the child did: by the same signal if it was killed by one."""
+    if code < 0:
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        try:
+            signal.signal(-code, signal.SIG_DFL)
+        except (OSError, ValueError):
+            pass  # SIGKILL's cannot be changed
+        os.kill(os.getpid(), -code)
+        code = 128 - code
+    os._exit(code)
 
 
 def _kill_group(pid: int) -> None:
@@ -303,20 +449,12 @@ def _kill_group(pid: int) -> None:
         pass
 
 
-def _kill_all(children: dict[int, str]) -> None:
-    for pid in children:
-        _kill_group(pid)
-
-
 def main(argv: list[str]) -> int:
     if argv[:1] == ["serve"]:  # serve [--warm-export] [FOLDER]: the folder only names the build in ps
         serve(warm_export="--warm-export" in argv)
         return 0
     if len(argv) == 2 and argv[0] == "run":
-        folder = Path(argv[1])
-        _isolate(folder)
-        warm_up()
-        _child_main(folder)
+        _exit_as(keep(Path(argv[1])))
     print("usage: python -m sphinx_netviz.worker serve [--warm-export] [FOLDER] | run FOLDER", file=sys.stderr)
     return 2
 

@@ -52,9 +52,13 @@ class NetvizConfig:
         return int(self.values["jobs"]) or default_jobs()
 
     def limits(self, timeout: float | None = None) -> Limits:
-        """The limits of one diagram's process (``timeout`` from ``:timeout:``, if given)."""
+        """The limits of one diagram's process (``timeout`` from ``:timeout:``, if given).
+
+        A ``timeout`` other than ``netviz_timeout`` is named ``:timeout:`` in messages.
+        """
         memory = self.values["memory_mb"] or default_memory_mb(self.job_count)
-        return Limits(timeout=timeout or self.values["timeout"], memory_mb=memory)
+        return Limits(timeout=timeout or self.values["timeout"], memory_mb=memory,
+                      timeout_option=bool(timeout) and timeout != self.values["timeout"])
 
 
 def register(app: Sphinx) -> None:

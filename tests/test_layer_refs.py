@@ -189,3 +189,14 @@ def test_layer_links_in_parallel_builds_and_after_a_rename(tmp_path, diagram_cac
                      r"named 'fig-transformer'; did you mean 'fig-encoder'\? \[netviz\.ref\]", warnings), warnings
     assert "blocks.0.mlp" not in _role_links(soup_of(out / "index.html"))
     assert (out / "page3.html").stat().st_mtime_ns == untouched, again.stdout  # the others are not written again
+
+
+def test_layer_links_in_one_page(build):
+    """singlehtml: every page is one page, so every role links to a fragment of it."""
+    app = build("layer-refs", "singlehtml")
+    out = Path(app.outdir)
+    links = _role_links(soup_of(out / "index.html"))
+    assert sorted(links.values()) == ["#fig-cnn/conv.0", "#fig-cnn/ful_layer", "#fig-cnn/input-1", "#fig-cnn/view",
+                                      "#fig-transformer/blocks.0.mlp", "#fig-transformer/blocks.1.mlp"]
+    for href in links.values():
+        _targets_exist(out, "index.html", href)

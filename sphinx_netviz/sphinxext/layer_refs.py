@@ -39,6 +39,7 @@ from sphinx.util import logging
 from sphinx.util.docutils import SphinxRole
 from sphinx.util.nodes import make_refnode, split_explicit_title
 
+from ..bounds import MAX_SVG_BYTES, read_bounded, read_details
 from ..views import anchor_slug, canonical_link, folded_runs, known_links, layer_fragment, short_name
 from .cachefiles import cache_for
 
@@ -161,7 +162,11 @@ class NetvizDomain(Domain):
         html = builder.format == "html"
         targetid = layer_fragment(record["anchor"], link or None) if html else record["anchor"]
         title = f"{link} in {name}" if link else name
-        return make_refnode(builder, fromdocname, record["docname"], targetid, contnode, title)
+        ref = make_refnode(builder, fromdocname, record["docname"], targetid, contnode, title)
+        uri = ref.get("refuri", "")
+        if uri.count("#") > 1:  # singlehtml: every page is one page, '#document-other#<fragment>'
+            ref["refuri"] = uri[uri.index("#", uri.index("#") + 1):]
+        return ref
 
     def resolve_any_xref(self, env: BuildEnvironment, fromdocname: str, builder: Builder, target: str,
                          node: addnodes.pending_xref, contnode: nodes.Element
@@ -208,8 +213,8 @@ def env_updated(app: Sphinx, env: BuildEnvironment) -> list[str]:
         if found is None:
             continue
         try:
-            details = json.loads(found.details_path.read_text(encoding="utf-8"))
-            svg = found.svg_path.read_text(encoding="utf-8")
+            details = read_details(found.details_path)  # size-checked before they are read
+            svg = read_bounded(found.svg_path, MAX_SVG_BYTES).decode("utf-8")
         except (OSError, ValueError):  # the page's writer says so, at the directive
             continue
         record["links"] = sorted(known_links(details, svg))

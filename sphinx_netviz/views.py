@@ -85,6 +85,16 @@ def known_links(data: Mapping[str, Any], svg: str = "") -> set[str]:
     return links
 
 
+def lists_every_link(data: Mapping[str, Any]) -> bool:
+    """Whether :func:`known_links` is every link of the drawing: the viewer data of a very big
+    model leaves out summary rows (``rows_total``), calls (``calls_left_out``) or a long
+    run's later paths (``… 1,337 more``), and a link to what it left out is not wrong."""
+    rows = data.get("rows", [])
+    runs = [call.get("paths") or [] for call in data.get("calls", {}).values()]
+    return (int(data.get("rows_total", len(rows))) <= len(rows) and not data.get("calls_left_out")
+            and not any(paths and str(paths[-1]).startswith("…") for paths in runs))
+
+
 def folded_runs(data: Mapping[str, Any]) -> list[list[str]]:
     """The paths of each folded run of a drawing (the first one drawn for them all)."""
     return [list(call["paths"]) for call in data.get("calls", {}).values()

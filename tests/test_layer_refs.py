@@ -16,7 +16,8 @@ from bs4 import BeautifulSoup
 from conftest import ROOTS, run_sphinx, soup_of
 from sphinx_netviz.details import call_links
 from sphinx_netviz.ir import Call, ModuleInfo, Trace
-from sphinx_netviz.views import anchor_slug, canonical_link, known_links, layer_fragment, short_name
+from sphinx_netviz.views import (anchor_slug, canonical_link, known_links, layer_fragment, lists_every_link,
+                                 short_name)
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -63,6 +64,17 @@ def test_anchors_fragments_and_folded_runs():
     svg = '<g id="nv1_in0"></g><g id="nv1_in1"></g><g id="nv1_out0"></g><g id="nv1_n4"></g>'
     assert known_links(data, svg) == {"", "layers.0", "view", "layers", "layers.0.mlp", "layers.0.mlp.fc", "head",
                                       "input-1", "input-2", "output-1"}
+
+
+def test_a_bounded_viewer_data_does_not_rule_links_out():
+    """The data of a very big model leaves out rows, calls or a long run's later paths: a link
+    it does not list may still be right, so the role does not call it wrong."""
+    data = {"calls": {"1": {"link": "layers.0", "repeat": 3, "paths": ["layers.0", "layers.1", "layers.2"]}},
+            "rows": [{"path": "layers.0.fc"}]}
+    assert lists_every_link(data)
+    assert not lists_every_link({**data, "rows_total": 5})
+    assert not lists_every_link({**data, "calls_left_out": 2})
+    assert not lists_every_link({"calls": {"1": {"link": "l.0", "paths": ["l.0", "l.1", "… 1,337 more"]}}, "rows": []})
 
 
 # -- a built site ------------------------------------------------------------------------------

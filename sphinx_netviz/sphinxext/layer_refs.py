@@ -40,7 +40,8 @@ from sphinx.util.docutils import SphinxRole
 from sphinx.util.nodes import make_refnode, split_explicit_title
 
 from ..bounds import MAX_SVG_BYTES, read_bounded, read_details
-from ..views import anchor_slug, canonical_link, folded_runs, known_links, layer_fragment, short_name
+from ..views import (anchor_slug, canonical_link, folded_runs, known_links, layer_fragment, lists_every_link,
+                     short_name)
 from .cachefiles import cache_for
 
 logger = logging.getLogger(__name__)
@@ -116,7 +117,8 @@ class NetvizDomain(Domain):
 
     name = "netviz"
     label = "sphinx-netviz"
-    #: diagrams: name -> {docname, anchor, key, lineno, links (sorted, None until known), runs};
+    #: diagrams: name -> {docname, anchor, key, lineno, links (sorted, None until known), runs,
+    #: complete (whether links is all of them)};
     #: refs: docname -> the diagram names its roles may point at;
     #: published: name -> digest of what the roles were last resolved against
     initial_data: dict[str, Any] = {"diagrams": {}, "refs": {}, "published": {}}
@@ -152,7 +154,8 @@ class NetvizDomain(Domain):
         name, link = found
         record = diagrams[name]
         links = record.get("links")
-        if link and links is not None and canonical_link(link, record["runs"]) not in set(links):
+        if link and links is not None and record.get("complete", True) \
+                and canonical_link(link, record["runs"]) not in set(links):
             near = difflib.get_close_matches(link, links, n=NEAR)
             _warn(node, f"{ROLE} {target!r}: diagram {name!r} has no layer {link!r}"
                   + (f"; did you mean {_listed(near)}?" if near else "")
@@ -219,6 +222,7 @@ def env_updated(app: Sphinx, env: BuildEnvironment) -> list[str]:
             continue
         record["links"] = sorted(known_links(details, svg))
         record["runs"] = folded_runs(details)
+        record["complete"] = lists_every_link(details)  # else a link it does not list is not wrong
     now = {name: _digest(record) for name, record in data["diagrams"].items()}
     before = data["published"]
     changed = {name for name in now.keys() | before.keys() if now.get(name) != before.get(name)}

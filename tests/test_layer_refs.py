@@ -74,7 +74,8 @@ def test_a_bounded_viewer_data_does_not_rule_links_out():
     assert lists_every_link(data)
     assert not lists_every_link({**data, "rows_total": 5})
     assert not lists_every_link({**data, "calls_left_out": 2})
-    assert not lists_every_link({"calls": {"1": {"link": "l.0", "paths": ["l.0", "l.1", "… 1,337 more"]}}, "rows": []})
+    long_run = {"1": {"link": "l.0", "paths": ["l.0", "l.1", "… 1,337 more"]}}
+    assert not lists_every_link({"calls": long_run, "rows": []})
 
 
 # -- a built site ------------------------------------------------------------------------------
@@ -198,7 +199,7 @@ def test_layer_links_in_parallel_builds_and_after_a_rename(tmp_path, diagram_cac
     warnings = ANSI.sub("", again.stderr)
     # index.rst was not edited: written again because its role points at the renamed diagram
     assert re.search(r"index\.rst:12: WARNING: netviz-layer 'fig-transformer:blocks\.0\.mlp': no diagram is "
-                     r"named 'fig-transformer'; did you mean 'fig-encoder'\? \[netviz\.ref\]", warnings), warnings
+                     r"named 'fig-transformer'; did you mean 'fig-encoder'.*\? \[netviz\.ref\]", warnings), warnings
     assert "blocks.0.mlp" not in _role_links(soup_of(out / "index.html"))
     assert (out / "page3.html").stat().st_mtime_ns == untouched, again.stdout  # the others are not written again
 

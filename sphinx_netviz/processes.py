@@ -68,11 +68,12 @@ def descendants(root: int) -> list[int]:
     for pid, parent in _parents().items():
         children.setdefault(parent, []).append(pid)
     found: list[int] = []
+    seen = {root}
     frontier = [root]
     while frontier:
-        pid = frontier.pop(0)
-        for child in children.get(pid, ()):
-            if child not in found and child != root:
+        for child in children.get(frontier.pop(), ()):
+            if child not in seen:  # found from its parent, which was found before it
+                seen.add(child)
                 found.append(child)
                 frontier.append(child)
     return found
@@ -97,7 +98,8 @@ def end_tree(root: int, *, keep_root: bool = False) -> int:
         _send(root, signal.SIGSTOP)
     seen: list[int] = []
     for _ in range(_ROUNDS):
-        new = [pid for pid in descendants(root) if pid not in seen]
+        known = set(seen)
+        new = [pid for pid in descendants(root) if pid not in known]
         if not new:
             break
         for pid in new:

@@ -37,7 +37,6 @@ from .limits import DIAGRAMS_AT_ONCE
 from .options import say
 from .jobs import (
     EXIT_DISK_FULL,
-    EXIT_FOLDER_GONE,
     JOB_FILE,
     RESULT_FILE,
     STAGE_SUBTYPES,
@@ -100,12 +99,13 @@ def describe_death(code: int, folder: Path, timed_out: bool, job: Job) -> Failur
             f"took longer than {limit} s (stopped while {words}){wrote}; "
             f"raise {say('timeout')} on the directive or {say('timeout', setting=True)} in conf.py, draw "
             f"fewer levels ({say('depth')}), or skip the download ({say('onnx', 'none')})"))
-    if not folder.is_dir() or code == EXIT_FOLDER_GONE:
+    if not folder.is_dir():  # the child's exit code (EXIT_FOLDER_GONE) could be model code's own
         return Failure("write", (
             f"its job folder {folder} was removed while the diagram was drawn (by model code?), so it "
             f"could not report; nothing may remove files in {folder.parent} while a build runs"))
     if code == EXIT_DISK_FULL:
-        return Failure("write", f"the process drawing it could not write into its job folder: {disk_full(folder)}")
+        return Failure("write", "the process drawing it could not write into its job folder: "
+                                f"{disk_full(job.cache_root)}")
     output = last_output(folder)
     if code < 0:
         how = f"was killed by {_signal_name(-code)}"
@@ -348,7 +348,7 @@ class DiagramRunner:
                 (item.folder / JOB_FILE).write_bytes(pickle.dumps(item.job, protocol=pickle.HIGHEST_PROTOCOL))
                 self._launch(item)
             except OSError as exc:
-                failure = Failure("write", f"could not prepare its job folder: {disk_full(item.folder)}"
+                failure = Failure("write", f"could not prepare its job folder: {disk_full(item.job.cache_root)}"
                                   if exit_code_for(exc) == EXIT_DISK_FULL else
                                   f"could not start a process to draw it ({exc.strerror or exc})")
                 self._done(item, JobResult({d.key: failure for d in item.job.drawings}))

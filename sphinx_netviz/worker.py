@@ -384,7 +384,7 @@ class _Supervisor:
         while child.open and time.monotonic() < until:
             if select.select([child.fd], [], [], max(0.0, until - time.monotonic()))[0]:
                 child.read()
-        if child.open:
+        if child.fd in self.selector.get_map():
             self.selector.unregister(child.fd)
         os.close(child.fd)
         if child.output.total:

@@ -34,6 +34,8 @@ from .loader import IMPORT, build_model
 from .markup import (
     COLUMNS,
     ONNX_LABELS,
+    details_left_out_sentence,
+    more_rows_text,
     omitted_sentence,
     reprefixed,
     script_json,
@@ -174,7 +176,8 @@ class Drawing:
         templates = "".join(f'<template class="netviz-layout" data-depth="{depth}">{inline(svg)}</template>\n'
                             for depth, svg in sorted(self.artifacts.layouts.items()) if depth != default_depth)
         height = f' data-netviz-height="{html.escape(self.height)}"' if self.height else ""
-        omitted = omitted_sentence(list(details.get("omitted") or []))
+        omitted = " ".join(filter(None, (omitted_sentence(list(details.get("omitted") or [])),
+                                         details_left_out_sentence(details))))
         # a layer's link: #<anchor>/<link>, as in the docs
         anchor = html.escape(anchor_slug(self.artifacts.model_name) + suffix)
         return (f'<div class="netviz" id="{anchor}" data-netviz-anchor="{anchor}"{height}>\n'
@@ -197,7 +200,11 @@ class Drawing:
             return f"<tr{css}>{''.join(out)}</tr>"
 
         head = "".join(f"<th>{html.escape(c)}</th>" for c in COLUMNS)
-        rows = "".join(row(t, code=2) for t in texts) + row(total, css=' class="netviz-total"')
+        more = more_rows_text(details)  # the page lists the first rows only (sphinx_netviz.bounds)
+        rows = ("".join(row(t, code=2) for t in texts)
+                + (f'<tr class="netviz-more"><td><em>{html.escape(more)}</em></td>'
+                   + "<td></td>" * (len(COLUMNS) - 1) + "</tr>" if more else "")
+                + row(total, css=' class="netviz-total"'))
         return (f'<details class="netviz-summary"><summary>{html.escape(summary_title(details))}</summary>\n'
                 f'<table class="docutils netviz-table"><thead><tr>{head}</tr></thead>'
                 f"<tbody>{rows}</tbody></table></details>\n")

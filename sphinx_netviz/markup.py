@@ -36,7 +36,7 @@ def reprefixed(svg: str, prefix: str, unique: str) -> str:
 def with_title(svg: str, alt: str, details: Mapping[str, Any]) -> str:
     """The SVG with a ``<title>`` and ``<desc>`` for screen readers, first inside ``<svg>``."""
     totals = details["totals"]
-    desc = f"{details['model']}: {len(details['rows'])} layers, {totals['params']:,} parameters"
+    desc = f"{details['model']}: {layer_count(details):,} layers, {totals['params']:,} parameters"
     head_end = svg.index(">") + 1
     return (f"{svg[:head_end]}\n<title>{html.escape(alt)}</title><desc>{html.escape(desc)}</desc>"
             f"{svg[head_end:]}")
@@ -73,8 +73,33 @@ def number(value: int | None, unit: str = "") -> str:
 def summary_title(details: Mapping[str, Any]) -> str:
     """``Summary: 14 layers, 15.23 k parameters, 3.71 GMAC``."""
     totals = details["totals"]
-    return (f"Summary: {len(details['rows'])} layers, {number(totals['params'])} parameters, "
+    return (f"Summary: {layer_count(details):,} layers, {number(totals['params'])} parameters, "
             f"{number(totals['macs'], 'MAC')}")
+
+
+def layer_count(details: Mapping[str, Any]) -> int:
+    """How many layers the model has: its summary rows, with those the page leaves out."""
+    return max(len(details["rows"]), int(details.get("rows_total") or 0))
+
+
+def more_rows_text(details: Mapping[str, Any]) -> str:
+    """The summary table's row after its last listed layer when the page lists only the first
+    (:data:`~sphinx_netviz.bounds.MAX_SUMMARY_ROWS`): ``… and 19,000 more layers, not listed``;
+    '' when every layer is listed."""
+    more = layer_count(details) - len(details["rows"])
+    if more <= 0:
+        return ""
+    return (f"… and {more:,} more layer{'s' if more > 1 else ''}, not listed "
+            f"(a page lists the first {len(details['rows']):,})")
+
+
+def details_left_out_sentence(details: Mapping[str, Any]) -> str:
+    """What the page says when the viewer has no details for some boxes ('' for none)."""
+    count = int(details.get("calls_left_out") or 0)
+    if count <= 0:
+        return ""
+    return (f"The details of {count:,} box{'es' if count > 1 else ''} are not included: "
+            "too much data for the page.")
 
 
 def summary_texts(details: Mapping[str, Any]) -> tuple[list[list[str]], list[str]]:

@@ -28,6 +28,7 @@ from pathlib import Path
 from collections.abc import Callable
 
 from .artifacts import Artifacts, Problem
+from .bounds import bounded_viewer_data
 from .cache import CachedDiagram, DiagramCache
 from .errors import NetvizError, TraceProblem
 from .export_ladder import export_ladder
@@ -181,8 +182,8 @@ def make_group(drawings: list[tuple[str, DiagramSpec]], settings: PipelineSettin
             if shading is None and spec.color_by != "none":
                 laid_out.problems.append(Problem("render", nothing_to_shade(spec.color_by)))
             timer.lap("layout")
-            details = viewer_details(trace, id_prefix, laid_out.depth, laid_out.by_depth, laid_out.shown,
-                                     runs, laid_out.omitted)
+            details = bounded_viewer_data(viewer_details(  # rows and details within a page's limits
+                trace, id_prefix, laid_out.depth, laid_out.by_depth, laid_out.shown, runs, laid_out.omitted))
             timer.lap("views")
         except NetvizError as exc:
             results.append(exc)

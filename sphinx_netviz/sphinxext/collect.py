@@ -35,6 +35,7 @@ from sphinx.application import Sphinx
 from sphinx.transforms.post_transforms import ReferencesResolver, SphinxPostTransform
 from sphinx.util import logging
 
+from ..bounds import read_details
 from ..cache import CachedDiagram, DiagramCache
 from ..jobs import Drawing, Failure, Job
 from ..runner import DiagramRunner, JobOutcome
@@ -343,7 +344,7 @@ class FillDiagrams(SphinxPostTransform):
             if not fill(self.env, node, cache) or not writes:
                 continue
             try:
-                details = json.loads(cache_file(self.env, node["details"]).read_text(encoding="utf-8"))
+                details = read_details(cache_file(self.env, node["details"]))  # size-checked first
                 table = summary_node(details) if node.get("summary", True) else None
                 links = links_node(details) if html else None
             except (OSError, ValueError, KeyError, TypeError) as exc:

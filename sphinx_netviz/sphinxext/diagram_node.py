@@ -17,6 +17,8 @@ text.  Any other builder gets a paragraph of alt text (see
 from __future__ import annotations
 
 import json
+import os
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -29,9 +31,11 @@ from sphinx.writers.manpage import ManualPageTranslator
 from sphinx.writers.texinfo import TexinfoTranslator
 from sphinx.writers.text import TextTranslator
 
+from ..bounds import MAX_SVG_BYTES, TooBig, read_bounded, read_details
 from ..cache import content_name, write_atomic
 from ..errors import NetvizError
-from ..markup import ONNX_LABELS, ONNX_TITLES, omitted_sentence, reprefixed, script_json, with_title
+from ..markup import (ONNX_LABELS, ONNX_TITLES, details_left_out_sentence, omitted_sentence, reprefixed,
+                      script_json, with_title)
 from ..render import can_write, run_dot, svg_for_inline
 from ..onnx_import import is_onnx_path
 from ..svgsafe import sanitized_svg_file
@@ -67,6 +71,8 @@ def unreadable(node: netviz_diagram, exc: Exception) -> None:
     warning."""
     if isinstance(exc, OutsideCache):
         node["error"] = f"its node names a file outside the diagram cache ({exc}); refused"
+    elif isinstance(exc, TooBig):  # not written by this version's limits (sphinx_netviz.bounds)
+        node["error"] = f"{exc}; left out of the page"
     else:  # the cache changed under us
         node["error"] = f"its files could not be read ({exc.__class__.__name__}); build again"
     logger.warning("cannot write %s: %s", node["target"], node["error"],
@@ -79,8 +85,14 @@ def _copy_once(source: Path, target: Path) -> None:
     ``-j`` writer processes may copy the same file at once: each writes its
     own temporary file and renames it into place.
     """
-    if not target.exists():
-        write_atomic(target, source.read_bytes())
+    if not target.exists():  # copied in pieces: a big ONNX file takes no memory
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        try:
+            shutil.copyfile(source, partial)
+            os.replace(partial, target)
+        finally:
+            partial.unlink(missing_ok=True)
 
 
 def _plain() -> nodes.Element:
@@ -116,7 +128,7 @@ def _diagram_html(self: HTML5Translator, node: netviz_diagram) -> tuple[str, str
     """The diagram's HTML before its children (inline SVG, sanitized; other depths; viewer data)
     and after them (depths left out, downloads)."""
     env = self.builder.env
-    details = json.loads(cache_file(env, node["details"]).read_text(encoding="utf-8"))
+    details = read_details(cache_file(env, node["details"]))  # size-checked before it is read
     hrefs = class_hrefs(node)
     for entry in [*details["calls"].values(), *details["rows"]]:
         entry["href"] = hrefs.get(entry.get("qualname") or "")
@@ -124,7 +136,8 @@ def _diagram_html(self: HTML5Translator, node: netviz_diagram) -> tuple[str, str
     prefix, details["prefix"] = details["prefix"], _page_prefix(self, details["prefix"])
 
     def inline_svg(key: str) -> str:
-        return reprefixed(svg_for_inline(cache_file(env, key).read_bytes()), prefix, details["prefix"])
+        svg = read_bounded(cache_file(env, key), MAX_SVG_BYTES)
+        return reprefixed(svg_for_inline(svg), prefix, details["prefix"])
 
     svg = with_title(inline_svg(node["svg"]), node["alt"], details)
     templates = "".join(
@@ -142,7 +155,8 @@ def _diagram_html(self: HTML5Translator, node: netviz_diagram) -> tuple[str, str
         + self.starttag(_plain(), "script", "", CLASS="netviz-data", type="application/json")
         + f"{data}</script>\n"
     )
-    omitted = omitted_sentence(details.get("omitted") or [])
+    omitted = " ".join(filter(None, (omitted_sentence(details.get("omitted") or []),
+                                     details_left_out_sentence(details))))
     left_out = self.starttag(_plain(), "p", "", CLASS="netviz-omitted") + f"{omitted}</p>\n" if omitted else ""
     downloads = _downloads(self, node)
     links = (self.starttag(_plain(), "p", "", CLASS="netviz-downloads") + f"Download: {' · '.join(downloads)}</p>\n"
@@ -176,7 +190,7 @@ def _downloads(self: HTML5Translator, node: netviz_diagram) -> list[str]:
     env = self.builder.env
     folder = Path(self.builder.outdir) / "_downloads" / "netviz"
     onnx_path = cache_file(env, node["onnx"]) if node.get("onnx") else None
-    svg = sanitized_svg_file(cache_file(env, node["svg"]).read_bytes())
+    svg = sanitized_svg_file(read_bounded(cache_file(env, node["svg"]), MAX_SVG_BYTES))
     links = []
     try:
         if onnx_path is not None:

@@ -5,7 +5,8 @@ is written, :class:`~.collect.FillDiagrams` turns each diagram's viewer data
 into
 
 * a :class:`netviz_summary`: a title and a docutils table (layer, type,
-  output shape, parameters, MACs, and a totals row), each class name a
+  output shape, parameters, MACs; a row saying how many layers are not
+  listed, past :data:`~sphinx_netviz.bounds.MAX_SUMMARY_ROWS`; and a totals row), each class name a
   ``pending_xref`` (:mod:`.links`).  HTML wraps it in a collapsible
   ``<details class="netviz-summary">`` inside the diagram; LaTeX, text, man
   and texinfo write the title and the table after the figure;
@@ -23,7 +24,7 @@ from docutils import nodes
 from sphinx.application import Sphinx
 from sphinx.writers.html5 import HTML5Translator
 
-from ..markup import COLUMNS, summary_texts, summary_title
+from ..markup import COLUMNS, more_rows_text, summary_texts, summary_title
 from .links import class_xref, href_of
 
 
@@ -64,6 +65,10 @@ def summary_node(details: Mapping[str, Any]) -> netviz_summary:
     for row, text in zip(details["rows"], texts):
         body += nodes.row("", _cell(nodes.literal(text=text[0])), _class_cell(row),
                           *(_cell(nodes.Text(t)) for t in text[2:]))
+    more = more_rows_text(details)  # the page lists the first rows only (sphinx_netviz.bounds)
+    if more:
+        body += nodes.row("", _cell(nodes.emphasis(text=more)), *(_cell() for _ in COLUMNS[1:]),
+                          classes=["netviz-more"])
     body += nodes.row("", *(_cell(nodes.Text(t)) for t in total), classes=["netviz-total"])
     tgroup += body
     table = nodes.table("", tgroup, classes=["netviz-table", "colwidths-auto"])

@@ -13,6 +13,7 @@ a visible placeholder; the build goes on.
 
 from __future__ import annotations
 
+import difflib
 import os
 from typing import Any, ClassVar
 
@@ -43,6 +44,28 @@ _FIGURE_OPTIONS = {"caption": directives.unchanged, "name": directives.unchanged
                    "alt": directives.unchanged, "align": _align, "class": directives.class_option}
 
 
+class UnknownOption(str):
+    """The text of an option the directive does not have (kept to name it in a warning)."""
+
+
+class _OptionSpec(dict):
+    """The directive's ``option_spec``: a misspelt option (``:depht:``) is accepted as an
+    :class:`UnknownOption` instead of docutils' or MyST's bare "unknown option" error, so that
+    :meth:`NetvizDirective.run` can warn with the option it probably meant and still draw."""
+
+    def __missing__(self, name: str) -> Any:
+        return lambda value: UnknownOption(value or "")
+
+
+def unknown_option_message(name: str, known: list[str]) -> str:
+    """``:depht:`` → what it says, the nearest known option(s), and where the list is."""
+    near = difflib.get_close_matches(name, known, n=3, cutoff=0.6)
+    hint = (f"did you mean {' or '.join(f':{n}:' for n in near)}?" if near
+            else "see the options in the documentation's options page")
+    return (f":{name}: is not an option of netviz (ignored); {hint} "
+            f"(netviz takes {', '.join(f':{n}:' for n in sorted(known))})")
+
+
 class NetvizDirective(SphinxDirective):
     """Draw the network named by the argument: ``package.module:Name``, or an ONNX file
     (``path/model.onnx``, relative to the page like ``image``'s, or to the source folder with a
@@ -52,7 +75,7 @@ class NetvizDirective(SphinxDirective):
     optional_arguments = 0
     final_argument_whitespace = False
     has_content = False
-    option_spec: ClassVar[dict[str, Any]] = {**_NETVIZ_OPTIONS, **_FIGURE_OPTIONS}
+    option_spec: ClassVar[dict[str, Any]] = _OptionSpec({**_NETVIZ_OPTIONS, **_FIGURE_OPTIONS})
 
     def option_value(self, name: str, config: NetvizConfig) -> Any:
         """Option ``name``'s value: the directive's text parsed, else ``conf.py``'s."""
@@ -87,6 +110,10 @@ class NetvizDirective(SphinxDirective):
         node["alt"] = self.options.get("alt") or f"Diagram of the network {target}"
         self.set_source_info(node)
         location = (self.env.docname, self.lineno)
+        for name in [n for n, v in self.options.items() if isinstance(v, UnknownOption)]:
+            del self.options[name]
+            collect.warn(target, "input", unknown_option_message(name, list(dict.keys(self.option_spec))),
+                         location, drawn=True)
         for name in _PAGE_OPTIONS:  # how the page shows the drawing: not part of the spec
             try:
                 node[name] = self.option_value(name, config)

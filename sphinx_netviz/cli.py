@@ -61,9 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("target", help="the model: 'package.module:Name' (an nn.Module "
                         "subclass, a function returning a model, or a model instance), or an ONNX "
                         "file to draw: 'path/model.onnx'")
-    parser.add_argument("-o", "--output", required=True, metavar="FILE",
-                        help="the diagram file; its extension picks the format: "
-                        + ", ".join(FORMATS))
+    parser.add_argument("-o", "--output", metavar="FILE",
+                        help="the diagram file (required unless --snapshot or --against is given); "
+                        "its extension picks the format: " + ", ".join(FORMATS))
     inputs = parser.add_argument_group("example inputs (give exactly one of --input-shape and --inputs; "
                                        "none for an ONNX file)")
     for option in FLAGGED:
@@ -81,6 +81,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-p", "--path", action="append", default=[], metavar="DIR",
                         help="put DIR first on sys.path while importing the model "
                         "(repeatable); the current directory is always searched")
+    compare = parser.add_argument_group("architecture snapshots and diffs (see docs/diff.rst)")
+    compare.add_argument("--snapshot", metavar="FILE", type=Path,
+                         help="write the model's architecture snapshot (JSON: module tree, classes, "
+                         "hyper-parameters, shapes, parameters, MACs; no weights) to FILE")
+    compare.add_argument("--against", metavar="OLD",
+                         help="compare TARGET with OLD (an import path, an ONNX file, or a snapshot "
+                         "FILE.json), print the changes and exit 0 when the architecture is the same, "
+                         "1 when it changed; with -o, draw the two merged")
+    for side, name in (("old", "OLD"), ("new", "TARGET")):
+        compare.add_argument(f"--{side}-kwargs", metavar="DICT",
+                             help=f"with --against: keyword arguments for {name}'s class or factory, "
+                             "merged over --kwargs")
     parser.add_argument("--timings", action="store_true",
                         help="print the seconds each pipeline stage took")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -139,6 +151,11 @@ def run(args: argparse.Namespace) -> int:
     from .pipeline import make_artifacts
     from .render import run_dot
 
+    for side in ("old", "new"):
+        if getattr(args, f"{side}_kwargs") is not None and args.against is None:
+            raise InputProblem(f"--{side}-kwargs goes with --against OLD")
+    if args.against is not None or args.snapshot is not None and args.output is None:
+        return run_compare(args)
     output = Path(args.output)
     fmt = output_format(output)
     spec = spec_from_args(args)
@@ -157,6 +174,11 @@ def run(args: argparse.Namespace) -> int:
     else:
         data = artifacts.dot.encode()
     _write(output, data)
+    if args.snapshot is not None:
+        from .archjob import trace_side
+        from .snapshot import make_snapshot, snapshot_json
+
+        _write(args.snapshot, snapshot_json(make_snapshot(trace_side(spec, settings))).encode())
     if args.onnx_file is not None and artifacts.onnx is not None:
         _write(args.onnx_file, artifacts.onnx)
     timings["write"] = time.perf_counter() - start
@@ -177,6 +199,60 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_compare(args: argparse.Namespace) -> int:
+    """``--against OLD`` (and ``--snapshot FILE``): print the changes; 0 for none, 1 for some."""
+    from .archdiff import compare, format_changes
+    from .archjob import old_spec, side_snapshot
+    from .snapshot import snapshot_json
+
+    from .archjob import with_kwargs
+    from .values import parse_kwargs
+
+    side_kwargs: dict[str, dict[str, object] | None] = {}
+    for side in ("old", "new"):
+        given = getattr(args, f"{side}_kwargs")
+        try:
+            side_kwargs[side] = None if given is None else parse_kwargs(given)
+        except ValueError as exc:
+            raise InputProblem(f"--{side}-kwargs {exc}") from exc
+    if args.output is not None:
+        output_format(Path(args.output))  # a bad -o fails before anything is traced
+    shared = spec_from_args(args)
+    spec = with_kwargs(shared, side_kwargs["new"]) if not shared.is_onnx_file else shared
+    settings = settings_from_args(args)
+    notes: list[str] = []
+    new = side_snapshot(args.target, spec, settings, notes=notes)
+    if args.snapshot is not None:
+        _write(args.snapshot, snapshot_json(new[0]).encode())
+        print(f"netviz: wrote {args.snapshot} (architecture snapshot)", file=sys.stderr)
+    for note in notes:
+        print(f"netviz: {note}", file=sys.stderr)
+    if args.against is None:
+        return 0
+    notes.clear()
+    old_side = None if args.against.lower().endswith(".json") else old_spec(shared, args.against, side_kwargs["old"])
+    old = side_snapshot(args.against, old_side, settings, notes=notes)
+    for note in notes:
+        print(f"netviz: {note}", file=sys.stderr)
+    if args.output is None:
+        diff = compare(old[0], new[0])
+    else:
+        from .diffdraw import draw_diff
+        from .render import run_dot
+
+        drawn = draw_diff(old, new, spec, settings.dot, settings.layout_timeout)
+        diff, output = drawn.diff, Path(args.output)
+        fmt = output_format(output)
+        made = drawn.artifacts
+        data = (run_dot(made.dot, fmt, settings.dot, settings.layout_timeout) if fmt is not None
+                else made.svg if output.suffix.lower() == ".svg" else made.dot.encode())
+        _write(output, data)
+        for problem in made.problems:
+            print(f"netviz: warning [{problem.stage}]: {problem.message}", file=sys.stderr)
+    sys.stdout.write(format_changes(diff))
+    return 1 if diff.changed else 0
+
+
 def _write(path: Path, data: bytes) -> None:
     """Write ``data`` atomically (``write_atomic`` also gives it the umask's permissions)."""
     try:
@@ -194,6 +270,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(None if argv is None else list(argv))
+        if args.output is None and args.snapshot is None and args.against is None:
+            parser.error("give the diagram file with -o FILE (or --snapshot FILE, or --against OLD)")
     except SystemExit as exc:  # --help, --version, or a usage error (already printed)
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
 

@@ -24,9 +24,14 @@ import re
 
 import graphviz
 
+from typing import TYPE_CHECKING
+
 from .graph import Diagram, DiagramNode
-from .palette import FILLS, PALETTE, SHADES
+from .palette import DIFF, FILLS, PALETTE, SHADES
 from .shading import LABELS, Shading
+
+if TYPE_CHECKING:
+    from .merge import Marked, Merged
 
 #: One font name that both layout engines measure with Arial's widths, the widths a browser
 #: draws the SVG with (Arial, Helvetica, Liberation Sans, Arimo): the system dot through
@@ -167,9 +172,10 @@ def _tooltip(node: DiagramNode) -> str:
 
 
 def _node_attrs(node: DiagramNode, prefix: str, shade: tuple[int, float] | None = None,
-                shading: Shading | None = None) -> dict[str, str]:
+                shading: Shading | None = None, mark: Marked | None = None) -> dict[str, str]:
     """A box's attributes; ``shade``: its ``:color-by:`` step (1 to 5, its fill instead of its
-    family's) and share of the model (in the tooltip, for those who do not see the colour)."""
+    family's) and share of the model (in the tooltip, for those who do not see the colour);
+    ``mark``: what it is in an architecture diff (:func:`_mark`)."""
     tooltip = _tooltip(node)
     if shade is not None and shading is not None:
         tooltip += f"\n{_percent(shade[1])} of the model's {shading.what}"
@@ -191,7 +197,44 @@ def _node_attrs(node: DiagramNode, prefix: str, shade: tuple[int, float] | None 
                      fontcolor=LINE, fontsize="9", height="0.25", margin="0.06,0.02", **{"class": "nv-ref"})
     else:
         attrs.update(label=_io_label(node), fillcolor=FILLS["io"], style="filled", **{"class": "nv-io"})
+    if mark is not None:
+        _mark(attrs, mark, tooltip)
     return attrs
+
+
+#: what a kind of change says in a tooltip and in the legend (which also names its line's shape)
+DIFF_WORDS = {"added": "added (only in the new model)", "removed": "removed (only in the old model)",
+              "changed": "changed"}
+_DIFF_SHAPES = {"added": "thick border", "removed": "dashed", "changed": "double border"}
+
+
+def _mark(attrs: dict[str, str], mark: Marked, tooltip: str, *, cluster: bool = False) -> None:
+    """Mark a box or cluster of an architecture diff: its class ``netviz-<kind>``, its border in the
+    kind's colour (thick; removed dashed, changed doubled on a box) and the change in its tooltip."""
+    kind, what = mark
+    attrs["class"] = f"{attrs.get('class', '')} netviz-{kind}".strip()
+    attrs.update(color=DIFF[kind], penwidth="2.2")
+    if kind == "removed":
+        attrs["style"] = "rounded,dashed" if cluster else "rounded,filled,dashed"
+    elif cluster:
+        attrs["style"] = "rounded"
+    elif kind == "changed":
+        attrs["peripheries"] = "2"
+    text = DIFF_WORDS[kind] + (": " + "; ".join(what) if what else "")
+    attrs["tooltip"] = dot_text(f"{tooltip}\n{text}", tooltip=True)
+
+
+def _diff_legend() -> str:
+    """The architecture diff's legend (without the ``<`` ``>`` of an HTML-like label): its title,
+    and one swatch per kind bordered as its boxes are, with its name and the shape of its line."""
+    def cell(text: str, more: str = "") -> str:
+        return f'<TD{more}><FONT POINT-SIZE="10" COLOR="{TEXT}">{html.escape(text, quote=False)}</FONT></TD>'
+
+    swatches = "".join(cell(f"{kind} ({_DIFF_SHAPES[kind]})", f' BORDER="2" COLOR="{DIFF[kind]}"')
+                       for kind in DIFF)
+    return (f'<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="4" CELLPADDING="3">'
+            f'<TR>{cell("Changes from the old model", f" COLSPAN={chr(34)}{len(DIFF)}{chr(34)}")}</TR>'
+            f"<TR>{swatches}</TR></TABLE>")
 
 
 def _percent(share: float) -> str:
@@ -222,13 +265,17 @@ def _legend(shading: Shading) -> str:
             f"<TR>{title}</TR><TR>{swatches}</TR></TABLE>>")
 
 
-def to_dot(diagram: Diagram, direction: str = "TB", id_prefix: str = "nv", shading: Shading | None = None) -> str:
+def to_dot(diagram: Diagram, direction: str = "TB", id_prefix: str = "nv", shading: Shading | None = None,
+           marks: Merged | None = None) -> str:
     """DOT source for ``diagram``; deterministic for the same diagram.
 
     ``shading``: fill the module boxes by their share of the model's parameters or
-    MACs (``:color-by:``), and draw the legend under the drawing.
+    MACs (``:color-by:``), and draw the legend under the drawing.  ``marks``: the
+    diagram is an architecture diff (:mod:`sphinx_netviz.merge`): mark its added,
+    removed and changed boxes and clusters, and draw that legend under it.
     """
     shaded = shading.boxes(diagram) if shading is not None else {}
+    marked = marks.boxes(diagram) if marks is not None else {}
     g = graphviz.Digraph(name=_graph_name(diagram.name or "model"))
     g.attr(
         "graph", rankdir=direction, bgcolor="transparent", fontname=FONT, fontsize="11",
@@ -251,7 +298,7 @@ def to_dot(diagram: Diagram, direction: str = "TB", id_prefix: str = "nv", shadi
 
     def fill(graph: graphviz.Digraph, cluster_id: str | None) -> None:
         for node in members.get(cluster_id, []):
-            graph.node(node.id, **_node_attrs(node, id_prefix, shaded.get(node.id), shading))
+            graph.node(node.id, **_node_attrs(node, id_prefix, shaded.get(node.id), shading, marked.get(node.id)))
         for node in members.get(cluster_id, []):
             if node.anchor:  # a reference box sits beside the box it feeds, not a row above
                 with graph.subgraph() as beside:
@@ -262,9 +309,12 @@ def to_dot(diagram: Diagram, direction: str = "TB", id_prefix: str = "nv", shadi
             with graph.subgraph(name=f"cluster_{cluster.id}") as sub:
                 repeat = f" ×{cluster.repeat:,}" if cluster.repeat > 1 else ""
                 title = f"{_clip(cluster.path)}{repeat}: {_clip(cluster.class_name)}"
-                sub.attr(label=dot_text(title), style="rounded,dashed", color=LINE, fontcolor=LINE,
-                         labeljust="l", id=f"{id_prefix}_{cluster.id}",
-                         tooltip=dot_text(title + _stands_for(cluster.paths), tooltip=True))
+                attrs = dict(label=dot_text(title), style="rounded,dashed", color=LINE, fontcolor=LINE,
+                             labeljust="l", id=f"{id_prefix}_{cluster.id}",
+                             tooltip=dot_text(title + _stands_for(cluster.paths), tooltip=True))
+                if cluster.id in marked:
+                    _mark(attrs, marked[cluster.id], title + _stands_for(cluster.paths), cluster=True)
+                sub.attr(**attrs)
                 fill(sub, cluster.id)
 
     fill(g, None)
@@ -279,6 +329,9 @@ def to_dot(diagram: Diagram, direction: str = "TB", id_prefix: str = "nv", shadi
             label = _clip(edge.label)
             g.edge(edge.src, edge.dst, id=f"{id_prefix}_e{i}", tooltip=dot_text(label, tooltip=True),
                    label=dot_text(f" {label}"))
-    if shading is not None:  # last, so that no cluster inherits it
-        g.attr(label=_legend(shading))
+    legends = ([_legend(shading)[1:-1]] if shading is not None else []) + ([_diff_legend()] if marks else [])
+    if legends:  # last, so that no cluster inherits it
+        g.attr(label=f"<{legends[0]}>" if len(legends) == 1 else
+               '<<TABLE BORDER="0" CELLBORDER="0">' + "".join(f"<TR><TD>{t}</TD></TR>" for t in legends)
+               + "</TABLE>>")
     return g.source

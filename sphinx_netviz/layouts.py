@@ -18,6 +18,7 @@ import os
 import time
 from collections import deque
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 from dataclasses import dataclass, field
 
 from .artifacts import Problem
@@ -32,6 +33,9 @@ from .render import RunningDot, start_dot
 from .shading import Shading
 from .svgsafe import sanitized_svg_file
 from .values import Direction
+
+if TYPE_CHECKING:
+    from .merge import Merged
 
 #: the deepest level laid out for the page's expand/collapse controls
 MAX_VIEW_DEPTH = 8
@@ -74,6 +78,8 @@ class LayoutSettings:
     workers: int = 0
     #: ``:color-by:``: what the module boxes are shaded by (None: their layer family)
     shading: Shading | None = None
+    #: an architecture diff: what each call of the (merged) trace is (None: not a diff)
+    marks: Merged | None = None
 
 
 @dataclass
@@ -104,7 +110,8 @@ class _Depth:
         self.settings = settings
         self.diagram = diagram
         fits = len(self.diagram.nodes) <= MAX_LAYOUT_BOXES
-        self.source = to_dot(self.diagram, settings.direction, settings.id_prefix, settings.shading) if fits else ""
+        self.source = to_dot(self.diagram, settings.direction, settings.id_prefix, settings.shading,
+                             settings.marks) if fits else ""
         self.running: RunningDot | None = None
         #: why it was not given to Graphviz: too many boxes, no time left, no Graphviz
         self.failed: RenderProblem | None = None

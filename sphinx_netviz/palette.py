@@ -59,6 +59,13 @@ PALETTE: dict[str, Colour] = {
     "shade-3": Colour("#9ebdeb", "#254669"),
     "shade-4": Colour("#74a6e3", "#1f5585"),
     "shade-5": Colour("#448fd8", "#0c64a2"),
+    # architecture diffs (merge.py, dot.py): the border of an added, removed or changed box or
+    # cluster.  Okabe and Ito's colour-blind-safe bluish green, vermillion and blue, darkened (light)
+    # or lightened (dark) to 3:1 on the page and on every fill; each kind also has a shape of its
+    # own (added: a thick border, removed: dashed, changed: a double border), so no reader needs the hue
+    "diff-added": Colour("#007a5e", "#3ccf9f"),
+    "diff-removed": Colour("#b84a00", "#ff9a5c"),
+    "diff-changed": Colour("#0072b2", "#56b4e9"),
     # the viewer's controls, panel and summary table
     "bg": Colour("#ffffff", "#131416"),
     "bg-panel": Colour("#ffffff", "#202226"),
@@ -80,6 +87,9 @@ FILLS: dict[str, str] = {role[len("fill-"):]: c.light for role, c in PALETTE.ite
 
 #: the light fill of each ``:color-by:`` step, ``SHADES[0]`` for step 1, as dot.py draws it
 SHADES: tuple[str, ...] = tuple(c.light for role, c in PALETTE.items() if role.startswith("shade-"))
+
+#: the light border colour of each kind of change (``added``, ``removed``, ``changed``), as dot.py draws it
+DIFF: dict[str, str] = {role[len("diff-"):]: c.light for role, c in PALETTE.items() if role.startswith("diff-")}
 
 #: selectors of a dark page: Furo's switch, PyData's and sphinx-book-theme's; JupyterLab's and
 #: VS Code's dark notebook themes (a drawing shown by ``draw()``)
@@ -111,7 +121,7 @@ def css() -> str:
              "/* dark: Furo's switch, PyData / book theme */", *_block(DARK_SELECTORS, "dark"),
              "/* dark: Furo's \"auto\" with a dark system setting */",
              "@media (prefers-color-scheme: dark) {", *_block(AUTO_SELECTORS, "dark", "  "), "}",
-             *_shade_rules(), END]
+             *_shade_rules(), *_diff_rules(), END]
     return "\n".join(lines) + "\n"
 
 
@@ -129,6 +139,18 @@ def _shade_rules() -> list[str]:
                      f".netviz-overview-map .nv-shade.nv-shade-{step} > * {{ fill: var(--netviz-shade-{step}); }}")
     return [*lines, '.netviz svg g.graph > text, .netviz svg g.graph > g[id$="_graph"] text '
                     "{ fill: var(--netviz-text); }"]
+
+
+def _diff_rules() -> list[str]:
+    """The borders of an architecture diff's marked boxes and clusters (``netviz-added``…) and of
+    its legend's swatches (by the light colour dot.py gave them) in the theme's colours."""
+    lines = ["/* architecture diffs: marked boxes and clusters, the legend's swatches (dot.py) */"]
+    for kind, light in DIFF.items():
+        marked = [f".netviz svg g.{what}.netviz-{kind} {shape}" for what in ("node", "cluster")
+                  for shape in ("path", "polygon")]
+        lines.append(f'{", ".join(marked)}, .netviz svg g.graph polygon[stroke="{light}"] '
+                     f"{{ stroke: var(--netviz-diff-{kind}); }}")
+    return lines
 
 
 _GENERATED = re.compile(re.escape(BEGIN) + r".*?" + re.escape(END) + r"\n", re.S)

@@ -5,8 +5,11 @@ load → trace → graph → render/export → cache).  A :class:`Job` is writte
 by the parent (:mod:`sphinx_netviz.runner`) into a fresh job folder and
 read by the child (:mod:`sphinx_netviz.worker`); the child writes its
 progress (one stage name a line) and, if it lives to the end, a JSON
-result.  The diagrams themselves go into the cache, where the parent
-verifies them.  Nothing here imports torch or Sphinx.
+result; its supervisor writes what it printed, bounded
+(:class:`KeptOutput`).  A child that cannot write into its folder says why
+by its exit code (:func:`exit_code_for`).  The diagrams themselves go into
+the cache, where the parent verifies them.  Nothing here imports torch or
+Sphinx.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""How much time, memory and page one diagram may take.
+"""How much time, memory, output and page one diagram may take.
 
 Shared by the parent that runs diagrams in child processes
 (:mod:`sphinx_netviz.runner`) and the pipeline inside each child

@@ -86,6 +86,9 @@ class Artifacts(DiagramInfo):
     #: cache keeps them by name, and checks them against the files the names stand for where
     #: the diagram is asked for again); ``sources`` not named here (an ONNX file) are kept by path
     modules: dict[str, str] = field(default_factory=dict)
+    #: the SHA-256 of the bytes each of ``sources`` was drawn from, taken as it was imported or
+    #: read (None: it changed while it was imported); the cache keys the diagram with these
+    source_digests: dict[str, str | None] = field(default_factory=dict)
     #: ONNX bytes, or None (not asked for, or the export failed: see ``problems``)
     onnx: bytes | None
     #: the SVG of every depth the page's viewer can switch to (including ``depth``)

@@ -10,11 +10,15 @@ diagram without importing torch, while an edit to the model's file misses,
 and so does another project (or a moved copy of this one) whose modules of
 the same names are other files with other contents.  A module that cannot
 be found without running code (a package that changes its ``__path__``, an
-import hook) is not tracked by name: its record never matches.  Every file
-of a diagram is named by the hash of its content, and a lookup checks each
-file's bytes against its name: a missing, damaged or unreadable file makes
-the entry a miss (and says why through ``on_damage``), never a half-drawn
-page.  Files are written to a temporary name and renamed, and the manifest
+import hook) is not tracked by name: its record never matches.  The digests
+are of the bytes the diagram was drawn from (taken as the child imported or
+read them), so a file edited while it was drawn misses the next lookup.
+Every file of a diagram is named by the hash of its content (also the
+renders :meth:`DiagramCache.derived` makes from it), and a lookup checks
+each file's bytes against its name; records and manifests are named by a
+key and name it inside.  A missing, damaged or unreadable file, or a record
+or manifest under a key it does not name, makes the entry a miss (and says
+why through ``on_damage``), never a half-drawn page or another diagram.  Files are written to a temporary name and renamed, and the manifest
 is written last, so a crash never leaves a half-written entry that looks
 complete; a child process writes its temporary files into its own scratch
 folder, which the parent deletes whatever happened to the child.
@@ -28,7 +32,7 @@ import os
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from pathlib import Path
 
@@ -38,7 +42,9 @@ from .deps import file_digest, find_module_file
 
 #: 6: sources kept by module name, checked against the files the names stand for where asked;
 #: 7: each call of the viewer's data has its ``link`` (layer fragments, issue 16)
-FORMAT = "7"
+#: 8: a record, export record and manifest name their key (and are checked against it); each
+#: module's digest is of the bytes the drawing imported; LaTeX/texinfo renders are content-named
+FORMAT = "8"
 #: hex digits of the content hash in a file name (``netviz-<hash>.svg``)
 HASH_CHARS = 16
 
@@ -55,6 +61,8 @@ class CachedDiagram(DiagramInfo):
     layouts: dict[int, Path]
     #: the viewer's JSON (details of each box, summary table)
     details_path: Path
+    #: sources whose bytes changed since the diagram was drawn (see :meth:`DiagramCache.lookup`)
+    changed: list[str] = field(default_factory=list)
 
 
 def write_atomic(path: Path, data: bytes, scratch: Path | None = None) -> None:
@@ -135,13 +143,18 @@ class DiagramCache:
     is when the cache is made: in the Sphinx process that is the one
     :mod:`~.sphinxext.collect` gives each job, in a child the job's (before
     model code can change it).  Relative entries are taken from the working
-    folder then, as the child does (it works in the parent's).
+    folder then, as the child does (it works in the parent's).  ``remember``:
+    each source file is hashed, and each module name found, once for the
+    life of this object (one build's lookups; :meth:`forget_sources` after
+    drawing).
     """
 
     def __init__(self, root: str | os.PathLike[str], *, scratch: Path | None = None,
                  on_damage: Callable[[str], None] | None = None,
-                 search_path: Sequence[str] | None = None) -> None:
+                 search_path: Sequence[str] | None = None, remember: bool = False) -> None:
         self.root = Path(root)
+        self._digests_seen: dict[str, str | None] | None = {} if remember else None
+        self._modules_seen: dict[str, str | None] | None = {} if remember else None
         self.scratch = scratch
         self.on_damage = on_damage or (lambda why: None)
         self.search_path = tuple(os.path.abspath(entry) if isinstance(entry, str) else entry
@@ -172,15 +185,24 @@ class DiagramCache:
         """What a record keeps of a diagram's sources: its project modules by name, other
         sources (an ONNX file) by path, each with the digest of its bytes.
 
-        ``imported`` is the file each module was imported from; a module that
+        Each digest is that of the bytes the drawing was made from
+        (:attr:`~.artifacts.Artifacts.source_digests`, taken as the child
+        imported or read them), not of the file as it is now: a file edited
+        while its diagram was drawn misses the next lookup.  ``imported`` is
+        the file each module was imported from; a module that
         :func:`~.deps.find_module_file` does not find there (its import ran
         code to find it) is ``unresolved``, and makes the record match only in
         :meth:`lookup` with ``just_stored``.
         """
         modules = {str(name): str(path) for name, path in made.modules.items()}
         named = set(modules.values())
-        return {"modules": {name: file_digest(path) for name, path in sorted(modules.items())},
-                "files": {path: file_digest(path) for path in sorted(made.sources) if path not in named},
+
+        def drawn_from(path: str) -> str | None:
+            """The digest of the bytes the drawing read (a file changed since never matches)."""
+            return made.source_digests[path] if path in made.source_digests else file_digest(path)
+
+        return {"modules": {name: drawn_from(path) for name, path in sorted(modules.items())},
+                "files": {path: drawn_from(path) for path in sorted(made.sources) if path not in named},
                 "imported": modules,
                 "unresolved": sorted(name for name, path in modules.items()
                                      if find_module_file(name, self.search_path) != path)}
@@ -191,8 +213,35 @@ class DiagramCache:
         return {**{f"module {name}": digest for name, digest in record["modules"].items()},
                 **{f"file {path}": digest for path, digest in record["files"].items()}}
 
-    def _current(self, path: Path, just_stored: bool = False) -> tuple[dict[str, Any], list[str]] | None:
-        """A record whose sources are, here, the bytes it was made from, and the files they are here.
+    def _digest(self, path: str) -> str | None:
+        """A source file's digest (remembered for the life of a cache made with ``remember``)."""
+        if self._digests_seen is None:
+            return file_digest(path)
+        if path not in self._digests_seen:
+            self._digests_seen[path] = file_digest(path)
+        return self._digests_seen[path]
+
+    def _module_file(self, name: str) -> str | None:
+        """The file module ``name`` stands for here (remembered as :meth:`_digest` is)."""
+        if self._modules_seen is None:
+            return find_module_file(name, self.search_path)
+        if name not in self._modules_seen:
+            self._modules_seen[name] = find_module_file(name, self.search_path)
+        return self._modules_seen[name]
+
+    def forget_sources(self) -> None:
+        """Forget the digests and module files remembered so far (the sources may have changed:
+        diagrams were drawn meanwhile)."""
+        if self._digests_seen is not None:
+            self._digests_seen.clear()
+        if self._modules_seen is not None:
+            self._modules_seen.clear()
+
+    def _current(self, path: Path, key: str, just_stored: bool = False,
+                 drawn: bool = False) -> tuple[dict[str, Any], list[str], list[str]] | None:
+        """The record at ``path`` if it names ``key`` (a record copied or moved under another key
+        is no record) and its sources are, here, the bytes it was made from; the files they are
+        here; and those whose bytes differ (only with ``drawn``: else such a record is None).
 
         Each module name is looked for along :attr:`search_path` (no code
         runs), so another project's files of the same names are never taken
@@ -202,25 +251,30 @@ class DiagramCache:
         """
         try:
             record = json.loads(path.read_text())
+            if record["key"] != key:
+                self.on_damage(f"the cache's record {path.parent.name}/{path.name} belongs to another "
+                               "diagram; drawing again")
+                return None
             unresolved = set(record["unresolved"])
             if unresolved and not just_stored:
                 return None
             found: list[str] = []
-            for name, digest in record["modules"].items():
-                file = str(record["imported"][name]) if name in unresolved else \
-                    find_module_file(name, self.search_path)
-                if file is None or digest is None or file_digest(file) != digest:
+            changed: list[str] = []
+            named = [(str(record["imported"][name]) if name in unresolved else self._module_file(name), digest)
+                     for name, digest in record["modules"].items()]
+            for file, digest in [*named, *record["files"].items()]:
+                if file is None:
                     return None
-                found.append(file)
-            for file, digest in record["files"].items():
-                if digest is None or file_digest(file) != digest:
-                    return None
+                if digest is None or self._digest(file) != digest:
+                    if not drawn:
+                        return None
+                    changed.append(file)
                 found.append(file)
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return None
-        return record, sorted(set(found))
+        return record, sorted(set(found)), sorted(set(changed))
 
-    def lookup(self, spec_key: str, *, just_stored: bool = False) -> CachedDiagram | None:
+    def lookup(self, spec_key: str, *, just_stored: bool = False, drawn: bool = False) -> CachedDiagram | None:
         """The cached diagram for ``spec_key`` if its sources, as this build finds them, are
         unchanged; its ``sources`` are then those files.
 
@@ -228,22 +282,26 @@ class DiagramCache:
         stored (collect's outcomes, and the pages written after them), a
         module found only by running code is checked at the file it was
         imported from.  Any other lookup of such a diagram misses.
+        ``drawn``: for the outcome of this build's job, the diagram as it was
+        drawn also if a source changed since it was imported (its
+        ``changed`` names them; any later lookup misses, so the next build
+        draws it again).
         """
-        current = self._current(self._record_path(spec_key), just_stored)
+        current = self._current(self._record_path(spec_key), spec_key, just_stored, drawn)
         if current is None:
             return None
-        record, sources = current
+        record, sources, changed = current
         found = self._load(self.result_key(spec_key, self._digests(record)))
         if found is not None:
-            found.sources = sources
+            found.sources, found.changed = sources, changed
         return found
 
     def lookup_export(self, export_key: str) -> tuple[bytes, str] | None:
         """ONNX bytes and mode made earlier for the same model and inputs (another drawing of it)."""
-        current = self._current(self.root / "exports" / f"{export_key}.json")
+        current = self._current(self.root / "exports" / f"{export_key}.json", export_key)
         if current is None:
             return None
-        record, _ = current
+        record, _, _ = current
         try:
             return verified_bytes(self.root / "files" / str(record["onnx"])), str(record["mode"])
         except KeyError:
@@ -262,13 +320,18 @@ class DiagramCache:
             return
         name = content_name(made.onnx, ".onnx")
         self._write_if_missing(self.root / "files" / name, made.onnx)
-        record = {**self._sources_record(made), "onnx": name, "mode": made.onnx_mode}
+        record = {"key": export_key, **self._sources_record(made), "onnx": name, "mode": made.onnx_mode}
         self._write(self.root / "exports" / f"{export_key}.json", json.dumps(record, indent=1).encode())
 
     def _load(self, result_key: str) -> CachedDiagram | None:
         """The diagram stored under ``result_key``, if its manifest is sound and every file checks out."""
+        path = self._manifest_path(result_key)
         try:
-            manifest = json.loads(self._manifest_path(result_key).read_text())
+            manifest = json.loads(path.read_text())
+            if manifest["key"] != result_key:  # another diagram's manifest, copied or moved here
+                self.on_damage(f"the cached diagram's manifest {path.name} belongs to another diagram; "
+                               "drawing again")
+                return None
             cached = CachedDiagram.from_manifest(manifest, key=result_key, **self._files(manifest["files"]))
         except FileNotFoundError:
             return None
@@ -286,23 +349,53 @@ class DiagramCache:
             return None
         return cached
 
+    def _file(self, name: object) -> Path:
+        """The path of a file of ``files/`` a manifest or record names (a bad name raises)."""
+        if not isinstance(name, str) or "/" in name or "\\" in name or name.startswith("."):
+            raise TypeError(f"bad file name {name!r}")
+        return self.root / "files" / name
+
     def _files(self, names: dict[str, Any]) -> dict[str, Any]:
         """A manifest's file names as the paths of :class:`CachedDiagram` (a bad name raises)."""
-        files = self.root / "files"
-
-        def path(value: object) -> Path:
-            if not isinstance(value, str) or "/" in value or "\\" in value or value.startswith("."):
-                raise TypeError(f"bad file name {value!r}")
-            return files / value
-
+        path = self._file
         return {"svg_path": path(names["svg"]), "dot_path": path(names["dot"]),
                 "onnx_path": path(names["onnx"]) if names["onnx"] is not None else None,
                 "details_path": path(names["details"]),
                 "layouts": {int(depth): path(name) for depth, name in names["layouts"].items()}}
 
+    def derived(self, source: Path, kind: str, make: Callable[[bytes], bytes], suffix: str) -> Path:
+        """A file made from a cached file by ``make`` (Graphviz's PDF of a DOT file), made once.
+
+        ``source`` is a content-named file of the cache, checked before it is
+        read; ``kind`` says how the file is made from it (format, resolution,
+        the tool's version): a different ``kind`` is another file.  The file
+        is stored as every cache file, named by its content (``suffix``), and
+        found again through ``renders/<hash of source name and kind>.json``, a
+        record that names its key and the file; the file is checked against
+        its name when reused.  A missing or damaged one is made again.
+        """
+        key = hashlib.sha256(json.dumps([FORMAT, source.name, kind]).encode()).hexdigest()
+        record_path = self.root / "renders" / f"{key}.json"
+        try:
+            record = json.loads(record_path.read_text())
+            if record["key"] == key:
+                path = self._file(record["file"])
+                check_file(path)
+                return path
+        except FileNotFoundError:
+            pass
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, DamagedFile) as exc:
+            self.on_damage(f"the cached {suffix.lstrip('.').upper()} of a diagram is damaged ({exc}); "
+                           "making it again")
+        data = make(verified_bytes(source))
+        path = self.root / "files" / content_name(data, suffix)
+        self._write_if_missing(path, data)
+        self._write(record_path, json.dumps({"key": key, "file": path.name}, indent=1).encode())
+        return path
+
     def store(self, spec_key: str, made: Artifacts) -> CachedDiagram:
         """Write a finished diagram's files, then its manifest and record; return it as stored."""
-        record = self._sources_record(made)
+        record = {"key": spec_key, **self._sources_record(made)}
         result_key = self.result_key(spec_key, self._digests(record))
         details = json.dumps(made.details, sort_keys=True, ensure_ascii=False).encode()
         contents: dict[str, bytes] = {"svg": made.svg, "dot": made.dot.encode(), "details": details}
@@ -316,7 +409,7 @@ class DiagramCache:
             self._write_if_missing(self.root / "files" / names["layouts"][str(depth)], svg)
         for role, data in contents.items():
             self._write_if_missing(self.root / "files" / names[role], data)
-        manifest = {**made.info().to_manifest(), "files": names}
+        manifest = {"key": result_key, **made.info().to_manifest(), "files": names}
         self._write(self._manifest_path(result_key), json.dumps(manifest, indent=1).encode())
         self._write(self._record_path(spec_key), json.dumps(record, indent=1).encode())
         return CachedDiagram.from_manifest(manifest, key=result_key, **self._files(names))

@@ -10,19 +10,24 @@ The cache keeps those modules by *name*, and checks a diagram against the
 files the names stand for in the build that asks (:func:`find_module_file`,
 which finds a module's file as ``import`` would, without running any code),
 not against the files a build of another project, or of an older copy of
-this one, imported.  Nothing here imports torch or Sphinx.
+this one, imported.  The digest a diagram keeps of each file is that of
+the bytes it was drawn from: :func:`digests_as_imported` takes it as the
+import reads the file, so a file edited while its diagram is drawn never
+passes for the one drawn.  Nothing here imports torch or Sphinx.
 """
 
 from __future__ import annotations
 
 import ast
+import contextlib
 import functools
 import hashlib
 import pkgutil
 import sys
 import sysconfig
-from collections.abc import Iterable, Sequence
-from importlib.machinery import ModuleSpec
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from importlib.machinery import ModuleSpec, SourceFileLoader
 from pathlib import Path
 from types import ModuleType
 
@@ -163,7 +168,60 @@ def _find_spec(fullname: str, locations: Iterable[str]) -> ModuleSpec | None:
 
 def file_digest(path: str) -> str | None:
     """SHA-256 of a file's bytes, or None if it cannot be read."""
+    data = _read_bytes(path)
+    return None if data is None else hashlib.sha256(data).hexdigest()
+
+
+#: the recorders of :func:`digests_as_imported` now active, and the ``get_code`` they wrap
+_RECORDERS: list[dict[str, str | None]] = []
+_RECORDERS_LOCK = threading.Lock()
+_GET_CODE: Callable[[SourceFileLoader, str], object] = SourceFileLoader.get_code
+
+
+@contextlib.contextmanager
+def digests_as_imported() -> Iterator[dict[str, str | None]]:
+    """While the block runs, the digest of each project source file (:func:`is_project_file`)
+    that an import reads: its resolved path -> SHA-256 of the bytes the module's code was made
+    from, or None if the file changed while it was imported.
+
+    The file is read just before and just after the import's own read (of the source, or of
+    the bytecode Python checks against the source's size and time); differing bytes are None,
+    so a file edited during the import never passes for the one imported.  Only imports that
+    :class:`~importlib.machinery.SourceFileLoader` makes are seen (every ``.py`` file of the
+    usual finders); a caller digests any other file as it is after the block.
+    """
+    recorded: dict[str, str | None] = {}
+    with _RECORDERS_LOCK:
+        if not _RECORDERS:
+            SourceFileLoader.get_code = _get_code_digested  # type: ignore[method-assign]
+        _RECORDERS.append(recorded)
     try:
-        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+        yield recorded
+    finally:
+        with _RECORDERS_LOCK:
+            _RECORDERS.remove(recorded)
+            if not _RECORDERS:
+                SourceFileLoader.get_code = _GET_CODE  # type: ignore[method-assign]
+
+
+def _get_code_digested(self: SourceFileLoader, fullname: str) -> object:
+    """:meth:`SourceFileLoader.get_code`, noting the digest of a project file's bytes."""
+    path = self.get_filename(fullname)
+    if not is_project_file(path):
+        return _GET_CODE(self, fullname)
+    before = _read_bytes(path)
+    code = _GET_CODE(self, fullname)
+    after = _read_bytes(path)
+    digest = hashlib.sha256(before).hexdigest() if before is not None and before == after else None
+    resolved = str(Path(path).resolve())
+    with _RECORDERS_LOCK:
+        for recorded in _RECORDERS:
+            recorded[resolved] = digest
+    return code
+
+
+def _read_bytes(path: str) -> bytes | None:
+    try:
+        return Path(path).read_bytes()
     except OSError:
         return None

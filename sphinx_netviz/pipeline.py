@@ -146,6 +146,8 @@ def make_group(drawings: list[tuple[str, DiagramSpec]], settings: PipelineSettin
         read = read_onnx_file(first.target)
         trace, sources, name, device, size = read.trace, [first.target], read.trace.model_name, "file", 0
         modules: dict[str, str] = {}
+        # the digest of the bytes read and drawn, not of the file as it is when stored
+        digests: dict[str, str | None] = {first.target: hashlib.sha256(read.data).hexdigest()}
         notes.extend(read.notes)
         # its download is the file itself
         known_onnx = (read.data, "file") if first.onnx != "none" else None
@@ -154,14 +156,17 @@ def make_group(drawings: list[tuple[str, DiagramSpec]], settings: PipelineSettin
         stage("import")
         import torch
 
-        from .deps import project_modules
+        from .deps import digests_as_imported, file_digest, project_modules
 
         if torch_threads:
             torch.set_num_threads(torch_threads)
         timer.lap("import")
-        loaded, trace = _load_and_trace(first, settings, notes, timer, memory_bytes, stage, build)
+        with digests_as_imported() as imported:  # of the bytes each project file was imported from
+            loaded, trace = _load_and_trace(first, settings, notes, timer, memory_bytes, stage, build)
         modules = project_modules(loaded.source_modules)  # the cache keeps them by name
         sources = sorted(set(modules.values()))
+        # a module imported before (this process imported it earlier): its file as it is now
+        digests = {path: imported[path] if path in imported else file_digest(path) for path in sources}
         name, device, size = loaded.name, loaded.device, loaded.weight_bytes
     exporting = first.onnx != "none" and known_onnx is None
     # an export follows the layouts: they leave it part of the time
@@ -190,6 +195,7 @@ def make_group(drawings: list[tuple[str, DiagramSpec]], settings: PipelineSettin
             continue
         results.append(Artifacts(
             svg=laid_out.svg, dot=laid_out.source, onnx=None, onnx_mode=None, sources=sources, modules=modules,
+            source_digests=digests,
             model_name=name, node_count=len(laid_out.diagram.nodes), depth=laid_out.depth,
             device=device, layouts=laid_out.by_depth, details=details,
             weight_bytes=size, problems=laid_out.problems, notes=[*notes, *laid_out.notes],

@@ -163,8 +163,9 @@ def env_updated(app: Sphinx, env: Any) -> list[str]:
         _close(app)
     outcome_of = {d.key: o for o in outcomes for d in o.job.drawings}
     cache = cache_for(env)
-    # drawn by this build's jobs, along this process's sys.path (the jobs' own)
-    found = {key: cache.lookup(key, just_stored=True) for key, o in outcome_of.items()
+    # drawn by this build's jobs, along this process's sys.path (the jobs' own), as they were
+    # drawn: a source edited while it was drawn is named, and misses every later lookup
+    found = {key: cache.lookup(key, just_stored=True, drawn=True) for key, o in outcome_of.items()
              if key not in o.result.failures}
     unsubmitted = getattr(app, "_netviz_unsubmitted", {})
     for req in sorted(pending, key=lambda r: r.location):  # warnings in page and line order
@@ -203,6 +204,10 @@ def _report(app: Sphinx, req: Request, outcome: JobOutcome, found: CachedDiagram
         warn(req.spec.target, problem.stage, problem.message, req.location, drawn=True)
     for note in found.notes:
         logger.info("netviz: %s", note, location=req.location)
+    if found.changed:
+        logger.info("netviz: %s changed while %s was drawn; this build shows the diagram of the files as "
+                    "they were imported, the next build draws it again", ", ".join(found.changed),
+                    req.spec.target, location=req.location)
     events.record(app.env, "traced", req.docname)
 
 
@@ -309,7 +314,7 @@ def fill(env: Any, node: netviz_diagram, cache: DiagramCache) -> bool:
         return False
     # just_stored: a diagram whose modules cannot be found without running code misses every
     # other lookup (``outdated`` reads its page again), so it was drawn by this build
-    found = cache.lookup(key, just_stored=True)
+    found = cache.lookup(key, just_stored=True, drawn=True)
     if found is None:
         node["error"] = "its files are missing from the cache; build again to draw it"
         warn(node["target"], "write", node["error"], node)

@@ -32,15 +32,15 @@ from sphinx.writers.texinfo import TexinfoTranslator
 from sphinx.writers.text import TextTranslator
 
 from ..bounds import MAX_SVG_BYTES, TooBig, read_bounded, read_details
-from ..cache import content_name, write_atomic
+from ..cache import DamagedFile, content_name, write_atomic
 from ..errors import NetvizError
 from ..markup import (ONNX_LABELS, ONNX_TITLES, details_left_out_sentence, omitted_sentence, reprefixed,
                       script_json, with_title)
-from ..render import can_write, run_dot, svg_for_inline
+from ..render import can_write, dot_version, run_dot, svg_for_inline
 from ..onnx_import import is_onnx_path
 from ..svgsafe import sanitized_svg_file
 from ..views import download_name, short_name, size_text
-from .cachefiles import OutsideCache, cache_file
+from .cachefiles import OutsideCache, cache_file, cache_for
 from .config import NetvizConfig
 from .summary import class_hrefs
 
@@ -234,24 +234,28 @@ def _dot_image(self: LaTeXTranslator | TexinfoTranslator, node: netviz_diagram, 
 
     As :mod:`sphinx.ext.graphviz` does, in the builder's image folder, rendered once; unlike
     its ``render_dot``, with netviz's Graphviz (``netviz_dot``) and time limit
-    (``netviz_layout_timeout``), its warnings, and a copy kept in the diagram cache so that
-    a new output folder does not render it again.
+    (``netviz_layout_timeout``), its warnings, and a copy kept in the diagram cache, named by
+    its content (:meth:`~sphinx_netviz.cache.DiagramCache.derived`), so that a new output
+    folder does not render it again.
     """
     settings = NetvizConfig.from_sphinx(self.builder.config).pipeline_settings
     try:
         dot_path = cache_file(self.builder.env, node["dot"])
-        rendered = dot_path.with_suffix(f".{fmt}" if dpi is None else f".{dpi}dpi.{fmt}")
-        if not rendered.exists():
-            write_atomic(rendered, run_dot(dot_path.read_text(encoding="utf-8"), fmt, settings.dot,
-                                           settings.layout_timeout, dpi))
-        name = content_name(rendered.read_bytes(), f".{fmt}")
+        kind = f"{fmt} {dpi or 'default'} dpi, {dot_version(settings.dot)}"
+        rendered = cache_for(self.builder.env).derived(dot_path, kind, lambda dot: run_dot(
+            dot.decode("utf-8"), fmt, settings.dot, settings.layout_timeout, dpi), f".{fmt}")
+        name = rendered.name  # content-named
         _copy_once(rendered, Path(self.builder.outdir, self.builder.imagedir, name))
     except OutsideCache as exc:
         unreadable(node, exc)
         return None
-    except (NetvizError, OSError) as exc:
-        stage, message = ((exc.stage, exc.message) if isinstance(exc, NetvizError)
-                          else ("write", f"cannot write its {fmt.upper()} ({exc.strerror or exc})"))
+    except (NetvizError, OSError, DamagedFile, UnicodeDecodeError) as exc:
+        if isinstance(exc, NetvizError):
+            stage, message = exc.stage, exc.message
+        elif isinstance(exc, OSError):
+            stage, message = "write", f"cannot write its {fmt.upper()} ({exc.strerror or exc})"
+        else:  # the DOT file changed in the cache since the page was read
+            stage, message = "write", f"its DOT source in the cache is damaged ({exc}); build again"
         logger.warning("cannot draw %s for %s: %s", node["target"], label, message,
                        type="netviz", subtype=stage, location=node)
         return None

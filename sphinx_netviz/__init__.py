@@ -25,12 +25,12 @@ from typing import Any
 __version__ = "0.1.0"
 
 
-__all__ = ["Drawing", "draw", "setup"]
+__all__ = ["Drawing", "diff", "draw", "setup"]
 
 
 def __getattr__(name: str) -> Any:
-    """``draw`` and ``Drawing``, imported when first asked for (``import sphinx_netviz`` stays light)."""
-    if name in ("draw", "Drawing"):
+    """``draw``, ``diff`` and ``Drawing``, imported when first asked for (``import sphinx_netviz`` stays light)."""
+    if name in ("draw", "diff", "Drawing"):
         from . import api
 
         return getattr(api, name)

@@ -21,16 +21,17 @@ import html
 import itertools
 import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from .archdiff import Change
 from .artifacts import Artifacts
 from .cache import write_atomic
 from .errors import InputProblem
 from .limits import Budget
-from .loader import IMPORT, build_model
+from .loader import IMPORT, Builder, build_model
 from .markup import (
     COLUMNS,
     ONNX_LABELS,
@@ -48,7 +49,10 @@ from .render import run_dot, svg_for_inline
 from .spec import DiagramSpec
 from .views import anchor_slug
 
-__all__ = ["Drawing", "draw"]
+if TYPE_CHECKING:
+    from .pipeline import PipelineSettings
+
+__all__ = ["Drawing", "diff", "draw"]
 
 #: the options ``draw()`` takes, by keyword (every option but a docs build's process limits and folders)
 KEYWORDS: dict[str, Option] = {o.keyword: o for o in OPTIONS_LIST
@@ -74,25 +78,10 @@ def draw(model: Any, /, **options: Any) -> Drawing:
     that cannot be traced raises the pipeline's
     :class:`~sphinx_netviz.errors.NetvizError`.
     """
-    from .pipeline import PipelineSettings, make_artifacts
+    from .pipeline import make_artifacts
 
     with worded_for(Frontend.API):
-        unknown = sorted(set(options) - set(KEYWORDS))
-        if unknown:
-            raise TypeError(f"draw() got unknown option(s) {', '.join(unknown)}; it takes "
-                            f"{', '.join(KEYWORDS)}")
-        inputs = options.get("inputs")
-        in_memory_inputs = inputs is not None and not isinstance(inputs, str)
-        if in_memory_inputs:
-            options["inputs"] = "__main__:inputs"  # named in messages; the object is used
-        values = {KEYWORDS[k].name: _value(KEYWORDS[k], v) for k, v in options.items()}
-        by_scope = {scope: {o.name: values[o.name] for o in OPTIONS_LIST if o.scope == scope and o.name in values}
-                    for scope in ("spec", "page", "pipeline", "limits")}
-        target = model if isinstance(model, str) else _target_of(model)
-        spec = DiagramSpec(target, **by_scope["spec"])
-        settings = PipelineSettings(**by_scope["pipeline"])
-        build = partial(build_model, model=IMPORT if isinstance(model, str) else model,
-                        inputs=(inputs if callable(inputs) else lambda: inputs) if in_memory_inputs else IMPORT)
+        spec, settings, build, by_scope = _prepared(model, options, "draw")
         prefix = f"nv{spec.key()[:8]}"
         timeout = by_scope["limits"].get("timeout")
         made = make_artifacts(spec, settings, id_prefix=prefix, build=build,
@@ -100,6 +89,78 @@ def draw(model: Any, /, **options: Any) -> Drawing:
     page = {o.name: by_scope["page"].get(o.name, o.default) for o in OPTIONS_LIST if o.scope == "page"}
     return Drawing(made, settings.dot, settings.layout_timeout, summary=page["summary"], height=page["height"],
                    alt=f"Diagram of the network {made.model_name}")
+
+
+def _prepared(model: Any, options: dict[str, Any], caller: str
+              ) -> tuple[DiagramSpec, PipelineSettings, Builder, dict[str, dict[str, Any]]]:
+    """The spec, settings and builder that ``options`` (``draw()``'s keywords) give for ``model``,
+    and the checked values by scope."""
+    from .pipeline import PipelineSettings
+
+    unknown = sorted(set(options) - set(KEYWORDS))
+    if unknown:
+        raise TypeError(f"{caller}() got unknown option(s) {', '.join(unknown)}; it takes "
+                        f"{', '.join(KEYWORDS)}")
+    options = dict(options)
+    inputs = options.get("inputs")
+    in_memory_inputs = inputs is not None and not isinstance(inputs, str)
+    if in_memory_inputs:
+        options["inputs"] = "__main__:inputs"  # named in messages; the object is used
+    values = {KEYWORDS[k].name: _value(KEYWORDS[k], v) for k, v in options.items()}
+    by_scope = {scope: {o.name: values[o.name] for o in OPTIONS_LIST if o.scope == scope and o.name in values}
+                for scope in ("spec", "page", "pipeline", "limits")}
+    target = model if isinstance(model, str) else _target_of(model)
+    spec = DiagramSpec(target, **by_scope["spec"])
+    settings = PipelineSettings(**by_scope["pipeline"])
+    build = partial(build_model, model=IMPORT if isinstance(model, str) else model,
+                    inputs=(inputs if callable(inputs) else lambda: inputs) if in_memory_inputs else IMPORT)
+    return spec, settings, build, by_scope
+
+
+def diff(old: Any, new: Any, /, *, old_kwargs: dict[str, Any] | None = None,
+         new_kwargs: dict[str, Any] | None = None, **options: Any) -> Drawing:
+    """Compare two architectures and draw them merged; see ``docs/diff.rst``.
+
+    ``old`` and ``new`` are what :func:`draw` takes (an instance, a class, a
+    factory, an import path); ``old`` may also be a snapshot file (``.json``,
+    ``netviz TARGET --snapshot``).  Both are traced with the same ``options``
+    (:func:`draw`'s keywords); ``old_kwargs`` and ``new_kwargs`` are merged over
+    ``kwargs`` for one side.  The :class:`Drawing`'s ``changes`` are the
+    :class:`~sphinx_netviz.archdiff.Change` records (empty: the same architecture).
+    """
+    import hashlib
+
+    from .archjob import is_snapshot_path, side_snapshot, with_kwargs
+    from .diffdraw import draw_diff
+
+    with worded_for(Frontend.API):
+        for name, value in (("old_kwargs", old_kwargs), ("new_kwargs", new_kwargs)):
+            if value is not None:
+                KEYWORDS["kwargs"].validated(value)
+        spec, settings, build, by_scope = _prepared(new, options, "diff")
+        new_spec = with_kwargs(spec, new_kwargs) if not spec.is_onnx_file else spec
+        new_side = side_snapshot(new_spec.target, new_spec, settings, build=build)
+        if isinstance(old, (str, Path)) and is_snapshot_path(str(old)):
+            old_side = side_snapshot(str(old), None)
+            old_key = str(old)
+        else:
+            old_options = {k: v for k, v in options.items() if not (isinstance(old, str) and
+                                                                     old.lower().endswith(".onnx") and
+                                                                     KEYWORDS[k].name in _MODEL_OPTIONS)}
+            spec_old, _, build_old, _ = _prepared(old, old_options, "diff")
+            spec_old = with_kwargs(spec_old, old_kwargs) if not spec_old.is_onnx_file else spec_old
+            old_side = side_snapshot(spec_old.target, spec_old, settings, build=build_old)
+            old_key = spec_old.key()
+        prefix = "nv" + hashlib.sha256(f"{old_key}\n{new_spec.key()}".encode()).hexdigest()[:8]
+        drawn = draw_diff(old_side, new_side, new_spec, settings.dot, settings.layout_timeout, id_prefix=prefix)
+    page = {o.name: by_scope["page"].get(o.name, o.default) for o in OPTIONS_LIST if o.scope == "page"}
+    made = drawn.artifacts
+    return Drawing(made, settings.dot, settings.layout_timeout, summary=page["summary"], height=page["height"],
+                   alt=f"Architecture diff of the network {made.model_name}", changes=list(drawn.diff.changes))
+
+
+#: the options that build or feed a model: an ONNX file on the old side takes none of them
+_MODEL_OPTIONS = ("input_shapes", "input_dtypes", "inputs", "kwargs", "device", "dtype")
 
 
 def _value(option: Option, value: Any) -> Any:
@@ -128,6 +189,8 @@ class Drawing:
     #: the viewer canvas's height limit (a CSS length), or '' for the default
     height: str = ""
     alt: str = "Diagram of a network"
+    #: an architecture diff's changes (:func:`diff`), plain records; empty for a drawing
+    changes: list[Change] = field(default_factory=list)
 
     @property
     def svg(self) -> str:

@@ -533,6 +533,23 @@ def test_a_fifo_or_device_is_refused_not_read(tmp_path: Path, front_end: str, ki
     assert "Traceback" not in done.stderr
 
 
+def test_the_directive_names_a_fifo_and_the_build_goes_on(tmp_path: Path) -> None:
+    """The directive's own check is the core's: a located netviz.import warning naming the FIFO."""
+    from conftest import run_sphinx
+
+    src = tmp_path / "src"
+    src.mkdir()
+    path, words = _not_regular(src, "fifo")
+    save(keras_mlp(), src / "mlp.onnx")
+    (src / "conf.py").write_text("extensions = ['sphinx_netviz']\n")
+    (src / "index.rst").write_text("Pipes\n=====\n\n.. netviz:: fifo.onnx\n\n.. netviz:: mlp.onnx\n")
+    run = run_sphinx(src, tmp_path / "out", cache=tmp_path / "cache", timeout=300)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert re.search(r"index.rst:4: WARNING: cannot draw fifo.onnx: the ONNX file \S*" + re.escape(words)
+                     + r".*\[netviz.import\]", run.stderr), run.stderr[-3000:]
+    assert (tmp_path / "out" / "index.html").read_text().count('class="netviz-canvas"') == 1  # the other one
+
+
 def _memory_limit() -> None:
     import resource
 

@@ -66,6 +66,7 @@ def test_the_wheel_has_the_license_the_static_files_and_honest_metadata(dist: Pa
     (metadata_name,) = [n for n in names if n.endswith(".dist-info/METADATA")]
     metadata = email.message_from_bytes(wheel.read(metadata_name))
     assert metadata["License-Expression"] == "MIT"
+    assert {"sphinx", "pytorch", "onnx"} <= set(metadata["Keywords"].split(","))
     classifiers = metadata.get_all("Classifier")
     assert any(c.startswith("Development Status ::") for c in classifiers)
     # one classifier per Python version that requires-python admits and CI tests

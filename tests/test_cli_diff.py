@@ -66,7 +66,7 @@ def test_snapshot_then_against_it(tmp_path: Path) -> None:
     (["--against", "diff_models.py.json"], "does not exist"),
     (["--against", "diff_models:Nope"], "error [import]"),
     (["--against", "diff_models:make_net", "--old-kwargs", "{1"], "--old-kwargs {1 is not a Python literal dict"),
-    (["--old-kwargs", "{}"], "--old-kwargs goes with --against OLD"),
+    (["--old-kwargs", "{}", "-o", "x.svg"], "--old-kwargs goes with --against OLD"),
     ([], "give the diagram file with -o FILE"),
     (["--against", "diff_models:make_net", "-o", "x.txt"], "cannot tell the output format"),
 ])

@@ -890,6 +890,10 @@
 
   // == DetailsPanel ================================================================
 
+  /** what an architecture diff's kinds say in the panel (as the tooltips and the legend do) */
+  var DIFF_WORDS = { added: "added (only in the new model)", removed: "removed (only in the old model)",
+                     changed: "changed" };
+
   function DetailsPanel(viewer) {
     this.viewer = viewer;
     this.el = h("div", { "class": "netviz-panel", id: viewer.id + "-panel", role: "tooltip", hidden: "" });
@@ -939,6 +943,7 @@
       : h("code", { "class": "netviz-class", title: call.qualname || cls }, cls);
     head.appendChild(clsEl);
     panel.appendChild(head);
+    this.addDiff(call, g);
     var dl = h("dl");
     var row = function (name, value) {
       if (value === undefined || value === null || value === "") return;
@@ -960,6 +965,24 @@
     var action = g.classList.contains("cluster") ? "Click the label (or press Enter) to collapse"
       : call.expandable ? "Click (or press Enter) to expand" : "";
     if (action) panel.appendChild(h("div", { "class": "netviz-panel-hint" }, action));
+  };
+
+  /** an architecture diff's mark (``calls[id].diff``: kind and what changed, old → new) as
+   * ``div.netviz-panel-diff.netviz-<kind>``: the kind in words, then one line per change; a box
+   * drawn closed over changed modules (class netviz-changed, no diff of its own): changes inside */
+  DetailsPanel.prototype.addDiff = function (call, g) {
+    var diff = call.diff;
+    if (!diff && g.classList.contains("netviz-changed")) diff = { kind: "changed", what: ["changes inside"] };
+    if (!diff || !Object.prototype.hasOwnProperty.call(DIFF_WORDS, diff.kind)) return;
+    var box = h("div", { "class": "netviz-panel-diff netviz-" + diff.kind });
+    box.appendChild(h("strong", { "class": "netviz-diff-kind" }, DIFF_WORDS[diff.kind]));
+    var what = Array.isArray(diff.what) ? diff.what : [];
+    if (what.length) {
+      var list = h("ul");
+      what.forEach(function (line) { list.appendChild(h("li", null, line)); });
+      box.appendChild(list);
+    }
+    this.el.appendChild(box);
   };
 
   /** the box's layer link, ``<a class="netviz-permalink" href="#<anchor>/<link>">`` */

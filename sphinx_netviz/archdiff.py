@@ -96,11 +96,40 @@ class ArchDiff:
         """Whether the architectures differ at all."""
         return bool(self.changes)
 
+    def to_dict(self) -> dict[str, Any]:
+        """The diff as JSON-ready data (what a ``netviz-diff`` job hands to the Sphinx process)."""
+        return {"changes": [c.to_dict() for c in self.changes], "params_old": self.params_old,
+                "params_new": self.params_new, "macs_old": self.macs_old, "macs_new": self.macs_new,
+                "names": list(self.names), "marks": dict(self.marks)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ArchDiff:
+        """The diff :meth:`to_dict` made (``KeyError``/``TypeError``/``ValueError`` on other data)."""
+        changes = [Change(str(c["path"]), _kind(c["kind"]), str(c["class_name"]), tuple(map(str, c["what"])),
+                          _count(c["params_old"]), _count(c["params_new"]), int(c["inside"]))
+                   for c in data["changes"]]
+        old_name, new_name = (str(n) for n in data["names"])
+        return cls(changes, int(data["params_old"]), int(data["params_new"]), _count(data["macs_old"]),
+                   _count(data["macs_new"]), (old_name, new_name),
+                   {str(p): _kind(k) for p, k in dict(data["marks"]).items()})
+
     def totals(self) -> list[tuple[str, str, str, str]]:
         """``(what, old, new, Δ)`` rows for the parameters and the MACs (numbers with thousands commas)."""
         rows = [("parameters", *_old_new_delta(self.params_old, self.params_new))]
         rows.append(("MACs", *_old_new_delta(self.macs_old, self.macs_new)))
         return rows
+
+
+def _kind(value: object) -> ChangeKind:
+    if value not in ("added", "removed", "changed"):
+        raise ValueError(f"not a kind of change: {value!r}")
+    return value  # type: ignore[return-value]
+
+
+def _count(value: object) -> int | None:
+    if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
+        raise TypeError(f"not a count: {value!r}")
+    return value
 
 
 def _old_new_delta(old: int | None, new: int | None) -> tuple[str, str, str]:

@@ -27,10 +27,10 @@ if sys.path[0] != str(ROOT):
 
 from benchmarks import common  # noqa: E402
 from benchmarks.common import fmt_bytes, table  # noqa: E402
-from benchmarks.targets import TARGETS, Verdict, check, fmt  # noqa: E402
+from benchmarks.targets import RETIRED, TARGETS, Retired, Verdict, check, fmt  # noqa: E402
 
 #: the benchmarks, in the page's order: name → module (each has BENCHMARK, TITLE, render, metrics)
-BENCHMARKS = ("zoo", "docs_onnx_share", "gallery", "docs_build", "isolation", "layout_engines")
+BENCHMARKS = ("floor", "zoo", "docs_onnx_share", "gallery", "docs_build", "isolation", "layout_engines")
 PAGE = common.DOCS / "benchmarks.md"
 
 
@@ -90,6 +90,12 @@ def targets_sentence(verdicts: list[Verdict]) -> str:
     return text + (f" Missed: {', '.join(missed)}." if missed else "")
 
 
+def retired_list(retired: list[Retired]) -> str:
+    """The targets no longer checked, each with the issue that set it, the one that retired it, and why."""
+    return "\n".join(f"* {r.text} (`{r.key}`, issue #{r.issue}), retired by issue #{r.retired_by}: {r.why}."
+                     for r in retired)
+
+
 def newest(results: Path | None = None) -> dict[str, dict[str, Any] | None]:
     out: dict[str, dict[str, Any] | None] = {}
     for name in BENCHMARKS:
@@ -116,6 +122,8 @@ def page(runs: dict[str, dict[str, Any] | None]) -> str:
                for n, r in runs.items()]), "",
         "## Targets", "", targets_sentence(verdicts), "", targets_table(verdicts), "",
     ]
+    if RETIRED:
+        lines += ["Retired targets, no longer checked:", "", retired_list(RETIRED), ""]
     for name, run in runs.items():
         mod = module(name)
         lines += [f"## {mod.TITLE}", ""]

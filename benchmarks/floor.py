@@ -24,6 +24,13 @@ the same cache (a CI job that keeps ``netviz_cache_dir``).  Last, once, a cold d
 the project with a fourth page drawing BERT and ResNet-50 again at another depth: a model drawn
 twice must be exported once.
 
+``--cold learned`` (the default): what the fork server learned to preload (the third-party
+libraries the children imported, ``preload.json`` in the cache folder, issue 18) is kept: one
+build of each kind at the start learns it, and each cold build starts from a fresh cache folder
+holding only that file, as the next cold build of a project does.  ``--cold first``: nothing
+kept, a project's first build ever.  Code without learned preload writes no such file: both are
+then the same build, and the JSON says no file was kept.
+
 Exports are counted from what the children say they did: every drawing logs its stage
 timings (``NETVIZ_TIMINGS_LOG``, see ``sphinx_netviz/worker.py``); a job that ran an
 exporter has an ``onnx`` stage, and the drawings of one job log the same timings.  The build's
@@ -67,6 +74,9 @@ AGAIN = ("bert", "resnet")
 
 #: the four kinds of runs of a round, and the ratios: (build, its floor)
 PAIRS = {"diagrams": ("cold_diagrams", "trace_floor"), "default": ("cold_default", "export_floor")}
+
+#: what the fork server learned to preload, in the cache folder (sphinx_netviz/preload.py's PRELOAD_FILE)
+LEARNED = "preload.json"
 
 SUMMARY_LINE = re.compile(r"netviz: traced (\d+), reused (\d+)(?:, failed (\d+))?")
 
@@ -187,11 +197,17 @@ def summary_line(stdout: str) -> dict[str, int] | None:
     return {"traced": int(traced), "reused": int(reused), "failed": int(failed or 0)}
 
 
-def run_build(src: Path, out: Path, cache: Path, extra: list[str], label: str, fresh_cache: bool) -> dict[str, Any]:
-    """One ``sphinx-build -b html`` into a fresh ``out``; ``cache`` is its ``netviz_cache_dir``."""
+def run_build(src: Path, out: Path, cache: Path, extra: list[str], label: str, fresh_cache: bool,
+              learned: Path | None = None) -> dict[str, Any]:
+    """One ``sphinx-build -b html`` into a fresh ``out``; ``cache`` is its ``netviz_cache_dir``
+    (with ``fresh_cache``, emptied first, then given the ``learned`` preload file if there is one)."""
     shutil.rmtree(out, ignore_errors=True)
     if fresh_cache:
         shutil.rmtree(cache, ignore_errors=True)
+        if learned is not None and learned.is_file():
+            cache.mkdir(parents=True)
+            shutil.copyfile(learned, cache / LEARNED)
+    kept = (cache / LEARNED).is_file()
     log = out.parent / f"{out.name}-timings.jsonl"
     log.unlink(missing_ok=True)
     load = os.getloadavg()[0]
@@ -208,6 +224,8 @@ def run_build(src: Path, out: Path, cache: Path, extra: list[str], label: str, f
     result["summary"] = summary_line(done.stdout)
     result["onnx_files"] = len(list(cache.rglob("*.onnx"))) if cache.exists() else 0
     result["cache_entries"] = sorted(p.name for p in cache.iterdir()) if cache.exists() else []
+    result["preload_kept"] = kept  # the build started with a learned preload list
+    result["preload_written"] = (cache / LEARNED).is_file()
     pages = [p.read_text(errors="replace") for p in out.rglob("*.html")]
     result["diagrams"] = sum(p.count('class="netviz-canvas"') for p in pages)
     result["warnings"] = [line for line in done.stderr.splitlines() if "WARNING" in line or "ERROR" in line]
@@ -222,6 +240,9 @@ def main(argv: list[str]) -> int:
                         "a warm build); default 3")
     parser.add_argument("--models", default=",".join(MODELS), help=f"comma-separated subset of {', '.join(MODELS)}")
     parser.add_argument("--no-twice", action="store_true", help="skip the build with models drawn twice")
+    parser.add_argument("--cold", choices=("learned", "first"), default="learned",
+                        help="learned: cold builds keep what the server learned to preload (default); "
+                        "first: nothing kept (a project's first build)")
     parser.add_argument("--note", default="", help="a word on what this run measures (kept in the JSON)")
     common.add_common_arguments(parser)
     parser.add_argument("--worker", nargs=3, help=argparse.SUPPRESS)
@@ -233,13 +254,22 @@ def main(argv: list[str]) -> int:
         parser.error(f"choose models from {', '.join(MODELS)}")
     again = [k for k in AGAIN if k in keys] if not args.no_twice else []
     run = common.start_run(BENCHMARK, argv, {"repeat": args.repeat, "models": keys, "again": again,
-                                             "jobs": "serial", "note": args.note})
+                                             "jobs": "serial", "cold": args.cold, "note": args.note})
     rounds: list[dict[str, Any]] = []
     twice = None
     with tempfile.TemporaryDirectory(prefix="netviz-floor-") as scratch:
         tmp = Path(scratch)
         src = tmp / "project"
         write_project(src, keys)
+        learning: dict[str, Any] = {}
+        learned = {"diagrams": None, "default": None}
+        if args.cold == "learned":  # one build of each kind learns what the next one preloads
+            for kind, extra in (("diagrams", ["-D", "netviz_onnx=none"]), ("default", [])):
+                cache = tmp / f"learn-{kind}"
+                learning[kind] = run_build(src, tmp / "out", cache, extra, f"learning build, {kind}", True)
+                if (cache / LEARNED).is_file():
+                    learned[kind] = tmp / f"{kind}-{LEARNED}"
+                    shutil.copyfile(cache / LEARNED, learned[kind])
         for i in range(max(1, args.repeat)):
             n = f"round {i + 1}"
             r: dict[str, Any] = {}
@@ -250,11 +280,12 @@ def main(argv: list[str]) -> int:
 
             def build(default: bool) -> None:
                 if default:
-                    r["cold_default"] = run_build(src, tmp / "out", tmp / "cache", [], f"cold default build, {n}", True)
+                    r["cold_default"] = run_build(src, tmp / "out", tmp / "cache", [], f"cold default build, {n}", True,
+                                                  learned["default"])
                     r["warm_default"] = run_build(src, tmp / "out", tmp / "cache", [], f"warm default build, {n}", False)
                 else:
                     r["cold_diagrams"] = run_build(src, tmp / "out", tmp / "cache", ["-D", "netviz_onnx=none"],
-                                                   f"cold -D netviz_onnx=none build, {n}", True)
+                                                   f"cold -D netviz_onnx=none build, {n}", True, learned["diagrams"])
 
             steps = [lambda: floor(False), lambda: build(False), lambda: floor(True), lambda: build(True)]
             if i % 2:  # every other round the build first, so a busy minute does not always hit one side
@@ -267,8 +298,8 @@ def main(argv: list[str]) -> int:
             twice_src = tmp / "twice"
             write_project(twice_src, keys, again)
             twice = run_build(twice_src, tmp / "out-twice", tmp / "cache-twice", [],
-                              f"cold default build, {', '.join(again)} drawn twice", True)
-    path = common.finish_run(run, {"rounds": rounds, "twice": twice}, args.results)
+                              f"cold default build, {', '.join(again)} drawn twice", True, learned["default"])
+    path = common.finish_run(run, {"rounds": rounds, "twice": twice, "learning": learning}, args.results)
     print(f"saved {path}", file=sys.stderr)
     s = summary(run)
     print(render_table(s))
@@ -314,6 +345,9 @@ def summary(run: dict[str, Any]) -> dict[str, Any]:
         "ok": twice.get("ok"), "seconds": twice["seconds"], "exports": twice.get("exports", {}),
         "drawings_made": twice.get("drawings_made"), "diagrams": twice.get("diagrams"),
         "summary": twice.get("summary"), "onnx_files": twice.get("onnx_files")}
+    colds = [r[k] for r in rounds for k in ("cold_diagrams", "cold_default") if r.get(k)]
+    out["cold"] = run["params"].get("cold", "first")
+    out["cold_builds"], out["cold_with_preload"] = len(colds), sum(1 for b in colds if b.get("preload_kept"))
     loads = [x["load"] for r in rounds for x in r.values() if x and x.get("load") is not None]
     out["load_min"], out["load_max"] = (min(loads), max(loads)) if loads else (None, None)
     out["warnings"] = sorted({w for r in rounds for x in r.values() if x for w in x.get("warnings", [])})
@@ -348,6 +382,15 @@ def render_table(s: dict[str, Any]) -> str:
     return table(["build", "median s (runs)", "floor", "median s (runs)", "build ÷ floor"], rows, right=(4,))
 
 
+def _cold_sentence(s: dict[str, Any]) -> str:
+    kept = f"{s['cold_with_preload']} of {s['cold_builds']}"
+    if s["cold"] == "learned":
+        return (f"Each cold build kept what the fork server had learned to preload in an earlier build of the same "
+                f"kind (`{LEARNED}` in the cache folder, the next cold build of a project): {kept} cold builds "
+                "started with it" + (" (this code writes none)." if not s["cold_with_preload"] else "."))
+    return f"Nothing was kept from earlier builds (a project's first build): {kept} cold builds had a preload list."
+
+
 def render(run: dict[str, Any]) -> str:
     s = summary(run)
     titles = ", ".join(MODELS[k][1] if k in MODELS else k for k in s["models"])
@@ -359,7 +402,7 @@ def render(run: dict[str, Any]) -> str:
              "(the **trace floor**), and the same plus torch's dynamo exporter run directly on each model, "
              "`torch.onnx.export(..., dynamo=True, optimize=False)`, saved without weights (the **export floor**). "
              f"Floors and builds alternate, {s['rounds']} rounds; medians; every time is a fresh process's, "
-             "from its start to its end."
+             "from its start to its end. " + _cold_sentence(s)
              + (f" This run: {note}." if note else ""), "",
              render_table(s), ""]
     if s["load_min"] is not None:

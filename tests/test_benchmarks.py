@@ -260,5 +260,11 @@ def test_floor_section_of_the_page(tmp_path: Path) -> None:
     assert "8.0 s (8.0)" in row and "trace floor" in row and "**1.60**" in row
     assert "Load average (1 min) before each run: 4.0 to 4.0 on 2 CPUs." in text
     assert "models exported: 0" in text
+    assert "Nothing was kept from earlier builds (a project's first build): 0 of 2 cold builds" in text
+    learned = _floor_run([(5.0, 8.0, 14.0, 12.0)])
+    learned["params"]["cold"] = "learned"
+    learned["results"]["rounds"][0]["cold_diagrams"]["preload_kept"] = True
+    assert "in an earlier build of the same kind (`preload.json` in the cache folder, the next cold build of a " \
+        "project): 1 of 2 cold builds started with it." in floor.render(learned)
     assert report.compare(_floor_run([(5.0, 8.0, 14.0, 12.0)]), _floor_run([(5.0, 5.5, 14.0, 12.0)])).count(
         "| diagrams-only ÷ trace floor | 1.60 | 1.10 | -31% |") == 1

@@ -327,6 +327,8 @@ def summary(run: dict[str, Any]) -> dict[str, Any]:
         out[kind], out[f"{kind}_each"] = medians(rounds, kind)
     for name, (build, floor) in PAIRS.items():
         out[f"{name}_ratio"] = ratio(out[build], out[floor])
+        # each round's build ÷ the floor run next to it (a busy minute hits both)
+        out[f"{name}_ratio_each"] = [ratio(b, f) for b, f in zip(out[f"{build}_each"], out[f"{floor}_each"])]
     warm = [r["warm_default"] for r in rounds if r.get("warm_default")]
     out["warm_builds"] = len(warm)
     out["warm_exports"] = (sum(sum(w.get("exports", {}).values()) for w in warm)
@@ -378,8 +380,10 @@ def render_table(s: dict[str, Any]) -> str:
         rows.append([{"diagrams": "cold build, `-D netviz_onnx=none`", "default": "cold build, default (ONNX)"}[name],
                      f"{common.fmt_s(s[build])} ({_each(s[build + '_each'])})",
                      {"diagrams": "trace floor", "default": "export floor"}[name],
-                     f"{common.fmt_s(s[floor])} ({_each(s[floor + '_each'])})", "–" if r is None else f"**{r:.2f}**"])
-    return table(["build", "median s (runs)", "floor", "median s (runs)", "build ÷ floor"], rows, right=(4,))
+                     f"{common.fmt_s(s[floor])} ({_each(s[floor + '_each'])})", "–" if r is None else f"**{r:.2f}**",
+                     ", ".join("–" if x is None else f"{x:.2f}" for x in s[f"{name}_ratio_each"])])
+    return table(["build", "median s (runs)", "floor", "median s (runs)", "build ÷ floor (medians)",
+                  "each round's"], rows, right=(4,))
 
 
 def _cold_sentence(s: dict[str, Any]) -> str:

@@ -225,6 +225,7 @@ def test_floor_medians_and_ratios() -> None:
     assert (s["trace_floor"], s["cold_diagrams"], s["export_floor"], s["cold_default"]) == (5.0, 7.0, 14.0, 12.0)
     assert s["diagrams_ratio"] == pytest.approx(7.0 / 5.0)
     assert s["default_ratio"] == pytest.approx(12.0 / 14.0)
+    assert s["diagrams_ratio_each"] == pytest.approx([8.0 / 5.0, 6.0 / 4.0, 7.0 / 6.0])
     assert s["warm_exports"] == 0 and s["most_exports_of_one_model"] == 1
     verdicts = {v.target.key: v for v in targets.check({"floor": run})}
     assert verdicts["floor-diagrams"].status == "missed"  # 1.40 > 1.3
@@ -257,7 +258,7 @@ def test_floor_section_of_the_page(tmp_path: Path) -> None:
     text = report.page(report.newest(tmp_path))
     assert "## A cold build of third-party models against the floor" in text
     row = next(x for x in text.splitlines() if x.startswith("| cold build, `-D netviz_onnx=none`"))
-    assert "8.0 s (8.0)" in row and "trace floor" in row and "**1.60**" in row
+    assert "8.0 s (8.0)" in row and "trace floor" in row and row.endswith("| **1.60** | 1.60 |")
     assert "Load average (1 min) before each run: 4.0 to 4.0 on 2 CPUs." in text
     assert "models exported: 0" in text
     assert "Nothing was kept from earlier builds (a project's first build): 0 of 2 cold builds" in text

@@ -334,6 +334,8 @@ def summary(run: dict[str, Any]) -> dict[str, Any]:
     out["warm_exports"] = (sum(sum(w.get("exports", {}).values()) for w in warm)
                            if warm and all(w.get("ok") for w in warm) else None)
     out["warm_drawings_made"] = sum(w.get("drawings_made", 0) for w in warm) if warm else None
+    out["warm_lines"] = sorted({"netviz: traced {traced}, reused {reused}".format(**w["summary"])
+                                for w in warm if w.get("summary")})
     cold = [r["cold_default"] for r in rounds if r.get("cold_default") and r["cold_default"].get("ok")]
     twice = run["results"].get("twice")
     checked = cold + ([twice] if twice and twice.get("ok") else [])
@@ -415,7 +417,8 @@ def render(run: dict[str, Any]) -> str:
     warm = s["warm_exports"]
     lines += [f"Warm builds (a fresh output folder, the cold default build's cache), {s['warm_builds']}: median "
               f"{common.fmt_s(s['warm_default'])} ({_each(s['warm_default_each'])}); models exported: "
-              f"{'–' if warm is None else warm}; drawings made by a child: {s['warm_drawings_made']}.", ""]
+              f"{'–' if warm is None else warm}; drawings made by a child: {s['warm_drawings_made']}; the builds "
+              f"said: {'; '.join(f'`{x}`' for x in s['warm_lines']) or 'nothing'}.", ""]
     t = s["twice"]
     if t:
         exports = ", ".join(f"`{k}` {v}" for k, v in sorted(t["exports"].items())) or "none"

@@ -208,7 +208,8 @@ def _floor_run(rounds: list[tuple[float, float, float, float]], warm_exports: in
     built = {"models:bert": 1, "models:resnet": 1, "models:vit": 1}
     out = [{"trace_floor": x(t), "cold_diagrams": x(d, exports={}, drawings_made=3),
             "export_floor": x(e), "cold_default": x(c, exports=built, drawings_made=3),
-            "warm_default": x(2.0, exports={"models:bert": warm_exports} if warm_exports else {}, drawings_made=0)}
+            "warm_default": x(2.0, exports={"models:bert": warm_exports} if warm_exports else {}, drawings_made=0,
+                              summary={"traced": 0, "reused": 3, "failed": 0})}
            for t, d, e, c in rounds]
     twice = None if twice_exports is None else x(20.0, exports=twice_exports, drawings_made=5, diagrams=5,
                                                    summary={"traced": 5, "reused": 0, "failed": 0}, onnx_files=3)
@@ -260,7 +261,7 @@ def test_floor_section_of_the_page(tmp_path: Path) -> None:
     row = next(x for x in text.splitlines() if x.startswith("| cold build, `-D netviz_onnx=none`"))
     assert "8.0 s (8.0)" in row and "trace floor" in row and row.endswith("| **1.60** | 1.60 |")
     assert "Load average (1 min) before each run: 4.0 to 4.0 on 2 CPUs." in text
-    assert "models exported: 0" in text
+    assert "models exported: 0; drawings made by a child: 0; the builds said: `netviz: traced 0, reused 3`." in text
     assert "Nothing was kept from earlier builds (a project's first build): 0 of 2 cold builds" in text
     learned = _floor_run([(5.0, 8.0, 14.0, 12.0)])
     learned["params"]["cold"] = "learned"

@@ -89,11 +89,16 @@ class JobResult:
     #: problems of the job as a whole, warned about for each of its drawings (threads left running)
     problems: list[Failure] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    #: the installed modules the child imported, in order, and the installed packages its imports
+    #: named (:class:`~sphinx_netviz.preload.ImportRecorder`): unchecked, model code may write anything
+    imported: list[str] = field(default_factory=list)
+    used: list[str] = field(default_factory=list)
 
     def to_json(self) -> bytes:
         return json.dumps({"failures": {k: [f.stage, f.message] for k, f in self.failures.items()},
                            "problems": [[p.stage, p.message] for p in self.problems],
-                           "timings": self.timings}, sort_keys=True).encode()
+                           "timings": self.timings, "imported": self.imported, "used": self.used},
+                          sort_keys=True).encode()
 
     @classmethod
     def read(cls, path: Path) -> JobResult | None:
@@ -103,9 +108,15 @@ class JobResult:
             failures = {str(k): Failure(str(v[0]), str(v[1])) for k, v in data["failures"].items()}
             problems = [Failure(str(v[0]), str(v[1])) for v in data["problems"]]
             timings = {str(k): float(v) for k, v in data["timings"].items()}
+            imported, used = (_strings(data.get(name)) for name in ("imported", "used"))
         except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError):
             return None
-        return cls(failures, problems, timings)
+        return cls(failures, problems, timings, imported, used)
+
+
+def _strings(value: object) -> list[str]:
+    """The strings of a list (a result's module names); [] for anything else."""
+    return [item for item in value if isinstance(item, str)] if isinstance(value, list) else []
 
 
 def last_stage(folder: Path) -> str:

@@ -28,6 +28,7 @@ from enum import Enum
 from typing import Any, Literal
 
 from .errors import InputProblem
+from .preload import check_preload, parse_preload
 from .shading import COLOR_BY
 from .values import (
     DEVICES,
@@ -244,6 +245,9 @@ OPTIONS_LIST: tuple[Option, ...] = (
     # -- where a docs build keeps its diagrams ---------------------------------------------------
     Option("cache_dir", "", "the diagram cache's folder, relative to conf.py's folder (empty: "
            "<doctreedir>/netviz)", parse_text, check_folder, "build", types=(str,)),
+    Option("preload", "auto", "the installed libraries (module names) the process that forks each "
+           "diagram's process imports first: auto (those the diagrams imported before), a list, or [] "
+           "for none", parse_preload, check_preload, "build", types=(str, list, tuple), rebuild=""),
 )
 
 #: the options by name

@@ -22,6 +22,8 @@ import sys
 
 #: ``prctl`` option: orphaned descendants are re-parented to this process, not to init
 _PR_SET_CHILD_SUBREAPER = 36
+#: ``prctl`` option: the signal this process gets when its parent ends
+_PR_SET_PDEATHSIG = 1
 #: walks of a tree while it is being stopped (each finds what was forked during the last)
 _ROUNDS = 50
 
@@ -35,6 +37,19 @@ def become_subreaper() -> bool:
         return int(libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)) == 0
     except (OSError, AttributeError):
         return False
+
+
+def die_with_parent(parent: int) -> None:
+    """Be killed (``SIGKILL``) when the parent process ``parent`` ends (Linux); exit now if it
+    already has.  Elsewhere only the second holds."""
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:
+        os._exit(1)
 
 
 def _stat_fields(pid: int) -> list[bytes] | None:

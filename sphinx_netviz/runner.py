@@ -8,7 +8,9 @@ it.  A background thread starts queued jobs as slots free up, kills a
 child (with every process it started, see :mod:`sphinx_netviz.processes`)
 that passes ``netviz_timeout``, and turns every way a child can end into a
 :class:`JobOutcome`: a result, or one :class:`~sphinx_netviz.jobs.Failure`
-per drawing that says what happened and how to fix it.  Where ``fork``
+per drawing that says what happened and how to fix it; what the children
+imported is learned for the next build's server (:mod:`sphinx_netviz.preload`,
+``netviz_preload``).  Where ``fork``
 does not exist (or ``NETVIZ_START_METHOD=spawn``), each job runs in a fresh
 ``python -m sphinx_netviz.worker run`` process instead.  A job folder is
 named by the process that made it (pid and start time): a build removes
@@ -51,6 +53,8 @@ from .jobs import (
     last_stage,
     size_text,
 )
+from . import preload as preloading
+from .preload import PRELOAD_ENV, Preloads, names_line
 from .processes import end_tree, is_alive, start_time
 
 #: the server's stderr, in the scratch folder (its last line explains a server that died)
@@ -177,8 +181,10 @@ class DiagramRunner:
 
     def __init__(self, scratch_root: Path, *, jobs: int = 1,
                  on_done: Callable[[JobOutcome], None] | None = None,
-                 start_method: str | None = None) -> None:
+                 start_method: str | None = None, preload: Preloads | None = None) -> None:
         self.scratch_root = Path(scratch_root)
+        #: what the fork server imports before its first child, and learns for the next build
+        self.preload = preload
         self.slots = max(1, jobs)
         self.on_done = on_done or (lambda outcome: None)
         method = start_method or os.environ.get("NETVIZ_START_METHOD") or "fork"
@@ -278,6 +284,11 @@ class DiagramRunner:
         self._events.put(("stop", "", 0))
         for item in [*running, *queued]:
             shutil.rmtree(item.folder, ignore_errors=True)
+        if self.preload is not None:
+            try:
+                self.preload.save()
+            except OSError:
+                pass  # a full disk or a read-only cache: the next build learns it again
 
     # -- the thread -------------------------------------------------------
     def _ensure_thread(self) -> None:
@@ -383,11 +394,17 @@ class DiagramRunner:
             return self._server
         env = dict(os.environ, PYTHONPATH=os.pathsep.join([_PACKAGE_ROOT, env_path()]),
                    **{DIAGRAMS_AT_ONCE: str(self.slots)})  # each diagram's share of the CPUs
+        env.pop(PRELOAD_ENV, None)
+        names = names_line(self.preload.names()) if self.preload is not None else ""
+        if names:  # the libraries the children of earlier builds imported (sphinx_netviz.preload)
+            env[PRELOAD_ENV] = names
         with open(self.scratch_root / SERVER_LOG, "wb") as log:
             self._server = subprocess.Popen(
                 # the scratch folder names the build in ps (and in the tests' leftover checks)
                 [sys.executable, "-m", "sphinx_netviz.worker", "serve",
-                 *(["--warm-export"] if warm_export else []), str(self.scratch_root)],
+                 *(["--warm-export"] if warm_export else []),
+                 *(["--preload-seconds", f"{preloading.PRELOAD_SECONDS:g}"] if names else []),
+                 str(self.scratch_root)],
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log,
                 env=env, start_new_session=True, cwd=os.getcwd())
         threading.Thread(target=self._read_server, args=(self._server,), daemon=True).start()
@@ -396,6 +413,10 @@ class DiagramRunner:
     def _read_server(self, server: subprocess.Popen[bytes]) -> None:
         assert server.stdout is not None
         for raw in server.stdout:
+            if raw.startswith(b"preload-failed ") and self.preload is not None:
+                _, name, why = (raw.decode(errors="replace").rstrip("\n").split(" ", 2) + [""])[:3]
+                self.preload.failed(name, why)
+                continue
             words = raw.decode(errors="replace").rstrip("\n").rsplit(" ", 1)
             head, _, folder = words[0].partition(" ")
             if head in ("started", "exited") and len(words) == 2:
@@ -463,6 +484,8 @@ class DiagramRunner:
         if item is None:
             return
         result = None if item.timed_out else JobResult.read(item.folder / RESULT_FILE)
+        if result is not None and self.preload is not None:
+            self.preload.learn(result.imported, result.used, item.job.sys_path)
         if result is None:
             failure = describe_death(code, item.folder, item.timed_out, item.job)
             result = JobResult({d.key: failure for d in item.job.drawings})

@@ -3,8 +3,10 @@
 Pipeline step *isolate* (directive → job → **child**: load → trace → graph →
 render/export → cache).  ``python -m sphinx_netviz.worker serve`` imports
 torch and runs one operation on the ``meta`` device (the one-off warm-up,
-about 2 s), then forks a child for each ``run <job folder>`` line it reads
-on stdin.  Each child:
+about 2 s), imports the installed libraries the runner names (learned from
+what earlier children imported; in a forked process that then serves, see
+:mod:`sphinx_netviz.preload`), then forks a child for each ``run <job
+folder>`` line it reads on stdin.  Each child:
 
 * starts its own session, becomes a subreaper (Linux: the processes the
   model starts stay its descendants, even in a new session or after a
@@ -20,6 +22,8 @@ on stdin.  Each child:
   waiting for its threads).  If it cannot write into its job folder (a
   full disk, a folder removed by model code) it leaves at once with an
   exit code that says which (:func:`~sphinx_netviz.jobs.exit_code_for`).
+  Its result also names the installed modules it imported (what the next
+  build's server preloads).
 
 The server reports ``started <folder> <pid>`` and ``exited <folder>
 <code>`` on stdout (a negative code is a signal), once the child's
@@ -66,6 +70,7 @@ from .jobs import (
     exit_code_for,
 )
 from .limits import Budget
+from .preload import PRELOAD_ENV, PRELOAD_SECONDS, ImportRecorder, fork_preloaded
 from .processes import become_subreaper, end_adopted, end_tree
 
 #: seconds the pipeline keeps in hand before the parent's deadline, to store its results
@@ -191,6 +196,7 @@ def run_job(folder: Path) -> None:
     stage("start")
     job: Job = pickle.loads((folder / JOB_FILE).read_bytes())
     result = JobResult()
+    recorder = ImportRecorder()
     try:
         _limit_memory(job.limits.memory_bytes)
         sys.path[:] = list(job.sys_path)
@@ -198,10 +204,15 @@ def run_job(folder: Path) -> None:
             os.chdir(job.cwd)
         except OSError:
             pass
-        result = _draw_job(job, folder, stage, started)
+        with recorder:
+            result = _draw_job(job, folder, stage, started)
     except BaseException as exc:  # noqa: BLE001  (model code can raise anything, SystemExit too)
         failure = _failure(exc, folder, job)
         result.failures = {drawing.key: failure for drawing in job.drawings}
+    try:  # what the server may preload for the next build (sphinx_netviz.preload)
+        result.imported, result.used = recorder.report()
+    except Exception:  # noqa: BLE001  (sys.modules as model code left it)
+        pass
     # threads the model started are stopped by os._exit; say so
     others = [t.name for t in threading.enumerate() if t is not threading.current_thread()]
     if others:
@@ -322,10 +333,12 @@ class _Supervisor:
     def start(self, folder: Path) -> None:
         read, write = os.pipe()
         pid = os.fork()
-        if pid == 0:  # the child: none of the other children's pipes
+        if pid == 0:  # the child: none of the other children's pipes, nor the server's reports
             os.close(read)
             for other in self.children.values():
                 os.close(other.fd)
+            if self.out is not None and self.out.fileno() > 2:
+                os.close(self.out.fileno())
             _child_main(folder, write, warm=self.warm_children)
         os.close(write)
         os.set_blocking(read, False)
@@ -394,15 +407,43 @@ class _Supervisor:
                 pass  # the folder is gone or the disk full: the runner says so
 
 
-def serve(warm_export: bool = False) -> None:
-    """Fork a child per ``run <folder>`` line on stdin; report starts and exits on stdout."""
+def serve(warm_export: bool = False, preload_seconds: float = PRELOAD_SECONDS) -> None:
+    """Fork a child per ``run <folder>`` line on stdin; report starts and exits on stdout.
+
+    With module names in the environment variable :data:`~sphinx_netviz.preload.PRELOAD_ENV`,
+    a forked process imports them first and serves (:func:`~sphinx_netviz.preload.fork_preloaded`;
+    ``preload-failed <name> <why>`` for each left out); what they print goes to stderr.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     become_subreaper()
+    names = os.environ.pop(PRELOAD_ENV, "").split()  # the children need not see it
     warm_up(warm_export)
     out = sys.stdout
+    if names:
+        out = _private_stdout()
+        code = fork_preloaded(names, preload_seconds, lambda name, why: _preload_failed(out, name, why))
+        if code is not None:  # the forked process served, and ended so
+            end_adopted(set())  # what its children left, if it died before them
+            _exit_as(code)
+        become_subreaper()  # (a forked process is not one)
     out.write("ready\n")
     out.flush()
     _Supervisor(out).run(listen=True)
+
+
+def _private_stdout() -> TextIO:
+    """The server's report stream on a file descriptor of its own; stdout (fd 1) becomes stderr,
+    so that nothing a preloaded library prints passes for a report."""
+    sys.stdout.flush()
+    out = os.fdopen(os.dup(1), "w")
+    os.dup2(2, 1)
+    return out
+
+
+def _preload_failed(out: TextIO, name: str, why: str) -> None:
+    print(f"netviz: not preloading {name}: {why}", file=sys.stderr, flush=True)
+    out.write(f"preload-failed {name} {' '.join(why.split())}\n")
+    out.flush()
 
 
 def keep(folder: Path) -> int:
@@ -450,12 +491,16 @@ def _kill_group(pid: int) -> None:
 
 
 def main(argv: list[str]) -> int:
-    if argv[:1] == ["serve"]:  # serve [--warm-export] [FOLDER]: the folder only names the build in ps
-        serve(warm_export="--warm-export" in argv)
+    if argv[:1] == ["serve"]:  # serve [--warm-export] [--preload-seconds N] [FOLDER]: the folder
+        seconds = PRELOAD_SECONDS  # only names the build in ps
+        if "--preload-seconds" in argv[:-1]:
+            seconds = float(argv[argv.index("--preload-seconds") + 1])
+        serve(warm_export="--warm-export" in argv, preload_seconds=seconds)
         return 0
     if len(argv) == 2 and argv[0] == "run":
         _exit_as(keep(Path(argv[1])))
-    print("usage: python -m sphinx_netviz.worker serve [--warm-export] [FOLDER] | run FOLDER", file=sys.stderr)
+    print("usage: python -m sphinx_netviz.worker serve [--warm-export] [--preload-seconds N] [FOLDER] "
+          "| run FOLDER", file=sys.stderr)
     return 2
 
 

@@ -38,6 +38,7 @@ from sphinx.util import logging
 from ..bounds import read_details
 from ..cache import CachedDiagram, DiagramCache
 from ..jobs import Drawing, Failure, Job
+from ..preload import Preloads
 from ..runner import DiagramRunner, JobOutcome
 from ..spec import DiagramSpec
 from . import events
@@ -106,7 +107,8 @@ def _runner(app: Sphinx) -> DiagramRunner:
     if runner is None:
         config = NetvizConfig.from_sphinx(app.config)
         # the children's scratch folders beside the cache: their files are renamed into it
-        runner = DiagramRunner(cache_root(app.config, app.doctreedir) / "jobs", jobs=config.job_count)
+        root = cache_root(app.config, app.doctreedir)  # (the learned preload list is kept there too)
+        runner = DiagramRunner(root / "jobs", jobs=config.job_count, preload=Preloads(config["preload"], root))
         app._netviz_runner = runner  # type: ignore[attr-defined]
         app._netviz_submitted = set()  # type: ignore[attr-defined]
         app._netviz_unsubmitted = {}  # type: ignore[attr-defined]

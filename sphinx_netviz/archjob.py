@@ -1,25 +1,41 @@
 """The two sides of an architecture diff: which model each side is, and its snapshot.
 
 Shared by the command line (``netviz NEW --against OLD``, ``--snapshot``),
-:func:`sphinx_netviz.diff` and the ``netviz-diff`` directive's child job.
+:func:`sphinx_netviz.diff` and the ``netviz-diff`` directive's child jobs.
 A side is a :class:`~sphinx_netviz.spec.DiagramSpec` (an import target or an
 ``.onnx`` file, built and traced as a drawing is) or a snapshot file
-(``.json``, read, nothing run).  :func:`side_specs` makes the two specs from
-one set of options, with each side's own keyword arguments merged over the
+(``.json``, read, nothing run).  :func:`old_spec` makes the old side's spec
+from the new one's options, with its own keyword arguments merged over the
 shared ones; :func:`trace_side` traces one (torch is imported only here).
+
+For the directive, a diff is two kinds of child job: one per side
+(:func:`side_key`: the side's snapshot, stored in the cache and checked
+against the files it was made from, as a diagram is) and one that merges
+them (:func:`merged_artifacts`: two snapshots in, the merged drawing out,
+with the changes in its viewer data under ``diff``; no model code runs).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
+from .archdiff import ArchDiff
+from .artifacts import Artifacts
 from .ir import Trace
+from .limits import Budget
 from .loader import Builder, build_model
-from .snapshot import Snapshot, make_snapshot, read_snapshot, snapshot_trace
+from .snapshot import Snapshot, SnapshotProblem, make_snapshot, read_snapshot, snapshot_trace
 from .spec import DiagramSpec
 
-__all__ = ["is_snapshot_path", "old_spec", "side_snapshot", "trace_side", "with_kwargs"]
+__all__ = ["MAX_CHANGES", "changes_of", "diff_key", "is_snapshot_path", "merged_artifacts", "old_spec",
+           "side_key", "side_snapshot", "trace_side", "with_kwargs"]
+
+#: change records a merged drawing's viewer data keeps (its Changes table says how many more)
+MAX_CHANGES = 2_000
 
 def is_snapshot_path(target: str) -> bool:
     """Whether a side names a snapshot file (``*.json``) rather than a model or an ONNX file."""
@@ -65,3 +81,52 @@ def side_snapshot(target: str | Path, spec: DiagramSpec | None, settings: object
     trace = trace_side(spec, settings, build=build, notes=notes)
     return make_snapshot(trace), trace
 
+
+
+def side_key(spec_key: str, commit: str = "") -> str:
+    """The cache key of a side's snapshot: the side's diagram key (``spec_key``), salted so that it
+    is no diagram's, and with the commit its files were extracted from (``:against: REF``)."""
+    return hashlib.sha256(json.dumps(["architecture snapshot", spec_key, commit]).encode()).hexdigest()
+
+
+def diff_key(view_key: str, old: str, new: str) -> str:
+    """The cache key of a merged drawing: how it is drawn (``view_key``, the key of the drawing
+    options) and the two sides (their :func:`side_key`, or a snapshot file's content digest)."""
+    return hashlib.sha256(json.dumps(["architecture diff", view_key, old, new]).encode()).hexdigest()
+
+
+def parse_snapshot(data: bytes, where: str) -> Snapshot:
+    """A stored snapshot's bytes, checked (:class:`SnapshotProblem` naming ``where`` if they are not one)."""
+    try:
+        parsed = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise SnapshotProblem(f"{where} is not JSON ({exc})") from exc
+    return read_snapshot(parsed if isinstance(parsed, dict) else {})
+
+
+def merged_artifacts(old: Snapshot, new: Snapshot, spec: DiagramSpec, dot: str = "dot",
+                     layout_timeout: float = 30.0, *, id_prefix: str = "nv",
+                     budget: Budget | None = None) -> tuple[Artifacts, ArchDiff]:
+    """The merged drawing of two snapshots (:func:`~.diffdraw.draw_diff`, drawn as ``spec`` says),
+    with the changes in its viewer data (``diff``: :meth:`ArchDiff.to_dict`, at most
+    :data:`MAX_CHANGES` records, ``changes_total`` counting them all)."""
+    from .diffdraw import draw_diff
+
+    drawn = draw_diff((old, snapshot_trace(old)), (new, snapshot_trace(new)), spec, dot, layout_timeout,
+                      id_prefix=id_prefix, budget=budget)
+    record: dict[str, Any] = drawn.diff.to_dict()
+    record["changes_total"] = len(record["changes"])
+    record["changes"] = record["changes"][:MAX_CHANGES]
+    record["marks"] = {}  # the drawing has them; the table does not need them
+    drawn.artifacts.details = {**drawn.artifacts.details, "diff": record}
+    return drawn.artifacts, drawn.diff
+
+
+def changes_of(details: dict[str, Any]) -> tuple[ArchDiff, int] | None:
+    """The changes a merged drawing's viewer data holds, and how many there were in all; None for
+    a drawing that is no diff (``KeyError``/``TypeError``/``ValueError`` for damaged data)."""
+    record = details.get("diff")
+    if record is None:
+        return None
+    diff = ArchDiff.from_dict(record)
+    return diff, int(record.get("changes_total", len(diff.changes)))

@@ -97,3 +97,10 @@ def test_the_diff_round_trips_through_json(diff: ArchDiff) -> None:
     assert ArchDiff.from_dict(json.loads(json.dumps(diff.to_dict()))) == diff
     with pytest.raises(ValueError):
         ArchDiff.from_dict({**diff.to_dict(), "changes": [{**diff.changes[0].to_dict(), "kind": "moved"}]})
+
+
+def test_a_cut_list_says_how_many_more(diff: ArchDiff) -> None:
+    rows = html_rows(written(changes_nodes(ArchDiff(diff.changes[:2], 1, 2, None, None), total=7), "html5"))
+    assert [r[0] for r in rows[1:4]] == ["<root>", "conv", "…"]
+    assert rows[3][3] == "5 more changes, not listed"
+    assert rows[-1] == ["MACs", "—", "—", "—"]

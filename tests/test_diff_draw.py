@@ -126,3 +126,22 @@ def test_hostile_names_on_both_sides(name: str) -> None:
     assert kinds[name] == "removed" and kinds[name + "2"] == "added"
     texts = [t.text for t in root.iter(f"{SVG}text")]
     assert name in " ".join(filter(None, texts)) or name[:20] in " ".join(filter(None, texts))
+
+
+def test_merged_artifacts_from_stored_snapshot_bytes_carry_the_changes() -> None:
+    """What the directive's merge job does: two snapshots as stored (bytes), the merged drawing
+    with the changes in its viewer data, read back for the Changes table; nothing traced."""
+    from sphinx_netviz.archjob import changes_of, merged_artifacts, parse_snapshot
+    from sphinx_netviz.snapshot import snapshot_json
+
+    old, new = (parse_snapshot(snapshot_json(side(m)[0]).encode(), "a side")
+                for m in (Net(), Net(**BIGGER)))
+    artifacts, diff = merged_artifacts(old, new, spec(depth=2))
+    assert b"netviz-changed" in artifacts.svg and artifacts.onnx is None
+    found = changes_of(artifacts.details)
+    assert found is not None and found[0].changes == diff.changes and found[1] == 7
+    assert found[0].params_old == 1_621 and found[0].params_new == 3_018
+    same, _ = merged_artifacts(old, old, spec(depth=2))
+    assert changes_of(same.details)[0].changes == [] and b"netviz-changed" not in same.svg
+    with pytest.raises(Exception, match="not JSON"):
+        parse_snapshot(b"\xff", "the old side")

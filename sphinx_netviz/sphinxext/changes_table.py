@@ -63,10 +63,15 @@ def _change_row(change: Change) -> list[nodes.Node | str]:
     return [nodes.literal(path, path), kind, nodes.literal(change.class_name, change.class_name), change.text]
 
 
-def changes_table(diff: ArchDiff) -> nodes.table:
-    """The table of the changes, one row each (the diff must have some)."""
-    return _table("Changes", ["Module", "Change", "Class", "What changed"],
-                  [_change_row(c) for c in diff.changes], [25, 10, 15, 50], ["netviz-changes"])
+def changes_table(diff: ArchDiff, total: int | None = None) -> nodes.table:
+    """The table of the changes, one row each (the diff must have some); ``total``: how many
+    there were, if ``diff`` keeps only the first ones (a last row says how many more)."""
+    rows = [_change_row(c) for c in diff.changes]
+    more = (total or 0) - len(diff.changes)
+    if more > 0:
+        rows.append(["…", "", "", f"{more:,} more change{'s' if more > 1 else ''}, not listed"])
+    return _table("Changes", ["Module", "Change", "Class", "What changed"], rows, [25, 10, 15, 50],
+                  ["netviz-changes"])
 
 
 def totals_table(diff: ArchDiff) -> nodes.table:
@@ -75,8 +80,9 @@ def totals_table(diff: ArchDiff) -> nodes.table:
                   [20, 25, 25, 20], ["netviz-changes-totals"])
 
 
-def changes_nodes(diff: ArchDiff) -> list[nodes.Element]:
-    """What a ``netviz-diff`` puts under its diagram: the two tables, or "No architectural change."."""
+def changes_nodes(diff: ArchDiff, total: int | None = None) -> list[nodes.Element]:
+    """What a ``netviz-diff`` puts under its diagram: the two tables, or "No architectural change."
+    (``total``: see :func:`changes_table`)."""
     if not diff.changed:
         return [nodes.paragraph(NO_CHANGE, NO_CHANGE, classes=["netviz-no-change"])]
-    return [changes_table(diff), totals_table(diff)]
+    return [changes_table(diff, total), totals_table(diff)]

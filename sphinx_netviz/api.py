@@ -47,6 +47,7 @@ from .markup import (
 from .options import OPTIONS_LIST, Frontend, Option, worded_for
 from .render import run_dot, svg_for_inline
 from .spec import DiagramSpec
+from .values import did_you_mean, nearest
 from .views import anchor_slug
 
 if TYPE_CHECKING:
@@ -99,7 +100,9 @@ def _prepared(model: Any, options: dict[str, Any], caller: str
 
     unknown = sorted(set(options) - set(KEYWORDS))
     if unknown:
-        raise TypeError(f"{caller}() got unknown option(s) {', '.join(unknown)}; it takes "
+        named = [f"{name} ({hint})" if (hint := did_you_mean(nearest(name, KEYWORDS))) else name
+                 for name in unknown]
+        raise TypeError(f"{caller}() got unknown option(s) {', '.join(named)}; it takes "
                         f"{', '.join(KEYWORDS)}")
     options = dict(options)
     inputs = options.get("inputs")

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from .limits import MAX_INLINE_BYTES, MB
+from .values import size_text
 
 #: rows of the summary table a page shows
 MAX_SUMMARY_ROWS = 1_000
@@ -101,10 +102,10 @@ def read_bounded(path: str | os.PathLike[str], limit: int) -> bytes:
     with open(path, "rb") as handle:
         size = os.fstat(handle.fileno()).st_size
         if size > limit:
-            raise TooBig(f"{Path(path).name} is {size / MB:.1f} MB, more than the {limit / MB:g} MB a page takes")
+            raise TooBig(f"{Path(path).name} is {size_text(size)}, more than the {size_text(limit)} a page takes")
         data = handle.read(limit + 1)
     if len(data) > limit:
-        raise TooBig(f"{Path(path).name} grew past {limit / MB:g} MB while it was read")
+        raise TooBig(f"{Path(path).name} grew past {size_text(limit)} while it was read")
     return data
 
 

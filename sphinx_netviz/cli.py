@@ -23,14 +23,14 @@ import argparse
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from . import __version__
 from .cache import write_atomic
 from .errors import InputProblem, NetvizError
 from .options import OPTIONS_LIST, Frontend, Option, worded_for
 from .spec import DiagramSpec
-from .values import check_bool
+from .values import check_bool, did_you_mean, nearest
 
 if TYPE_CHECKING:
     from .pipeline import PipelineSettings
@@ -49,9 +49,22 @@ FLAGGED: tuple[Option, ...] = tuple(o for o in OPTIONS_LIST if o.flags)
 _INPUT_OPTIONS = ("input_shapes", "inputs", "input_dtypes")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, naming the flag meant for a misspelt one (Python 3.11's argparse names none)."""
+
+    def error(self, message: str) -> NoReturn:
+        if message.startswith("unrecognized arguments:"):
+            known = {flag.lstrip("-"): flag for flag in self._option_string_actions if flag.startswith("--")}
+            given = [word.partition("=")[0] for word in message.split(":", 1)[1].split() if word.startswith("--")]
+            hints = [(flag, did_you_mean(known[n] for n in nearest(flag.lstrip("-"), known))) for flag in given]
+            hints = [(flag, hint) for flag, hint in hints if hint]
+            message += "".join(f"; {flag + ': ' if len(given) > 1 else ''}{hint}" for flag, hint in hints)
+        super().error(message)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser: the flags of :data:`FLAGGED` (values stay text for the option model)."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="netviz",
         description="Trace a PyTorch model and draw it with Graphviz (the sphinx-netviz "
         "pipeline, without Sphinx); optionally export it to ONNX.",
@@ -284,10 +297,7 @@ def main(argv: list[str] | None = None) -> int:
         with worded_for(Frontend.CLI):
             return run(args)
     except NetvizError as exc:
-        message = exc.message
-        if exc.stage == "import" and "no module named" in message:
-            message += " (on the command line, -p/--path DIR puts DIR on sys.path)"
-        print(f"netviz: error [{exc.stage}]: {message}", file=sys.stderr)
+        print(f"netviz: error [{exc.stage}]: {exc.message}", file=sys.stderr)
         return 2
     except _WriteFailed as exc:
         print(f"netviz: error [write]: {exc}", file=sys.stderr)

@@ -42,6 +42,7 @@ from .ir import Call, Trace
 from .limits import MB, Budget, OutOfTime, deadline
 from .loader import LoadedModel
 from .onnx_export import Exporter, export_onnx
+from .values import size_text
 
 #: what a download holds: the weights, their names and shapes only, or the traced graph only
 OnnxKind = Literal["full", "structure", "graph"]
@@ -168,7 +169,7 @@ def _feasible(loaded: LoadedModel, mode: str, cpu_max_mb: float, failures: list[
     # a model traced on meta that may be built for real is exported as if it lived on the CPU
     planned = rungs(mode, "cpu" if loaded.real_run_fits else loaded.device, has_blocks)
     if mode == "full" and loaded.device == "meta" and loaded.weight_bytes > cpu_max_mb * MB:
-        failures.append(f"a full file needs the real weights ({loaded.weight_bytes / 1e9:.1f} GB, more "
+        failures.append(f"a full file needs the real weights ({size_text(loaded.weight_bytes)}, more "
                         f"than {say('cpu_max_mb', f'{cpu_max_mb:g}')} MB)")
         planned = rungs("structure", "meta", has_blocks)
     return planned

@@ -71,6 +71,8 @@ class Job:
     #: the parent's ``sys.path`` and working folder, so the model imports as it would there
     sys_path: tuple[str, ...] = ()
     cwd: str = "."
+    #: conf.py's folder and the source folder: where a message's sys.path hint is measured from
+    folders: tuple[str, ...] = ()
 
 
 @dataclass
@@ -213,11 +215,3 @@ def cut_output(folder: Path, limit: int = 200) -> tuple[int, str] | None:
     left_out = int(note.group(1))
     first = next((line.strip() for line in head.decode(errors="replace").splitlines() if line.strip()), "")
     return 2 * half + left_out, first[:limit]
-
-
-def size_text(count: int) -> str:
-    """``4.2 GB``, ``512 kB``: a byte count in decimal units, as the ``*_mb`` settings count."""
-    for unit, size in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
-        if count >= size:
-            return f"{count / size:.3g} {unit}"
-    return f"{count} bytes"

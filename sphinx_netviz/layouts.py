@@ -27,12 +27,12 @@ from .errors import LayoutTimeout, RenderProblem
 from .fold import Run
 from .graph import Diagram, build_diagram
 from .ir import Trace, deepest_level
-from .limits import DIAGRAMS_AT_ONCE, MAX_INLINE_BYTES, MAX_LAYOUT_BOXES, MB, Budget
+from .limits import DIAGRAMS_AT_ONCE, MAX_INLINE_BYTES, MAX_LAYOUT_BOXES, Budget
 from .options import say
 from .render import RunningDot, start_dot
 from .shading import Shading
 from .svgsafe import sanitized_svg_file
-from .values import Direction
+from .values import Direction, size_text
 
 if TYPE_CHECKING:
     from .merge import Merged
@@ -148,8 +148,8 @@ class _Depth:
             assert self._timed_out is not None
             raise self._timed_out from None
         if len(svg) > MAX_INLINE_BYTES:
-            raise LayoutTooBig(f"the SVG of depth {self.depth} is {len(svg) / MB:.1f} MB, more than the "
-                               f"{MAX_INLINE_BYTES / MB:g} MB a page may inline")
+            raise LayoutTooBig(f"the SVG of depth {self.depth} is {size_text(len(svg))}, more than the "
+                               f"{size_text(MAX_INLINE_BYTES)} a page may inline")
         return svg
 
     def kill(self) -> None:

@@ -20,20 +20,25 @@ the parent process stops the child by other means.
 
 from __future__ import annotations
 
+import contextvars
 import importlib
 import inspect
 import math
+import os
+import pkgutil
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 from .deps import file_digest, is_project_file
 from .errors import ImportProblem, InputProblem, NetvizError, TraceProblem, _type_name, safe_text
-from .options import say
+from .options import Frontend, frontend, say
 from .spec import DiagramSpec
+from .values import did_you_mean, nearest, size_text
 
 #: seed for weights and example inputs, so that outputs are byte-identical
 SEED = 0
@@ -142,8 +147,7 @@ def _import_module(module_name: str, path: str, what: str) -> ModuleType:
         missing = missing if type(missing) is str else module_name
         raise ImportProblem(
             f"cannot import the {what} module {module_name!r} of {path!r}: no module named "
-            f"{missing!r}. Check the spelling, and that conf.py puts the package on sys.path "
-            "(e.g. sys.path.insert(0, os.path.abspath('..'))) or that it is installed"
+            f"{missing!r}. {_missing_module_hint(module_name, missing)}"
         ) from exc
     except BaseException as exc:  # noqa: BLE001 - model code; see the module docstring
         raise ImportProblem(
@@ -160,14 +164,14 @@ def _get_attr_path(module: ModuleType, attr_path: str, path: str, what: str) -> 
     except BaseException:  # noqa: BLE001
         done = None
     done = done if type(done) is str else path.partition(":")[0]
-    for part in attr_path.split("."):
+    parts = attr_path.split(".")
+    for index, part in enumerate(parts):
         try:
             obj = getattr(obj, part)
         except AttributeError:
-            raise ImportProblem(
-                f"{done!r} has no attribute {part!r} (looking up the {what} {path!r}); "
-                f"it has: {_public_names(obj)}"
-            ) from None
+            # a suggestion is the whole path to write, the part before the failing one included
+            written = path[: len(path) - len(attr_path)] + ".".join(parts[:index] + [""])
+            raise ImportProblem(_no_attribute(obj, part, done, path, what, written)) from None
         except BaseException as exc:  # noqa: BLE001 - a module __getattr__ or property is model code
             raise ImportProblem(
                 f"looking up {part!r} in {done!r} (the {what} {path!r}) raised {safe_text(exc)}"
@@ -176,12 +180,135 @@ def _get_attr_path(module: ModuleType, attr_path: str, path: str, what: str) -> 
     return obj
 
 
-def _public_names(obj: Any) -> str:
+#: at most this many names are listed after "it has the classes and functions"
+_NAMES_LISTED = 12
+
+
+def _no_attribute(obj: Any, part: str, done: str, path: str, what: str, written: str) -> str:
+    """``'models' has no attribute 'TinyResNte' …; did you mean models:TinyResNet? (…)``.
+
+    Only what could build a model is suggested and listed: classes, functions and
+    other callables (a ready-made model instance), not the modules the file imported.
+    ``written``: the path as given up to the failing part (``models:``), which a suggestion completes.
+    """
+    names = _buildable_names(obj)
+    hint = did_you_mean(written + name for name in nearest(part, names))
+    if names:
+        shown = ", ".join(names[:_NAMES_LISTED]) + (f" and {len(names) - _NAMES_LISTED} more"
+                                                    if len(names) > _NAMES_LISTED else "")
+        listed = f"it has the classes and functions {shown}"
+    else:
+        listed = "it has no classes or functions"
+    return (f"{done!r} has no attribute {part!r} (looking up the {what} {path!r}); "
+            + (f"{hint} ({listed})" if hint else listed))
+
+
+def _buildable_names(obj: Any) -> list[str]:
+    """The public classes and callables of ``obj`` (not its modules; of a class, its nested classes
+    and static or class methods, not its methods): those defined in the module itself first, then
+    those it imported; each group sorted."""
     try:
-        names = sorted(n for n in dir(obj) if isinstance(n, str) and not n.startswith("_"))[:12]
-    except BaseException:  # noqa: BLE001 - a custom __dir__ is model code; the list is only a hint
-        return "(its attributes cannot be listed)"
-    return ", ".join(names) or "nothing public"
+        if isinstance(obj, ModuleType):
+            items = list(dict(vars(obj)).items())  # the module's own dict: no module __getattr__ runs
+            home = vars(obj).get("__name__")
+        else:
+            items = [(n, inspect.getattr_static(obj, n)) for n in dir(obj)]
+            home = getattr(obj, "__module__", None)
+    except BaseException:  # noqa: BLE001 - a custom __dir__ or __dict__ is model code; the list is a hint
+        return []
+    own, imported = [], []
+    for name, value in items:
+        try:
+            if type(name) is not str or name.startswith("_") or isinstance(value, ModuleType):
+                continue
+            if isinstance(value, (staticmethod, classmethod)):
+                value = value.__func__
+            elif inspect.isclass(obj) and not inspect.isclass(value):
+                continue  # a method builds no model
+            if not callable(value):
+                continue
+            (own if getattr(value, "__module__", None) == home else imported).append(name)
+        except BaseException:  # noqa: BLE001 - attributes of model objects are model code
+            continue
+    return sorted(own) + sorted(imported)
+
+
+#: where a docs build looks for a package that does not import: conf.py's folder and the source
+#: folder (set by the child drawing the diagram); empty: the working folder
+_SEARCH_FROM: contextvars.ContextVar[tuple[str, ...]] = contextvars.ContextVar("netviz_search_from",
+                                                                               default=())
+#: how many folders up from each start the package is looked for
+_LEVELS_UP = 6
+
+
+@contextmanager
+def project_folders(folders: tuple[str, ...]) -> Iterator[None]:
+    """Measure sys.path hints from ``folders`` (conf.py's folder first, then the source folder)."""
+    token = _SEARCH_FROM.set(tuple(folders))
+    try:
+        yield
+    finally:
+        _SEARCH_FROM.reset(token)
+
+
+def package_folder(top: str, starts: list[Path]) -> Path | None:
+    """The folder that holds package or module ``top`` (``top/__init__.py``, ``top/*.py`` or
+    ``top.py``): each start folder and those above it, and their ``src/`` (a src layout)."""
+    for start in starts:
+        for folder in [start, *start.parents][: _LEVELS_UP + 1]:
+            for candidate in (folder, folder / "src"):
+                package = candidate / top
+                try:
+                    if (package / "__init__.py").is_file() or (candidate / f"{top}.py").is_file() \
+                            or (package.is_dir() and any(package.glob("*.py"))):
+                        return candidate
+                except OSError:
+                    continue
+    return None
+
+
+def _missing_module_hint(module_name: str, missing: str) -> str:
+    """How to make ``missing`` import, for the front end at work (see :func:`sys_path_hint`)."""
+    if not (module_name == missing or module_name.startswith(missing + ".")):
+        return (f"The module imports {missing!r}, which is not installed here: install it where "
+                "the diagram is drawn")
+    parent, _, last = missing.rpartition(".")
+    if parent:  # the package imports: a submodule is misspelt
+        try:
+            found = [m.name for m in pkgutil.iter_modules(sys.modules[parent].__path__)]
+        except BaseException:  # noqa: BLE001 - a hint only
+            found = []
+        near = did_you_mean(f"{parent}.{n}" for n in nearest(last, found))
+        return f"Check the spelling{': ' + near if near else ''}"
+    return sys_path_hint(missing)
+
+
+def sys_path_hint(top: str) -> str:
+    """What puts package ``top`` on ``sys.path``, worded for the front end at work and computed
+    from where it is: the exact ``sys.path.insert`` line for ``conf.py``, ``-p DIR`` on the command
+    line, or the folder to insert in Python; where no folder holds it, that, and where to put it."""
+    frontend_now = frontend()
+    starts = [Path(f) for f in _SEARCH_FROM.get() if f] or [Path.cwd()]
+    starts = [Path(os.path.abspath(f)) for f in starts]
+    found = package_folder(top, starts)
+    base = starts[0]  # conf.py's folder, or the working folder
+    if found is not None:
+        relative = Path(os.path.relpath(found, base)).as_posix()
+        there = f"{top!r} is in {found}, which is not on sys.path"
+        if frontend_now is Frontend.CLI:
+            return f"{there}: give -p {relative}, or install it"
+        if frontend_now is Frontend.API:
+            return f"{there}: sys.path.insert(0, {str(found)!r}) first, or install it"
+        return f"{there}: add sys.path.insert(0, os.path.abspath({relative!r})) to {base / 'conf.py'}, or install it"
+    where = " or ".join(str(s) for s in dict.fromkeys(starts))
+    missing = (f"Check the spelling: no folder holding {top}/ or {top}.py was found in {where}, the folders "
+               "above, or their src/")
+    if frontend_now is Frontend.CLI:
+        return f"{missing}; install it, or give -p DIR with the folder that holds it"
+    if frontend_now is Frontend.API:
+        return f"{missing}; install it, or sys.path.insert(0, DIR) with the folder that holds it"
+    return (f"{missing}; install it (pip install -e on its project), or put it in {base.parent} and add "
+            f"sys.path.insert(0, os.path.abspath('..')) to {base / 'conf.py'}")
 
 
 def build_model(spec: DiagramSpec, device: str = "cpu", model: Any = IMPORT, inputs: Any = IMPORT) -> LoadedModel:
@@ -394,7 +521,7 @@ def _inputs_from_shapes(spec: DiagramSpec, device: str) -> tuple[Any, ...]:
         except (RuntimeError, MemoryError) as exc:  # "can't allocate memory", or past torch's own limits
             size = math.prod(shape) * torch.empty((), dtype=dtype).element_size()
             raise InputProblem(
-                f"{say('input_shapes', ', '.join(map(str, shape)))} ({dtype_name}) needs {size / 1e9:.3g} GB "
+                f"{say('input_shapes', ', '.join(map(str, shape)))} ({dtype_name}) needs {size_text(size)} "
                 f"for its example input on the CPU, which could not be allocated ({safe_text(exc, 200)}); "
                 f"give a smaller shape, or {say('device', 'meta')} to trace without allocating"
             ) from exc

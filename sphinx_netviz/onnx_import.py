@@ -71,6 +71,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import ImportProblem, _clean, safe_text
 from .ir import Call, ModuleInfo, TensorMeta, Trace
+from .values import size_text
 
 if TYPE_CHECKING:
     from onnx import ModelProto, NodeProto, TypeProto
@@ -191,7 +192,7 @@ def check_regular_file(path: str | Path) -> os.stat_result:
         what = f"links to {real}, {kind}" if real != os.path.abspath(path) else f"is {kind}"
         raise ImportProblem(f"the ONNX file {path} {what}, not a regular file; name the .onnx file itself")
     if info.st_size > MAX_FILE_BYTES:
-        raise ImportProblem(f"the ONNX file {path} is {info.st_size / 1e9:.1f} GB; ONNX files keep at most 2 GB "
+        raise ImportProblem(f"the ONNX file {path} is {size_text(info.st_size)}; ONNX files keep at most 2 GB "
                             "in the file itself (bigger models keep their weights in external data)")
     return info
 
@@ -214,7 +215,7 @@ def read_regular_file(path: str | Path, limit: int = MAX_FILE_BYTES) -> bytes:
     except OSError as exc:
         raise ImportProblem(f"cannot read the ONNX file {path}: {exc.strerror or safe_text(exc)}") from None
     if len(data) > limit:
-        raise ImportProblem(f"the ONNX file {path} grew past {limit / 1e9:.1f} GB while it was read")
+        raise ImportProblem(f"the ONNX file {path} grew past {size_text(limit)} while it was read")
     return data
 
 

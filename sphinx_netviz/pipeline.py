@@ -38,11 +38,11 @@ from .layouts import LayoutSettings, lay_out_depths
 from .limits import LAYOUT_SHARE_WITH_EXPORT, MB, Budget
 from .loader import Builder, LoadedModel, build_model
 from .onnx_import import is_onnx_path, read_onnx_file
-from .options import OPTIONS, say
+from .options import OPTIONS, Frontend, frontend, say
 from .render import dot_version, find_dot
 from .shading import nothing_to_shade, shading_of
 from .spec import DiagramSpec
-from .values import MODEL_DTYPES
+from .values import MODEL_DTYPES, size_text
 from .views import viewer_details
 
 __all__ = ["PipelineSettings", "cached_diagram", "make_artifacts", "spec_key"]
@@ -224,10 +224,6 @@ def make_group(drawings: list[tuple[str, DiagramSpec]], settings: PipelineSettin
     return results
 
 
-def _size(n_bytes: int) -> str:
-    return f"{n_bytes / 1e9:.1f} GB" if n_bytes >= 1e9 else f"{n_bytes / 1e6:.1f} MB"
-
-
 #: bytes per element of the dtypes a trace records (others count 8)
 _ITEM_BYTES = {"bool": 1, "uint8": 1, "int8": 1, "float16": 2, "bfloat16": 2, "int16": 2,
                "float32": 4, "int32": 4, "float64": 8, "int64": 8, "complex64": 8, "complex128": 16}
@@ -258,7 +254,7 @@ def _load_and_trace(spec: DiagramSpec, settings: PipelineSettings, notes: list[s
     try:
         return _place_and_trace(spec, settings, notes, timer, memory_bytes, stage, meta_failures, build)
     except TraceProblem as failure:
-        if not any(_DTYPE_WORDS.search(f.message) for f in meta_failures):
+        if not any(_DTYPE_WORDS.search(f.message) and not _needs_integer_ids(f) for f in meta_failures):
             raise
         working = _dtype_that_traces(spec, build)
         if working is None:
@@ -312,13 +308,15 @@ def _place_and_trace(spec: DiagramSpec, settings: PipelineSettings, notes: list[
             )
     timer.lap("build")
     stage("trace")
-    size = _size(loaded.weight_bytes)
+    size = size_text(loaded.weight_bytes)
     cpu_room = None if memory_bytes is None else int(memory_bytes * CPU_TRACE_SHARE)
     on_meta = f"on the meta device, allocating none of its {size} of weights"
     if loaded.device == "meta" and spec.device == "auto" and loaded.weight_bytes <= settings.meta_above_mb * MB:
         try:
             meta_trace: Trace | None = _trace(spec, loaded)
         except TraceProblem as failure:
+            if _needs_integer_ids(failure):  # float ids fail on the CPU just the same
+                raise
             meta_failures.append(failure)
             meta_trace = None  # the forward needs real data: try the CPU below
         timer.lap("trace")
@@ -329,7 +327,7 @@ def _place_and_trace(spec: DiagramSpec, settings: PipelineSettings, notes: list[
                 notes.append(f"traced {spec.target} {on_meta}")
                 return replace(loaded, real_run_fits=True), meta_trace
             notes.append(f"traced {spec.target} {on_meta}, and not run for real (for a full ONNX file), "
-                         f"because that would take {_size(need)} with its activations (more than half "
+                         f"because that would take {size_text(need)} with its activations (more than half "
                          f"of {say('memory_mb')})")
             return loaded, meta_trace
         if not fits:
@@ -347,7 +345,7 @@ def _place_and_trace(spec: DiagramSpec, settings: PipelineSettings, notes: list[
     except TraceProblem as meta_failure:
         if loaded.device == "meta":
             meta_failures.append(meta_failure)
-        if loaded.device != "meta" or spec.device == "meta":
+        if loaded.device != "meta" or spec.device == "meta" or _needs_integer_ids(meta_failure):
             raise
         if loaded.weight_bytes > settings.cpu_max_mb * MB:
             raise TraceProblem(
@@ -381,7 +379,7 @@ def _input_bytes(loaded: LoadedModel) -> int:
 
 
 def _too_big_for_cpu(spec: DiagramSpec, loaded: LoadedModel, need: int, room: int, why: str) -> str:
-    return (f"{why} building it for real with its inputs would take {_size(need)}, more than half of "
+    return (f"{why} building it for real with its inputs would take {size_text(need)}, more than half of "
             f"the memory limit ({say('memory_mb', f'{room * 2 / MB:g}')} MB). Make the forward work on meta "
             f"tensors, give a smaller {say('input_shapes')}, or raise {say('memory_mb')}")
 
@@ -398,13 +396,42 @@ def _trace(spec: DiagramSpec, loaded: LoadedModel) -> Trace:
     except TraceProblem as exc:
         if not isinstance(exc.__cause__, _SHAPE_ERRORS):  # the inputs did not cause it: no hint
             raise
-        given = "; ".join(", ".join(map(str, s)) for s in spec.input_shapes)
-        hint = (f"check {say('input_shapes')} (given: {given})" if given else
-                f"check {say('inputs', spec.inputs)}")
+        hint = _integer_ids_hint(spec) if _INTEGER_ONLY.search(exc.message) else None
+        if hint is None:
+            given = "; ".join(", ".join(map(str, s)) for s in spec.input_shapes)
+            hint = (f"check {say('input_shapes')} (given: {given})" if given else
+                    f"check {say('inputs', spec.inputs)}")
         hinted = TraceProblem(f"{exc.message}; {hint}")
         hinted.without_hint = exc.message  # for failures the inputs did not cause
         raise hinted from exc
     return trace
+
+
+#: what an operation that takes integer indices only says of float ones (embedding, gather, one_hot,
+#: index_select, scatter, take, tensor indexing, a loss's target), on the CPU and on meta
+_INTEGER_ONLY = re.compile(r"(?i)\b(indices|index)\b[^;]{0,80}?\b(long|int(?:32|64)?\b)"
+                           r"|\b(long|int32|int64)\b[^;]{0,80}?\b(indices|index)\b|target dtype to be long")
+
+
+def _needs_integer_ids(problem: TraceProblem) -> bool:
+    """Did an operation that takes integer indices only get floats (token ids as float32)?"""
+    return bool(_INTEGER_ONLY.search(problem.without_hint))
+
+
+def _integer_ids_hint(spec: DiagramSpec) -> str | None:
+    """What to write so that the example inputs are integer ids (``:input-dtype: int64``), or
+    ``None`` when every shaped input already is integer (the model itself made the floats)."""
+    if spec.inputs:
+        return f"make {say('inputs', spec.inputs)} return integer ids (torch.long tensors)"
+    if not spec.input_shapes or not any(d.startswith(("float", "bfloat")) for d in spec.dtypes_per_input):
+        return None
+    count = len(spec.input_shapes)
+    dtypes = ", ".join(["int64"] + [spec.float_dtype] * (count - 1))
+    give = say("input_dtypes", f'"{dtypes}"' if frontend() is Frontend.API else dtypes)  # draw(input_dtype="int64")
+    if count == 1:
+        return f"the example input is {spec.float_dtype}, and this operation takes integer indices: give {give}"
+    return (f"the example inputs are {spec.float_dtype}, and this operation takes integer indices: give {give} "
+            "(one dtype per input: int64 for those that hold ids)")
 
 
 def _onnx_mode(spec: DiagramSpec, settings: PipelineSettings, loaded: LoadedModel, trace: Trace) -> str:

@@ -51,11 +51,11 @@ from .jobs import (
     exit_code_for,
     last_output,
     last_stage,
-    size_text,
 )
 from . import preload as preloading
 from .preload import PRELOAD_ENV, Preloads, names_line
 from .processes import end_tree, is_alive, start_time
+from .values import size_text
 
 #: the server's stderr, in the scratch folder (its last line explains a server that died)
 SERVER_LOG = "server.log"

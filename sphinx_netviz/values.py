@@ -9,10 +9,11 @@ here imports torch or Sphinx.
 from __future__ import annotations
 
 import ast
+import difflib
 import math
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Literal
 
 #: dtype names accepted by ``:input-dtype:``, mapped to torch attribute names
@@ -463,3 +464,41 @@ def check_css_length(value: object) -> str:
     if not isinstance(value, str) or (value and not _CSS_LENGTH_RE.fullmatch(value)):
         raise ValueProblem(f"must be a CSS length such as 600px or 60vh, not {_shown(repr(value))}")
     return value
+
+
+# -- wording helpers: sizes and near names, as every message says them -----------------------------
+
+def size_text(count: int) -> str:
+    """A byte count as messages and download links say it: decimal units (as the ``*_mb``
+    settings count), 3 significant digits (``812 B``, ``3.2 kB``, ``41.2 kB``, ``498 MB``,
+    ``27 GB``), so that a tiny model's weights are not ``0.0 MB``."""
+    if count < 1000:
+        return f"{count} B"
+    value = float(count)
+    for unit in ("kB", "MB", "GB", "TB"):
+        value /= 1000
+        text = f"{value:.3g}"
+        if float(text) < 1000:
+            return f"{text} {unit}"
+    return f"{value:.0f} TB"
+
+
+def nearest(name: str, known: Iterable[str], n: int = 3, cutoff: float = 0.6) -> list[str]:
+    """The names of ``known`` closest to a misspelt ``name`` (``dpeth`` → ``depth``), best first:
+    those about as close as the closest (``TokenNte`` → ``TokenNet``, not also ``make_token_net``);
+    case is ignored when comparing."""
+    by_folded: dict[str, str] = {}
+    for candidate in known:
+        by_folded.setdefault(candidate.lower(), candidate)
+    folded = name.lower()
+    scored = []
+    for candidate in difflib.get_close_matches(folded, list(by_folded), n=n, cutoff=cutoff):
+        scored.append((difflib.SequenceMatcher(None, folded, candidate).ratio(), candidate))
+    return [by_folded[c] for score, c in scored if score >= scored[0][0] - 0.1]
+
+
+def did_you_mean(near: Iterable[str]) -> str:
+    """``did you mean :depth:?`` for the names given as the front end spells them (``""`` for none)."""
+    near = list(near)
+    return f"did you mean {' or '.join(near)}?" if near else ""
+

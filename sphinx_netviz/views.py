@@ -18,6 +18,7 @@ from typing import Any
 
 from .fold import Run
 from .ir import Trace
+from .values import size_text  # noqa: F401 - the links' sizes (diagram_node)
 from .viewer_data import ViewerData
 
 
@@ -124,17 +125,3 @@ def download_name(name: str, suffix: str) -> str:
     100 of them), then ``suffix`` (``.onnx``)."""
     safe = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._")[:100].strip("._")
     return f"{safe or 'model'}{suffix}"
-
-
-def size_text(size: int) -> str:
-    """A file size as a link states it: decimal units, 3 significant digits
-    (``594 kB``, ``41.2 kB``, ``1.75 MB``; ``812 B`` below 1 kB)."""
-    if size < 1000:
-        return f"{size} B"
-    value = float(size)
-    for unit in ("kB", "MB", "GB", "TB"):
-        value /= 1000
-        text = f"{value:.3g}"
-        if float(text) < 1000:
-            return f"{text} {unit}"
-    return f"{value:.0f} TB"

@@ -204,7 +204,10 @@ def run_job(folder: Path) -> None:
             os.chdir(job.cwd)
         except OSError:
             pass
-        with recorder:
+        from .loader import project_folders
+
+        # a package that does not import is looked for from conf.py's folder (the sys.path hint)
+        with project_folders(job.folders), recorder:
             result = _draw_job(job, folder, stage, started)
     except BaseException as exc:  # noqa: BLE001  (model code can raise anything, SystemExit too)
         failure = _failure(exc, folder, job)

@@ -68,7 +68,7 @@ def test_a_file_is_size_checked_before_it_is_read(tmp_path: Path, monkeypatch: p
     big.write_bytes(b"<svg>" + b" " * 5000 + b"</svg>")
     read = []
     monkeypatch.setattr(bounds.os, "fstat", lambda fd, real=bounds.os.fstat: read.append(fd) or real(fd))
-    with pytest.raises(TooBig, match="big.svg is 0.0 MB, more than the 0.001 MB a page takes"):
+    with pytest.raises(TooBig, match="big.svg is 5.01 kB, more than the 1 kB a page takes"):
         read_bounded(big, 1000)
     assert read  # refused on its size, from the open file
     zero = tmp_path / "zero.json"

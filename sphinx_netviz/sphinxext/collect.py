@@ -124,11 +124,14 @@ def _submit(app: Sphinx, requests: list[Request]) -> None:
         if req.key not in submitted:
             groups.setdefault((req.export_key, req.timeout), {})[req.key] = req
     config = NetvizConfig.from_sphinx(app.config)
+    if groups and not submitted:  # the build's first diagram to draw: its first netviz line
+        events.announce_engine(config.pipeline_settings.dot)
     for (export_key, timeout), by_key in groups.items():  # the runner decides which starts first
         job = Job(
             drawings=tuple(Drawing(key, req.spec) for key, req in by_key.items()),
             export_key=export_key, settings=config.pipeline_settings, limits=config.limits(timeout),
             cache_root=str(cache_root(app.config, app.doctreedir)), sys_path=tuple(sys.path), cwd=os.getcwd(),
+            folders=(str(app.confdir), str(app.srcdir)),
         )
         try:
             runner.submit(job)

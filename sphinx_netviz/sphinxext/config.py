@@ -2,7 +2,8 @@
 
 Each setting is an :class:`~sphinx_netviz.options.Option` with ``setting``
 true; nothing here repeats a default or a rule.  A bad value gets a
-``netviz.config`` warning and falls back to its default, so the build goes on.
+``netviz.config`` warning and falls back to its default, so the build goes on; so does
+a name that looks like a misspelt setting (``netviz_dpeth``: did you mean netviz_depth?).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from sphinx.util import logging
 from ..limits import Limits, default_jobs, default_memory_mb
 from ..options import OPTIONS_LIST, Frontend, Option, OptionProblem, worded_for
 from ..pipeline import PipelineSettings
+from ..values import did_you_mean, nearest
 
 logger = logging.getLogger(__name__)
 
@@ -67,8 +69,27 @@ def register(app: Sphinx) -> None:
         app.add_config_value(option.conf_name, option.default, option.rebuild, types=option.types)
 
 
+def misspelt_settings(config: Config) -> dict[str, list[str]]:
+    """Names in ``conf.py`` (or ``-D``) that no extension declared and that look like a ``netviz_*``
+    setting (``netviz_dpeth``, ``netvis_depth``), each with the settings it is closest to."""
+    known = [o.conf_name for o in SETTINGS]
+    given = [*getattr(config, "_raw_config", {}), *getattr(config, "_overrides", {})]
+    found: dict[str, list[str]] = {}
+    for name in given:
+        if type(name) is not str or name.startswith("_") or name in config or name in found:
+            continue
+        if name.lower().startswith("netviz") or nearest(name, known, n=1, cutoff=0.85):
+            # compared without the prefix, which every setting shares (dpeth → depth, not also dtype)
+            found[name] = ["netviz_" + n for n in nearest(name.partition("_")[2] or name, [o.name for o in SETTINGS])]
+    return found
+
+
 def check(app: Sphinx, config: Config) -> None:
-    """``config-inited``: normalise the values; warn about bad ones and put their defaults back."""
+    """``config-inited``: normalise the values; warn about bad ones and put their defaults back,
+    and about names that look like a misspelt setting (naming the one meant)."""
+    for name, near in misspelt_settings(config).items():
+        hint = did_you_mean(near) or "see the settings in the documentation's options page"
+        logger.warning("%s is not a netviz setting (ignored); %s", name, hint, type="netviz", subtype="config")
     with worded_for(Frontend.CONF):
         for option in SETTINGS:
             try:

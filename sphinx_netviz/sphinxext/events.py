@@ -1,17 +1,25 @@
-"""Build-wide bookkeeping: per-page outcomes and the end-of-build summary.
+"""Build-wide bookkeeping: per-page outcomes, the engine line and the end-of-build summary.
 
 Each directive records ``traced``, ``reused`` or ``failed`` for its page.
 The records live in the build environment, so they survive incremental
-builds and are merged back from ``-j`` worker processes.
+builds and are merged back from ``-j`` worker processes.  A build that
+draws a diagram says first which layout engine draws it
+(:func:`announce_engine`: ``netviz: laying out with Graphviz dot 2.43.0
+(/usr/bin/dot)``); one that only reuses diagrams does not.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Set
+from pathlib import Path
 from typing import Any, Literal
 
 from sphinx.application import Sphinx
 from sphinx.util import logging
+
+from ..errors import RenderProblem
+from ..render import PURE, dot_version, find_dot, is_pure
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +77,24 @@ def summary(env: Any) -> tuple[int, int, int]:
             else:
                 reused += 1
     return traced, reused, failed
+
+
+def layout_engine(dot: str) -> str:
+    """The layout engine ``netviz_dot`` names, with its version and path: ``Graphviz dot 2.43.0
+    (/usr/bin/dot)``, ``graphviz-pure 0.2.2 (…/bin/graphviz-pure)``; or that there is none."""
+    try:
+        path = find_dot(dot)
+    except RenderProblem:
+        return f"no layout engine: the Graphviz executable {dot!r} was not found"
+    said = re.search(r"version\s+(\S+)", dot_version(dot))
+    version = f" {said.group(1)}" if said else ""
+    name = PURE if is_pure(path) else f"Graphviz {Path(path).name}"
+    return f"{name}{version} ({path})"
+
+
+def announce_engine(dot: str) -> None:
+    """The build's first netviz line, once per build that draws a diagram: which engine lays out."""
+    logger.info("netviz: laying out with %s", layout_engine(dot))
 
 
 def report(app: Sphinx, exception: BaseException | None) -> None:

@@ -13,7 +13,6 @@ a visible placeholder; the build goes on.
 
 from __future__ import annotations
 
-import difflib
 import os
 from typing import Any, ClassVar
 
@@ -26,6 +25,7 @@ from ..onnx_import import check_regular_file, is_onnx_path
 from ..options import OPTIONS, OPTIONS_LIST
 from ..pipeline import spec_key
 from ..spec import DiagramSpec, file_defaults
+from ..values import did_you_mean, nearest
 from . import collect, events, layer_refs
 from .config import NetvizConfig
 from .diagram_node import netviz_diagram
@@ -59,9 +59,8 @@ class _OptionSpec(dict):
 
 def unknown_option_message(name: str, known: list[str]) -> str:
     """``:depht:`` → what it says, the nearest known option(s), and where the list is."""
-    near = difflib.get_close_matches(name, known, n=3, cutoff=0.6)
-    hint = (f"did you mean {' or '.join(f':{n}:' for n in near)}?" if near
-            else "see the options in the documentation's options page")
+    hint = (did_you_mean(f":{n}:" for n in nearest(name, known))
+            or "see the options in the documentation's options page")
     return (f":{name}: is not an option of netviz (ignored); {hint} "
             f"(netviz takes {', '.join(f':{n}:' for n in sorted(known))})")
 

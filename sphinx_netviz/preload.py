@@ -330,8 +330,8 @@ class Preloads:
     """
 
     def __init__(self, setting: str | Sequence[str], folder: str | os.PathLike[str] | None) -> None:
-        self.setting = setting if setting == "auto" else tuple(setting)
-        self.file = Path(folder) / PRELOAD_FILE if folder is not None and setting == "auto" else None
+        self.setting = check_preload(setting)
+        self.file = Path(folder) / PRELOAD_FILE if folder is not None and self.setting == "auto" else None
         self._lock = threading.Lock()
         self._imported: dict[str, None] = {}
         self._used: set[str] = set()

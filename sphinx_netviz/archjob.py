@@ -59,17 +59,13 @@ def old_spec(new: DiagramSpec, target: str, kwargs: dict[str, object] | None = N
 def trace_side(spec: DiagramSpec, settings: object = None, *, build: Builder = build_model,
                notes: list[str] | None = None) -> Trace:
     """Build and trace the model of ``spec`` (or read its ONNX file) as a drawing would."""
-    from .onnx_import import read_onnx_file
-    from .pipeline import PipelineSettings, _load_and_trace, _Timer
+    from .pipeline import PipelineSettings, trace_target
 
-    notes = notes if notes is not None else []
-    if spec.is_onnx_file:
-        read = read_onnx_file(spec.target)
-        notes.extend(read.notes)
-        return read.trace
-    settings = settings if isinstance(settings, PipelineSettings) else PipelineSettings()
-    _, trace = _load_and_trace(spec, settings, notes, _Timer(), build=build)
-    return trace
+    traced = trace_target(spec, settings if isinstance(settings, PipelineSettings) else PipelineSettings(),
+                          build=build)
+    if notes is not None:
+        notes.extend(traced.notes)
+    return traced.trace
 
 
 def side_snapshot(target: str | Path, spec: DiagramSpec | None, settings: object = None, *,

@@ -13,20 +13,15 @@ changed (``old → new``).  No torch, no Sphinx.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
-
 from .archdiff import ArchDiff, compare
-from .artifacts import Artifacts, Problem
-from .bounds import bounded_viewer_data
+from .artifacts import Artifacts
 from .fold import find_runs
 from .ir import Trace
-from .layouts import LayoutSettings, lay_out_depths
 from .limits import Budget
 from .merge import Merged, merged_trace
-from .shading import nothing_to_shade, shading_of
+from .pipeline import lay_out_trace
 from .snapshot import Snapshot
 from .spec import DiagramSpec
-from .views import viewer_details
 
 __all__ = ["DiffDrawing", "draw_diff"]
 
@@ -48,14 +43,8 @@ def draw_diff(old: tuple[Snapshot, Trace], new: tuple[Snapshot, Trace], spec: Di
     diff = compare(old[0], new[0])
     merged = merged_trace(old[1], new[1], diff) if diff.changed else None
     trace = merged.trace if merged is not None else new[1]
-    runs = find_runs(trace) if spec.fold else []
-    shading = shading_of(trace, spec.color_by)
-    laid_out = lay_out_depths(trace, runs, LayoutSettings(
-        spec.depth, spec.direction, id_prefix, dot, layout_timeout, shading=shading, marks=merged), budget)
-    if shading is None and spec.color_by != "none":
-        laid_out.problems.append(Problem("render", nothing_to_shade(spec.color_by)))
-    details: dict[str, Any] = dict(viewer_details(trace, id_prefix, laid_out.depth, laid_out.by_depth,
-                                                  laid_out.shown, runs, laid_out.omitted))
+    laid_out, details = lay_out_trace(trace, find_runs(trace) if spec.fold else [], spec, dot, layout_timeout,
+                                      id_prefix=id_prefix, budget=budget, marks=merged)
     if merged is not None:
         calls = details["calls"]
         for cid, kind in merged.kinds.items():
@@ -64,7 +53,7 @@ def draw_diff(old: tuple[Snapshot, Trace], new: tuple[Snapshot, Trace], spec: Di
     artifacts = Artifacts(
         svg=laid_out.svg, dot=laid_out.source, onnx=None, onnx_mode=None, sources=[],
         model_name=trace.model_name, node_count=len(laid_out.diagram.nodes), depth=laid_out.depth,
-        device="meta", layouts=laid_out.by_depth, details=bounded_viewer_data(details),  # type: ignore[arg-type]
+        device="meta", layouts=laid_out.by_depth, details=details,
         problems=laid_out.problems, notes=laid_out.notes,
     )
     return DiffDrawing(artifacts, diff, merged)

@@ -26,6 +26,7 @@ from importlib import metadata
 from pathlib import Path
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from .artifacts import Artifacts, Problem
 from .bounds import bounded_viewer_data
@@ -34,7 +35,7 @@ from .errors import NetvizError, TraceProblem
 from .export_ladder import export_ladder
 from .fold import Run, find_runs
 from .ir import Trace
-from .layouts import LayoutSettings, lay_out_depths
+from .layouts import Layouts, LayoutSettings, lay_out_depths
 from .limits import LAYOUT_SHARE_WITH_EXPORT, MB, Budget
 from .loader import Builder, LoadedModel, build_model
 from .onnx_import import is_onnx_path, read_onnx_file
@@ -45,7 +46,11 @@ from .spec import DiagramSpec
 from .values import MODEL_DTYPES, size_text
 from .views import viewer_details
 
-__all__ = ["PipelineSettings", "cached_diagram", "make_artifacts", "spec_key"]
+if TYPE_CHECKING:
+    from .merge import Merged
+
+__all__ = ["PipelineSettings", "Traced", "cached_diagram", "lay_out_trace", "make_artifacts", "spec_key",
+           "trace_target"]
 
 #: with ``:device: auto``, a model is run for real (traced, or exported) only if weights and
 #: activations fit in this share of the child's memory limit (the ONNX export runs the forward again)
@@ -118,6 +123,79 @@ def make_artifacts(spec: DiagramSpec, settings: PipelineSettings = PipelineSetti
     return made
 
 
+@dataclass
+class Traced:
+    """A model built and traced (or an ONNX file read), and what it was made from."""
+
+    trace: Trace
+    #: the model as built (None for an ONNX file)
+    loaded: LoadedModel | None
+    #: the project files it was made from, the project modules among them by name, and the
+    #: digest of the bytes of each as imported or read (see :class:`~.artifacts.Artifacts`)
+    sources: list[str]
+    modules: dict[str, str]
+    digests: dict[str, str | None]
+    name: str
+    #: ``meta``, ``cpu``, or ``file`` (an ONNX file)
+    device: str
+    weight_bytes: int
+    notes: list[str]
+    #: an ONNX file's bytes, as read
+    onnx_file: bytes | None = None
+
+
+def trace_target(spec: DiagramSpec, settings: PipelineSettings = PipelineSettings(), *,
+                 timer: _Timer | None = None, torch_threads: int | None = None, memory_bytes: int | None = None,
+                 on_stage: Callable[[str], None] | None = None, build: Builder = build_model) -> Traced:
+    """Build and trace the model of ``spec`` where it belongs (see the module docstring), or read
+    its ``.onnx`` file (torch is not imported then), noting the project files it was made from."""
+    timer = timer or _Timer()
+    stage = on_stage or (lambda name: None)
+    notes: list[str] = []
+    if is_onnx_path(spec.target):  # an ONNX file: read (no torch), not built and traced
+        stage("read")
+        read = read_onnx_file(spec.target)
+        notes.extend(read.notes)
+        timer.lap("read")
+        # the digest of the bytes read and drawn, not of the file as it is when stored
+        return Traced(read.trace, None, [spec.target], {}, {spec.target: hashlib.sha256(read.data).hexdigest()},
+                      read.trace.model_name, "file", 0, notes, read.data)
+    stage("import")
+    import torch
+
+    from .deps import digests_as_imported, file_digest, project_modules
+
+    if torch_threads:
+        torch.set_num_threads(torch_threads)
+    timer.lap("import")
+    with digests_as_imported() as imported:  # of the bytes each project file was imported from
+        loaded, trace = _load_and_trace(spec, settings, notes, timer, memory_bytes, stage, build)
+    modules = project_modules(loaded.source_modules)  # the cache keeps them by name
+    sources = sorted(set(modules.values()))
+    # a module imported before (this process imported it earlier): its file as it is now
+    digests = {path: imported[path] if path in imported else file_digest(path) for path in sources}
+    return Traced(trace, loaded, sources, modules, digests, loaded.name, loaded.device, loaded.weight_bytes, notes)
+
+
+def lay_out_trace(trace: Trace, runs: list[Run], spec: DiagramSpec, dot: str = "dot",
+                  layout_timeout: float = 30.0, *, id_prefix: str = "nv", budget: Budget | None = None,
+                  share: float = 1.0, marks: Merged | None = None,
+                  timer: _Timer | None = None) -> tuple[Layouts, dict[str, Any]]:
+    """The layouts of a trace drawn as ``spec`` says (depth, direction, shading; ``runs`` folded),
+    and the viewer's data, within a page's limits.  ``marks``: an architecture diff's."""
+    timer = timer or _Timer()
+    shading = shading_of(trace, spec.color_by)
+    laid_out = lay_out_depths(trace, runs, LayoutSettings(
+        spec.depth, spec.direction, id_prefix, dot, layout_timeout, shading=shading, marks=marks), budget, share)
+    if shading is None and spec.color_by != "none":
+        laid_out.problems.append(Problem("render", nothing_to_shade(spec.color_by)))
+    timer.lap("layout")
+    details = bounded_viewer_data(viewer_details(  # rows and details within a page's limits
+        trace, id_prefix, laid_out.depth, laid_out.by_depth, laid_out.shown, runs, laid_out.omitted))
+    timer.lap("views")
+    return laid_out, details
+
+
 def make_group(drawings: list[tuple[str, DiagramSpec]], settings: PipelineSettings = PipelineSettings(),
                *, torch_threads: int | None = None, known_onnx: tuple[bytes, str] | None = None,
                budget: Budget | None = None, memory_bytes: int | None = None,
@@ -139,35 +217,11 @@ def make_group(drawings: list[tuple[str, DiagramSpec]], settings: PipelineSettin
     assert all(s.export_view() == first.export_view() for _, s in drawings), "one model per group"
     timer = _Timer()
     find_dot(settings.dot)  # fail before the slow part if Graphviz is missing
-    notes: list[str] = []
-    loaded: LoadedModel | None = None
-    if is_onnx_path(first.target):  # an ONNX file: read (no torch), not built and traced
-        stage("read")
-        read = read_onnx_file(first.target)
-        trace, sources, name, device, size = read.trace, [first.target], read.trace.model_name, "file", 0
-        modules: dict[str, str] = {}
-        # the digest of the bytes read and drawn, not of the file as it is when stored
-        digests: dict[str, str | None] = {first.target: hashlib.sha256(read.data).hexdigest()}
-        notes.extend(read.notes)
-        # its download is the file itself
-        known_onnx = (read.data, "file") if first.onnx != "none" else None
-        timer.lap("read")
-    else:
-        stage("import")
-        import torch
-
-        from .deps import digests_as_imported, file_digest, project_modules
-
-        if torch_threads:
-            torch.set_num_threads(torch_threads)
-        timer.lap("import")
-        with digests_as_imported() as imported:  # of the bytes each project file was imported from
-            loaded, trace = _load_and_trace(first, settings, notes, timer, memory_bytes, stage, build)
-        modules = project_modules(loaded.source_modules)  # the cache keeps them by name
-        sources = sorted(set(modules.values()))
-        # a module imported before (this process imported it earlier): its file as it is now
-        digests = {path: imported[path] if path in imported else file_digest(path) for path in sources}
-        name, device, size = loaded.name, loaded.device, loaded.weight_bytes
+    traced = trace_target(first, settings, timer=timer, torch_threads=torch_threads,
+                          memory_bytes=memory_bytes, on_stage=stage, build=build)
+    trace, loaded, notes = traced.trace, traced.loaded, traced.notes
+    if traced.onnx_file is not None:  # an ONNX file's download is the file itself
+        known_onnx = (traced.onnx_file, "file") if first.onnx != "none" else None
     exporting = first.onnx != "none" and known_onnx is None
     # an export follows the layouts: they leave it part of the time
     layout_share = LAYOUT_SHARE_WITH_EXPORT if exporting else 1.0
@@ -179,26 +233,18 @@ def make_group(drawings: list[tuple[str, DiagramSpec]], settings: PipelineSettin
         try:
             if spec.fold not in runs_by_fold:  # found once, for every drawing that folds
                 runs_by_fold[spec.fold] = find_runs(trace) if spec.fold else []
-            runs = runs_by_fold[spec.fold]
-            shading = shading_of(trace, spec.color_by)
-            laid_out = lay_out_depths(trace, runs, LayoutSettings(
-                spec.depth, spec.direction, id_prefix, settings.dot, settings.layout_timeout,
-                shading=shading), budget, share)
-            if shading is None and spec.color_by != "none":
-                laid_out.problems.append(Problem("render", nothing_to_shade(spec.color_by)))
-            timer.lap("layout")
-            details = bounded_viewer_data(viewer_details(  # rows and details within a page's limits
-                trace, id_prefix, laid_out.depth, laid_out.by_depth, laid_out.shown, runs, laid_out.omitted))
-            timer.lap("views")
+            laid_out, details = lay_out_trace(trace, runs_by_fold[spec.fold], spec, settings.dot,
+                                              settings.layout_timeout, id_prefix=id_prefix, budget=budget,
+                                              share=share, timer=timer)
         except NetvizError as exc:
             results.append(exc)
             continue
         results.append(Artifacts(
-            svg=laid_out.svg, dot=laid_out.source, onnx=None, onnx_mode=None, sources=sources, modules=modules,
-            source_digests=digests,
-            model_name=name, node_count=len(laid_out.diagram.nodes), depth=laid_out.depth,
-            device=device, layouts=laid_out.by_depth, details=details,
-            weight_bytes=size, problems=laid_out.problems, notes=[*notes, *laid_out.notes],
+            svg=laid_out.svg, dot=laid_out.source, onnx=None, onnx_mode=None, sources=traced.sources,
+            modules=traced.modules, source_digests=traced.digests,
+            model_name=traced.name, node_count=len(laid_out.diagram.nodes), depth=laid_out.depth,
+            device=traced.device, layouts=laid_out.by_depth, details=details,
+            weight_bytes=traced.weight_bytes, problems=laid_out.problems, notes=[*notes, *laid_out.notes],
         ))
     made = [r for r in results if isinstance(r, Artifacts)]
     onnx_bytes, onnx_mode = known_onnx or (None, None)

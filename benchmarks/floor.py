@@ -388,6 +388,27 @@ def render_table(s: dict[str, Any]) -> str:
                   "each round's"], rows, right=(4,))
 
 
+def history(run: dict[str, Any]) -> list[dict[str, Any]]:
+    """This run and the saved runs before it (the files beside it, oldest first)."""
+    path = run.get("_path")
+    if not path:
+        return [run]
+    files = [f for f in common.result_files(BENCHMARK, Path(path).parent.parent) if f.name <= Path(path).name]
+    return [common.load_run(f) for f in files]
+
+
+def history_table(runs: list[dict[str, Any]]) -> str:
+    rows = []
+    for r in runs:
+        s = summary(r)
+        load = "–" if s["load_min"] is None else f"{s['load_min']:.1f}–{s['load_max']:.1f}"
+        rows.append([f"{r['date'][:16].replace('T', ' ')}, {r['code'].get('commit_short')}", r["params"].get("note") or "",
+                     f"{s['cold_with_preload']} of {s['cold_builds']}", str(s["rounds"]), load,
+                     *("–" if s[f"{k}_ratio"] is None else f"{s[f'{k}_ratio']:.2f}" for k in PAIRS)])
+    return table(["run", "note", "cold builds with a learned preload list", "rounds", "load", "diagrams-only ÷ trace floor",
+                  "default ÷ export floor"], rows, right=(3, 5, 6))
+
+
 def _cold_sentence(s: dict[str, Any]) -> str:
     kept = f"{s['cold_with_preload']} of {s['cold_builds']}"
     if s["cold"] == "learned":
@@ -433,6 +454,10 @@ def render(run: dict[str, Any]) -> str:
     lines += [f"Warnings in these builds: {len(s['warnings'])}.", ""]
     if s["warnings"]:
         lines += ["```text", *s["warnings"][:20], "```", ""]
+    runs = history(run)
+    if len(runs) > 1:
+        lines += ["### The saved runs", "", "This run and the ones before it (`python benchmarks/report.py compare floor` "
+                  "puts the newest two side by side).", "", history_table(runs), ""]
     return "\n".join(lines)
 
 

@@ -200,7 +200,7 @@ def test_floor_project_is_a_user_project() -> None:
 
 
 def _floor_run(rounds: list[tuple[float, float, float, float]], warm_exports: int = 0,
-               twice_exports: dict | None = None) -> dict:
+               twice_exports: dict | None = None, date: str = "2026-11-30T10:00:00+00:00") -> dict:
     def x(seconds: float | None, **more) -> dict:
         return {"ok": seconds is not None, "seconds": seconds if seconds is not None else 900.0, "load": 4.0,
                 "warnings": [], **more}
@@ -215,7 +215,7 @@ def _floor_run(rounds: list[tuple[float, float, float, float]], warm_exports: in
                                                    summary={"traced": 5, "reused": 0, "failed": 0}, onnx_files=3)
     return _record("floor", {"rounds": out, "twice": twice},
                    {"repeat": len(rounds), "models": ["bert", "resnet", "vit"], "again": ["bert", "resnet"],
-                    "jobs": "serial", "note": ""})
+                    "jobs": "serial", "note": ""}, date)
 
 
 def test_floor_medians_and_ratios() -> None:
@@ -268,5 +268,12 @@ def test_floor_section_of_the_page(tmp_path: Path) -> None:
     learned["results"]["rounds"][0]["cold_diagrams"]["preload_kept"] = True
     assert "in an earlier build of the same kind (`preload.json` in the cache folder, the next cold build of a " \
         "project): 1 of 2 cold builds started with it." in floor.render(learned)
+    assert "### The saved runs" not in text  # one run: no history
+    newer = _floor_run([(5.0, 5.5, 14.0, 12.0)], twice_exports={"models:bert": 1}, date="2026-12-01T10:00:00+00:00")
+    newer["params"].update(cold="learned", note="after")
+    common.save_run(newer, tmp_path)
+    text = report.page(report.newest(tmp_path))
+    assert "| 2026-11-30 10:00, aaaaaaa |  | 0 of 2 | 1 | 4.0–4.0 | 1.60 | 0.86 |" in text
+    assert "| 2026-12-01 10:00, aaaaaaa | after | 0 of 2 | 1 | 4.0–4.0 | 1.10 | 0.86 |" in text
     assert report.compare(_floor_run([(5.0, 8.0, 14.0, 12.0)]), _floor_run([(5.0, 5.5, 14.0, 12.0)])).count(
         "| diagrams-only ÷ trace floor | 1.60 | 1.10 | -31% |") == 1

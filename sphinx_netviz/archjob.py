@@ -19,19 +19,26 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import replace
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .archdiff import ArchDiff
 from .artifacts import Artifacts
+from .errors import NetvizError
 from .ir import Trace
 from .limits import Budget
 from .loader import Builder, build_model
 from .snapshot import Snapshot, SnapshotProblem, make_snapshot, read_snapshot, snapshot_trace
 from .spec import DiagramSpec
 
-__all__ = ["MAX_CHANGES", "changes_of", "diff_key", "is_snapshot_path", "merged_artifacts", "old_spec",
+if TYPE_CHECKING:
+    from .cache import DiagramCache
+    from .jobs import Job
+    from .pipeline import PipelineSettings
+
+__all__ = ["Side", "make_diffs", "make_sides", "MAX_CHANGES", "changes_of", "diff_key", "is_snapshot_path", "merged_artifacts", "old_spec",
            "side_key", "side_snapshot", "trace_side", "with_kwargs"]
 
 #: change records a merged drawing's viewer data keeps (its Changes table says how many more)
@@ -126,3 +133,94 @@ def changes_of(details: dict[str, Any]) -> tuple[ArchDiff, int] | None:
         return None
     diff = ArchDiff.from_dict(record)
     return diff, int(record.get("changes_total", len(diff.changes)))
+
+
+@dataclass(frozen=True)
+class Side:
+    """One side of a ``netviz-diff`` as its jobs know it: a stored snapshot (``key``: its
+    :func:`side_key`, found along ``sys_path``) or a snapshot file (``path``)."""
+
+    key: str = ""
+    path: str = ""
+    #: where the side's modules are found (a git ref's extracted tree for ``:against: REF``)
+    sys_path: tuple[str, ...] = ()
+    #: the side's own words, for messages (``the old side (v1.0)``)
+    label: str = "a side"
+
+
+def make_sides(job: Job, stage: Callable[[str], None], budget: Budget) -> list[Artifacts | NetvizError]:
+    """A ``side`` job's drawings (in the child): each side's model traced as a drawing's would be,
+    its snapshot as the ``details`` of an otherwise empty :class:`Artifacts` (its sources, notes,
+    timings) for :meth:`~sphinx_netviz.cache.DiagramCache.store_snapshot`.  Modules imported from
+    inside the cache folder (a git ref's extracted tree, ``:against: REF``) are kept by path, not
+    by name: their names stand for the working tree's files where the build looks them up."""
+    from .pipeline import trace_target
+
+    made: list[Artifacts | NetvizError] = []
+    for drawing in job.drawings:
+        try:
+            traced = trace_target(drawing.spec, job.settings, torch_threads=1,
+                                  memory_bytes=job.limits.memory_bytes, on_stage=stage)
+        except NetvizError as exc:
+            made.append(exc)
+            continue
+        stage("render")
+        made.append(Artifacts(
+            svg=b"", dot="", onnx=None, onnx_mode=None, sources=traced.sources,
+            modules={name: path for name, path in traced.modules.items() if not _inside(path, job.cache_root)},
+            source_digests=traced.digests,
+            model_name=traced.name, device=traced.device, weight_bytes=traced.weight_bytes,
+            details=make_snapshot(traced.trace), notes=list(traced.notes)))
+    return made
+
+
+def _inside(path: str, folder: str) -> bool:
+    return Path(path).resolve().is_relative_to(Path(folder).resolve())
+
+
+def _side_bytes(side: Side, cache: DiagramCache) -> tuple[str, bytes]:
+    """Where a side's snapshot is, and its bytes: a snapshot file, or the side's stored snapshot."""
+    from .cache import DiagramCache, verified_bytes
+
+    if side.path:
+        read_snapshot(side.path)  # checked first, with the file's own messages (and its size)
+        try:
+            return side.path, Path(side.path).read_bytes()
+        except OSError as exc:
+            raise SnapshotProblem(f"cannot read the snapshot file {side.path!r}: {exc.strerror or exc}") from exc
+    found = DiagramCache(cache.root, search_path=side.sys_path).lookup_snapshot(side.key, just_stored=True,
+                                                                                  drawn=True)
+    if found is None:
+        raise SnapshotProblem(f"{side.label} was not traced (see the warning about it), so there is "
+                              "nothing to compare")
+    return str(found.path), verified_bytes(found.path)
+
+
+def make_diffs(job: Job, stage: Callable[[str], None], budget: Budget,
+               cache: DiagramCache) -> list[Artifacts | NetvizError]:
+    """A ``diff`` job's drawing (in the child): its two stored sides (``job.sides``, old and new)
+    merged and drawn as its spec says; the drawing depends on the two snapshots it was made from
+    (its sources, by path).  No model code runs: the sides are snapshots."""
+    stage("read")
+    try:
+        read = [_side_bytes(side, cache) for side in job.sides]
+        (old_path, old_data), (new_path, new_data) = read
+        old, new = (parse_snapshot(data, side.label) for data, side in ((old_data, job.sides[0]),
+                                                                         (new_data, job.sides[1])))
+    except NetvizError as exc:
+        return [exc for _ in job.drawings]
+    stage("render")
+    made: list[Artifacts | NetvizError] = []
+    for drawing in job.drawings:
+        try:
+            artifacts, _ = merged_artifacts(old, new, drawing.spec, job.settings.dot, job.settings.layout_timeout,
+                                            id_prefix=f"nv{drawing.key[:8]}", budget=budget)
+        except NetvizError as exc:
+            made.append(exc)
+            continue
+        artifacts.sources = sorted({old_path, new_path})
+        artifacts.source_digests = {old_path: hashlib.sha256(old_data).hexdigest(),
+                                    new_path: hashlib.sha256(new_data).hexdigest()}
+        artifacts.time_limited = budget.ran_out
+        made.append(artifacts)
+    return made

@@ -414,6 +414,48 @@ class DiagramCache:
         self._write(self._record_path(spec_key), json.dumps(record, indent=1).encode())
         return CachedDiagram.from_manifest(manifest, key=result_key, **self._files(names))
 
+    # -- an architecture diff's sides (sphinx_netviz.archjob) ----------------------------
+
+    def _snapshot_record(self, key: str) -> Path:
+        return self.root / "snapshots" / f"{key}.json"
+
+    def store_snapshot(self, key: str, made: Artifacts) -> CachedSnapshot:
+        """Keep one side of an architecture diff: its snapshot (``made.details``; the rest of
+        ``made`` is its facts and sources), checked against its sources on lookup as a diagram is."""
+        data = json.dumps(made.details, sort_keys=True, ensure_ascii=False).encode()
+        path = self.root / "files" / content_name(data, ".json", "netviz-arch-")
+        self._write_if_missing(path, data)
+        record = {"key": key, **self._sources_record(made), "info": made.info().to_manifest(),
+                  "snapshot": path.name}
+        self._write(self._snapshot_record(key), json.dumps(record, indent=1).encode())
+        return CachedSnapshot.from_manifest(record["info"], key=key, path=path)
+
+    def lookup_snapshot(self, key: str, *, just_stored: bool = False, drawn: bool = False) -> CachedSnapshot | None:
+        """The side stored under ``key`` if its sources, as this cache finds them, are unchanged
+        (``just_stored``, ``drawn``: as for :meth:`lookup`)."""
+        current = self._current(self._snapshot_record(key), key, just_stored, drawn)
+        if current is None:
+            return None
+        record, sources, changed = current
+        try:
+            found = CachedSnapshot.from_manifest(record["info"], key=key, path=self._file(record["snapshot"]))
+            check_file(found.path)
+        except (DamagedFile, KeyError, TypeError, ValueError) as exc:
+            self.on_damage(f"the cached architecture snapshot is damaged ({exc}); tracing again")
+            return None
+        found.sources, found.changed = sources, changed
+        return found
+
+
+@dataclass(kw_only=True)
+class CachedSnapshot(DiagramInfo):
+    """One side of an architecture diff as the cache holds it: its facts and its snapshot file."""
+
+    key: str
+    path: Path
+    #: sources whose bytes changed since it was traced (see :meth:`DiagramCache.lookup`)
+    changed: list[str] = field(default_factory=list)
+
 
 def _umask() -> int:
     mask = os.umask(0)

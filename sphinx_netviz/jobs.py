@@ -20,6 +20,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .errors import Stage
 from .limits import OUTPUT_KEEP_BYTES, Limits
@@ -73,6 +74,12 @@ class Job:
     cwd: str = "."
     #: conf.py's folder and the source folder: where a message's sys.path hint is measured from
     folders: tuple[str, ...] = ()
+    #: what the child makes: ``draw`` (diagrams); for an architecture diff (``netviz-diff``,
+    #: :mod:`~sphinx_netviz.archjob`) ``side`` (each drawing's model traced, its snapshot stored)
+    #: or ``diff`` (two stored sides merged into the drawing; no model code runs)
+    kind: str = "draw"
+    #: a ``diff`` job's sides, old and new (:class:`~sphinx_netviz.archjob.Side`)
+    sides: tuple[Any, ...] = ()
 
 
 @dataclass

@@ -248,9 +248,16 @@ def _draw_job(job: Job, folder: Path, stage: Callable[[str], None], started: flo
     known = cache.lookup_export(job.export_key) if first.onnx != "none" else None
     margin = min(MARGIN, 0.1 * job.limits.timeout)
     left = job.limits.timeout - (time.monotonic() - started) - margin
-    made = make_group([(f"nv{d.key[:8]}", d.spec) for d in job.drawings], job.settings,
-                      torch_threads=1, known_onnx=known, budget=Budget(max(0.0, left)),
-                      memory_bytes=job.limits.memory_bytes, on_stage=stage)
+    budget = Budget(max(0.0, left))
+    store = cache.store_snapshot if job.kind == "side" else cache.store
+    if job.kind == "draw":
+        made = make_group([(f"nv{d.key[:8]}", d.spec) for d in job.drawings], job.settings,
+                          torch_threads=1, known_onnx=known, budget=budget,
+                          memory_bytes=job.limits.memory_bytes, on_stage=stage)
+    else:  # an architecture diff's side, or its merged drawing
+        from .archjob import make_diffs, make_sides
+
+        made = make_sides(job, stage, budget) if job.kind == "side" else make_diffs(job, stage, budget, cache)
     result = JobResult()
     stage("store")
     for drawing, artifacts in zip(job.drawings, made):
@@ -260,7 +267,7 @@ def _draw_job(job: Job, folder: Path, stage: Callable[[str], None], started: flo
         if artifacts.onnx is not None and known is None:
             cache.store_export(job.export_key, artifacts)
         try:
-            cache.store(drawing.key, artifacts)
+            store(drawing.key, artifacts)
         except OSError as exc:
             if not folder.is_dir():  # model code removed it: the runner says so
                 _leave(EXIT_FOLDER_GONE)

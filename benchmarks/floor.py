@@ -326,9 +326,11 @@ def summary(run: dict[str, Any]) -> dict[str, Any]:
     for kind in ("trace_floor", "cold_diagrams", "export_floor", "cold_default", "warm_default"):
         out[kind], out[f"{kind}_each"] = medians(rounds, kind)
     for name, (build, floor) in PAIRS.items():
-        out[f"{name}_ratio"] = ratio(out[build], out[floor])
-        # each round's build ÷ the floor run next to it (a busy minute hits both)
+        # each round's build ÷ the floor run next to it (a busy minute on a shared machine hits both),
+        # and their median: the measure; the ratio of the medians (issue 18's way) is shown beside it
         out[f"{name}_ratio_each"] = [ratio(b, f) for b, f in zip(out[f"{build}_each"], out[f"{floor}_each"])]
+        out[f"{name}_ratio"] = med(out[f"{name}_ratio_each"])
+        out[f"{name}_ratio_of_medians"] = ratio(out[build], out[floor])
     warm = [r["warm_default"] for r in rounds if r.get("warm_default")]
     out["warm_builds"] = len(warm)
     out["warm_exports"] = (sum(sum(w.get("exports", {}).values()) for w in warm)
@@ -364,8 +366,10 @@ def metrics(run: dict[str, Any]) -> dict[str, tuple[float | None, str]]:
     s = summary(run)
     return {"trace floor": (s["trace_floor"], "s"), "cold build, -D netviz_onnx=none": (s["cold_diagrams"], "s"),
             "diagrams-only ÷ trace floor": (s["diagrams_ratio"], "ratio"),
+            "diagrams-only: ratio of the medians": (s["diagrams_ratio_of_medians"], "ratio"),
             "export floor": (s["export_floor"], "s"), "cold default build": (s["cold_default"], "s"),
             "default ÷ export floor": (s["default_ratio"], "ratio"),
+            "default: ratio of the medians": (s["default_ratio_of_medians"], "ratio"),
             "warm default build": (s["warm_default"], "s"),
             "exports in the warm builds": (s["warm_exports"], "count"),
             "most exports of one model in a build": (s["most_exports_of_one_model"], "count")}
@@ -382,10 +386,16 @@ def render_table(s: dict[str, Any]) -> str:
         rows.append([{"diagrams": "cold build, `-D netviz_onnx=none`", "default": "cold build, default (ONNX)"}[name],
                      f"{common.fmt_s(s[build])} ({_each(s[build + '_each'])})",
                      {"diagrams": "trace floor", "default": "export floor"}[name],
-                     f"{common.fmt_s(s[floor])} ({_each(s[floor + '_each'])})", "–" if r is None else f"**{r:.2f}**",
-                     ", ".join("–" if x is None else f"{x:.2f}" for x in s[f"{name}_ratio_each"])])
-    return table(["build", "median s (runs)", "floor", "median s (runs)", "build ÷ floor (medians)",
-                  "each round's"], rows, right=(4,))
+                     f"{common.fmt_s(s[floor])} ({_each(s[floor + '_each'])})",
+                     ("–" if r is None else f"**{r:.2f}**") + " ("
+                     + ", ".join("–" if x is None else f"{x:.2f}" for x in s[f"{name}_ratio_each"]) + ")",
+                     _ratio(s[f"{name}_ratio_of_medians"])])
+    return table(["build", "median s (runs)", "floor", "median s (runs)", "build ÷ floor: median of the rounds' "
+                  "(each round's)", "ratio of the medians"], rows, right=(5,))
+
+
+def _ratio(value: float | None) -> str:
+    return "–" if value is None else f"{value:.2f}"
 
 
 def history(run: dict[str, Any]) -> list[dict[str, Any]]:
@@ -404,9 +414,10 @@ def history_table(runs: list[dict[str, Any]]) -> str:
         load = "–" if s["load_min"] is None else f"{s['load_min']:.1f}–{s['load_max']:.1f}"
         rows.append([f"{r['date'][:16].replace('T', ' ')}, {r['code'].get('commit_short')}", r["params"].get("note") or "",
                      f"{s['cold_with_preload']} of {s['cold_builds']}", str(s["rounds"]), load,
-                     *("–" if s[f"{k}_ratio"] is None else f"{s[f'{k}_ratio']:.2f}" for k in PAIRS)])
-    return table(["run", "note", "cold builds with a learned preload list", "rounds", "load", "diagrams-only ÷ trace floor",
-                  "default ÷ export floor"], rows, right=(3, 5, 6))
+                     *(f"{_ratio(s[f'{k}_ratio'])} ({_ratio(s[f'{k}_ratio_of_medians'])})" for k in PAIRS)])
+    return table(["run", "note", "cold builds with a learned preload list", "rounds", "load",
+                  "diagrams-only ÷ trace floor (ratio of the medians)", "default ÷ export floor (ratio of the medians)"],
+                 rows, right=(3, 5, 6))
 
 
 def _cold_sentence(s: dict[str, Any]) -> str:
@@ -428,8 +439,10 @@ def render(run: dict[str, Any]) -> str:
              "torch and the project's `models.py` (so `transformers`) and runs each model's forward on `meta` "
              "(the **trace floor**), and the same plus torch's dynamo exporter run directly on each model, "
              "`torch.onnx.export(..., dynamo=True, optimize=False)`, saved without weights (the **export floor**). "
-             f"Floors and builds alternate, {s['rounds']} rounds; medians; every time is a fresh process's, "
-             "from its start to its end. " + _cold_sentence(s)
+             f"Floors and builds alternate, {s['rounds']} rounds; every time is a fresh process's, from its start "
+             "to its end. Each round's build is divided by the floor run next to it, and the median of these "
+             "ratios is the measure (a busy minute on a shared machine hits both of a pair); the ratio of the "
+             "median times is shown beside it. " + _cold_sentence(s)
              + (f" This run: {note}." if note else ""), "",
              render_table(s), ""]
     if s["load_min"] is not None:

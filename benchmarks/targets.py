@@ -176,7 +176,8 @@ def _floor(run: dict[str, Any]) -> dict[str, Any]:
 
 
 def _floor_ratio(pair: str) -> Callable[[dict[str, Any]], Measured | None]:
-    """A cold build's median seconds ÷ its floor's (``diagrams``: the trace floor; ``default``: the export floor)."""
+    """The median over the rounds of a cold build's seconds ÷ its floor's in the same round (``diagrams``: the
+    trace floor; ``default``: the export floor)."""
     def measure(run: dict[str, Any]) -> Measured | None:
         from benchmarks.floor import PAIRS
 
@@ -185,7 +186,8 @@ def _floor_ratio(pair: str) -> Callable[[dict[str, Any]], Measured | None]:
         if value is None:
             return None
         build, floor = PAIRS[pair]
-        return Measured(value, f"{s[build]:.1f} s ÷ {s[floor]:.1f} s, median of {s['rounds']}")
+        each = ", ".join("–" if x is None else f"{x:.2f}" for x in s[f"{pair}_ratio_each"])
+        return Measured(value, f"median of {s['rounds']} rounds' ({each}); medians {s[build]:.1f} s ÷ {s[floor]:.1f} s")
     return measure
 
 

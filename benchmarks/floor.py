@@ -183,6 +183,18 @@ def exports_in_log(lines: Iterable[str]) -> dict[str, int]:
     return counts
 
 
+def jobs_in_log(lines: Iterable[str]) -> list[dict[str, Any]]:
+    """Each job's target, ONNX kind and stage timings (the drawings of one job log the same timings)."""
+    seen: dict[tuple[str, str], dict[str, Any]] = {}
+    for line in lines:
+        if line.strip():
+            row = json.loads(line)
+            key = (row["target"], json.dumps(row.get("timings") or {}, sort_keys=True))
+            seen.setdefault(key, {"target": row["target"], "onnx_mode": row.get("onnx_mode"),
+                                  "timings": row.get("timings") or {}})
+    return list(seen.values())
+
+
 def drawings_in_log(lines: Iterable[str]) -> int:
     """How many drawings children made (one line each)."""
     return sum(1 for line in lines if line.strip())
@@ -221,6 +233,7 @@ def run_build(src: Path, out: Path, cache: Path, extra: list[str], label: str, f
     logged = log.read_text().splitlines() if log.exists() else []
     result["drawings_made"] = drawings_in_log(logged)
     result["exports"] = exports_in_log(logged)
+    result["jobs"] = jobs_in_log(logged)
     result["summary"] = summary_line(done.stdout)
     result["onnx_files"] = len(list(cache.rglob("*.onnx"))) if cache.exists() else 0
     result["cache_entries"] = sorted(p.name for p in cache.iterdir()) if cache.exists() else []

@@ -173,6 +173,9 @@ def test_floor_counts_jobs_that_ran_an_exporter() -> None:
     ]
     assert floor.exports_in_log(lines) == {"models:bert": 1, "models:resnet": 2}
     assert floor.drawings_in_log(lines) == 6
+    jobs = floor.jobs_in_log(lines)
+    assert [(j["target"], j["timings"].get("onnx")) for j in jobs] == [
+        ("models:bert", 3.0), ("models:resnet", 1.5), ("models:resnet", 1.7), ("models:vit", None)]
     assert floor.exports_in_log([]) == {}
 
 

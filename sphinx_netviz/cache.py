@@ -26,6 +26,7 @@ folder, which the parent deletes whatever happened to the child.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -37,7 +38,8 @@ from typing import Any
 from pathlib import Path
 
 from .artifacts import Artifacts, DiagramInfo
-from .bounds import read_details
+from .bounds import MAX_DETAILS_BYTES
+from .limits import MB
 from .deps import file_digest, find_module_file
 
 #: 6: sources kept by module name, checked against the files the names stand for where asked;
@@ -159,6 +161,11 @@ class DiagramCache:
         self.on_damage = on_damage or (lambda why: None)
         self.search_path = tuple(os.path.abspath(entry) if isinstance(entry, str) else entry
                                  for entry in (sys.path if search_path is None else search_path))
+
+    @functools.cached_property
+    def real_root(self) -> Path:
+        """:attr:`root` with its links resolved (once)."""
+        return self.root.resolve()
 
     def _write(self, path: Path, data: bytes) -> None:
         write_atomic(path, data, self.scratch)
@@ -340,11 +347,13 @@ class DiagramCache:
             return None
         paths = [cached.svg_path, cached.dot_path, cached.details_path, *cached.layouts.values()]
         paths += [cached.onnx_path] if cached.onnx_path else []
-        try:
+        try:  # the details are parsed where a page uses them (once per page written); here only sized
             for path in paths:
                 check_file(path)
-            read_details(cached.details_path)  # size-checked before it is read
-        except (DamagedFile, OSError, ValueError) as exc:
+            if cached.details_path.stat().st_size > MAX_DETAILS_BYTES:
+                raise DamagedFile(f"{cached.details_path.name} is more than the {MAX_DETAILS_BYTES / MB:g} MB "
+                                  "a page takes")
+        except (DamagedFile, OSError) as exc:
             self.on_damage(f"the cached diagram file {exc}; drawing again")
             return None
         return cached

@@ -19,11 +19,14 @@ code:
   refusing any that leads out of the cache), or its failure, and expands a
   drawn diagram's summary table and class links (:mod:`.summary`); a page
   whose diagram vanished from the cache is read again (``env-get-outdated``).
+
+Every event looks a diagram up through :func:`found`: once per diagram per
+build and process (:class:`~.state.BuildRun`), however many events ask.  The
+state lives in one object, ``env.netviz`` (:mod:`.state`).
 """
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from collections.abc import Set
@@ -35,16 +38,16 @@ from sphinx.application import Sphinx
 from sphinx.transforms.post_transforms import ReferencesResolver, SphinxPostTransform
 from sphinx.util import logging
 
-from ..bounds import read_details
 from ..cache import CachedDiagram, DiagramCache
 from ..jobs import Drawing, Failure, Job
 from ..preload import Preloads
 from ..runner import DiagramRunner, JobOutcome
 from ..spec import DiagramSpec
 from . import events
-from .cachefiles import cache_file, cache_for, cache_key, cache_root
+from .cachefiles import cache_for, cache_key, cache_root, keep_details, node_details
 from .config import NetvizConfig
 from .diagram_node import has_writer, netviz_diagram, unreadable
+from .state import build_run, state
 from .summary import links_node, summary_node
 
 logger = logging.getLogger(__name__)
@@ -68,23 +71,22 @@ class Request:
 
 def _requests(env: Any) -> dict[str, list[Request]]:
     """Requests not drawn yet, by page."""
-    if not hasattr(env, "netviz_requests"):
-        env.netviz_requests = {}
-    return env.netviz_requests
+    return state(env).requests
 
 
 def failures(env: Any) -> dict[str, Failure]:
     """Diagrams that could not be drawn, by key (kept until one is drawn)."""
-    if not hasattr(env, "netviz_failures"):
-        env.netviz_failures = {}
-    return env.netviz_failures
+    return state(env).failures
 
 
 def diagram_keys(env: Any) -> dict[str, set[str]]:
     """The diagram keys on each page (to read a page again when its diagram left the cache)."""
-    if not hasattr(env, "netviz_keys"):
-        env.netviz_keys = {}
-    return env.netviz_keys
+    return state(env).keys
+
+
+def found(env: Any, key: str, *, just_stored: bool = False) -> CachedDiagram | None:
+    """The cached diagram of ``key``, looked up once per build (:meth:`~.state.BuildRun.found`)."""
+    return build_run(env).found(key, just_stored=just_stored)
 
 
 def note_key(env: Any, key: str) -> None:
@@ -99,26 +101,25 @@ def request(env: Any, req: Request) -> None:
 # -- the runner, in the main process only ------------------------------------------
 
 def _is_main_process(app: Sphinx) -> bool:
-    return getattr(app, "_netviz_pid", None) == os.getpid()
+    return build_run(app.env).is_main
 
 
 def _runner(app: Sphinx) -> DiagramRunner:
-    runner = getattr(app, "_netviz_runner", None)
-    if runner is None:
+    run = build_run(app.env)
+    if run.runner is None:
         config = NetvizConfig.from_sphinx(app.config)
         # the children's scratch folders beside the cache: their files are renamed into it
         root = cache_root(app.config, app.doctreedir)  # (the learned preload list is kept there too)
-        runner = DiagramRunner(root / "jobs", jobs=config.job_count, preload=Preloads(config["preload"], root))
-        app._netviz_runner = runner  # type: ignore[attr-defined]
-        app._netviz_submitted = set()  # type: ignore[attr-defined]
-        app._netviz_unsubmitted = {}  # type: ignore[attr-defined]
-    return runner
+        run.runner = DiagramRunner(root / "jobs", jobs=config.job_count, preload=Preloads(config["preload"], root))
+        run.submitted, run.unsubmitted = set(), {}
+    return run.runner
 
 
 def _submit(app: Sphinx, requests: list[Request]) -> None:
     """Group requests by model and inputs (one child each) and hand them to the runner."""
     runner = _runner(app)
-    submitted: set[str] = app._netviz_submitted  # type: ignore[attr-defined]
+    run = build_run(app.env)
+    submitted = run.submitted
     groups: dict[tuple[str, float], dict[str, Request]] = {}
     for req in requests:
         if req.key not in submitted:
@@ -138,12 +139,13 @@ def _submit(app: Sphinx, requests: list[Request]) -> None:
         except OSError as exc:  # reported with the outcomes, once per directive
             failure = Failure("write", f"cannot prepare the diagram's job folder ({exc.strerror or exc}); "
                                        f"make {cache_root(app.config, app.doctreedir)} writable")
-            app._netviz_unsubmitted.update(dict.fromkeys(by_key, failure))  # type: ignore[attr-defined]
+            run.unsubmitted.update(dict.fromkeys(by_key, failure))
         submitted.update(by_key)
 
 
 def builder_inited(app: Sphinx) -> None:
-    app._netviz_pid = os.getpid()  # type: ignore[attr-defined]
+    """The main process's part of the build (``-j`` readers and writers are forks of it)."""
+    build_run(app.env)
 
 
 def doctree_read(app: Sphinx, doctree: nodes.document) -> None:
@@ -156,7 +158,7 @@ def doctree_read(app: Sphinx, doctree: nodes.document) -> None:
 
 def env_updated(app: Sphinx, env: Any) -> list[str]:
     """Draw every diagram still asked for; warn at each directive that asked for one that failed."""
-    env.netviz_limits = _limits_now(app)
+    state(env).limits = _limits_now(app)
     pending = [req for reqs in _requests(env).values() for req in reqs]
     if not pending:
         _close(app)
@@ -167,12 +169,10 @@ def env_updated(app: Sphinx, env: Any) -> list[str]:
     finally:
         _close(app)
     outcome_of = {d.key: o for o in outcomes for d in o.job.drawings}
-    cache = cache_for(env)
     # drawn by this build's jobs, along this process's sys.path (the jobs' own), as they were
-    # drawn: a source edited while it was drawn is named, and misses every later lookup
-    found = {key: cache.lookup(key, just_stored=True, drawn=True) for key, o in outcome_of.items()
-             if key not in o.result.failures}
-    unsubmitted = getattr(app, "_netviz_unsubmitted", {})
+    # drawn: a source edited while it was drawn is named, and misses every later build's lookup
+    drawn = build_run(env).drawn([key for key, o in outcome_of.items() if key not in o.result.failures])
+    unsubmitted = build_run(env).unsubmitted
     for req in sorted(pending, key=lambda r: r.location):  # warnings in page and line order
         outcome = outcome_of.get(req.key)
         if req.key in unsubmitted:
@@ -180,16 +180,16 @@ def env_updated(app: Sphinx, env: Any) -> list[str]:
         elif outcome is None:  # the runner was closed before it ran (cannot happen in one build)
             _fail(app, req, Failure("trace", "it was not drawn; build again"))
         else:
-            _report(app, req, outcome, found.get(req.key))
+            _report(app, req, outcome, drawn.get(req.key))
     _requests(env).clear()
     return []
 
 
 def _close(app: Sphinx) -> None:
-    runner = getattr(app, "_netviz_runner", None)
-    if runner is not None:
-        runner.close()
-        app._netviz_runner = None  # type: ignore[attr-defined]
+    run = build_run(app.env)
+    if run.runner is not None:
+        run.runner.close()
+        run.runner = None
 
 
 def _report(app: Sphinx, req: Request, outcome: JobOutcome, found: CachedDiagram | None) -> None:
@@ -276,12 +276,12 @@ def merge_info(app: Sphinx, env: Any, docnames: Set[str], other: Any) -> None:
 def before_read(app: Sphinx, env: Any, docnames: list[str]) -> None:
     """Start the fork server (2–3 s: torch, meta warm-up) while Sphinx reads, if a page to read
     is new or has a diagram the cache cannot give; a rebuild that draws nothing starts nothing."""
-    keys, cache = diagram_keys(env), cache_for(env)
+    keys = diagram_keys(env)
 
     def may_draw(docname: str) -> bool:
         if docname not in env.all_docs:
             return True
-        return any((found := cache.lookup(key)) is None or found.time_limited for key in keys.get(docname, ()))
+        return any((hit := found(env, key)) is None or hit.time_limited for key in keys.get(docname, ()))
 
     if _is_main_process(app) and any(may_draw(docname) for docname in docnames):
         _runner(app).prestart(warm_export=NetvizConfig.from_sphinx(app.config)["onnx"] != "none")
@@ -295,14 +295,16 @@ def _limits_now(app: Sphinx) -> tuple[float, float]:
 
 def outdated(app: Sphinx, env: Any, added: Set[str], changed: Set[str], removed: Set[str]) -> list[str]:
     """Pages to read again: their diagram left the cache (deleted, damaged), or it failed and the
-    limits changed since (a raised ``netviz_memory_mb`` does not re-read pages by itself)."""
-    cache = cache_for(env)
+    limits changed since (a raised ``netviz_memory_mb`` does not re-read pages by itself).
+
+    The first event of each build: the lookups of the build before are forgotten here."""
+    build_run(env).new_build()
     known_failed = failures(env)
-    retry = getattr(env, "netviz_limits", None) != _limits_now(app)
+    retry = state(env).limits != _limits_now(app)
     return sorted(docname for docname, keys in diagram_keys(env).items()
                   if docname not in removed
                   and any((retry and key in known_failed)
-                          or (key not in known_failed and cache.lookup(key) is None) for key in keys))
+                          or (key not in known_failed and found(env, key) is None) for key in keys))
 
 
 def fill(env: Any, node: netviz_diagram, cache: DiagramCache) -> bool:
@@ -317,19 +319,20 @@ def fill(env: Any, node: netviz_diagram, cache: DiagramCache) -> bool:
     if failure is not None:
         node["error"] = failure.message
         return False
-    # just_stored: a diagram whose modules cannot be found without running code misses every
-    # other lookup (``outdated`` reads its page again), so it was drawn by this build
-    found = cache.lookup(key, just_stored=True, drawn=True)
-    if found is None:
+    # this build's lookup (a diagram drawn by this build: as it was drawn); else just_stored: a
+    # diagram whose modules cannot be found without running code misses every other lookup
+    # (``outdated`` reads its page again), so it was drawn by this build
+    hit = found(env, key, just_stored=True)
+    if hit is None:
         node["error"] = "its files are missing from the cache; build again to draw it"
         warn(node["target"], "write", node["error"], node)
         return False
     node.update_all_atts({
-        "svg": cache_key(cache, found.svg_path), "dot": cache_key(cache, found.dot_path),
-        "onnx": cache_key(cache, found.onnx_path) if found.onnx_path else "",
-        "onnx_mode": found.onnx_mode or "", "model": found.model_name,
-        "details": cache_key(cache, found.details_path),
-        "layouts": {str(depth): cache_key(cache, path) for depth, path in found.layouts.items()},
+        "svg": cache_key(cache, hit.svg_path), "dot": cache_key(cache, hit.dot_path),
+        "onnx": cache_key(cache, hit.onnx_path) if hit.onnx_path else "",
+        "onnx_mode": hit.onnx_mode or "", "model": hit.model_name,
+        "details": cache_key(cache, hit.details_path),
+        "layouts": {str(depth): cache_key(cache, path) for depth, path in hit.layouts.items()},
     })
     return True
 
@@ -353,13 +356,15 @@ class FillDiagrams(SphinxPostTransform):
             cache = cache or cache_for(self.env)
             if not fill(self.env, node, cache) or not writes:
                 continue
-            try:
-                details = read_details(cache_file(self.env, node["details"]))  # size-checked first
+            try:  # parsed once per page written: kept on the node for its HTML writer
+                details = node_details(self.env, node)  # size-checked first
                 table = summary_node(details) if node.get("summary", True) else None
                 links = links_node(details) if html else None
             except (OSError, ValueError, KeyError, TypeError) as exc:
                 unreadable(node, exc)
                 continue
+            if html:
+                keep_details(node, details)
             if links is not None:
                 node += links
             if table is not None and html:

@@ -31,16 +31,15 @@ from sphinx.writers.manpage import ManualPageTranslator
 from sphinx.writers.texinfo import TexinfoTranslator
 from sphinx.writers.text import TextTranslator
 
-from ..bounds import MAX_SVG_BYTES, TooBig, read_bounded, read_details
-from ..cache import DamagedFile, content_name, write_atomic
+from ..bounds import MAX_SVG_BYTES, TooBig, read_bounded
+from ..cache import DamagedFile
 from ..errors import NetvizError
 from ..markup import (ONNX_LABELS, ONNX_TITLES, details_left_out_sentence, omitted_sentence, reprefixed,
                       script_json, with_title)
 from ..render import can_write, dot_version, run_dot, svg_for_inline
 from ..onnx_import import is_onnx_path
-from ..svgsafe import sanitized_svg_file
 from ..views import download_name, short_name, size_text
-from .cachefiles import OutsideCache, cache_file, cache_for
+from .cachefiles import OutsideCache, cache_file, cache_for, node_details
 from .config import NetvizConfig
 from .summary import class_hrefs
 
@@ -128,7 +127,7 @@ def _diagram_html(self: HTML5Translator, node: netviz_diagram) -> tuple[str, str
     """The diagram's HTML before its children (inline SVG, sanitized; other depths; viewer data)
     and after them (depths left out, downloads)."""
     env = self.builder.env
-    details = read_details(cache_file(env, node["details"]))  # size-checked before it is read
+    details = node_details(env, node)  # parsed once per page written (size-checked)
     hrefs = class_hrefs(node)
     for entry in [*details["calls"].values(), *details["rows"]]:
         entry["href"] = hrefs.get(entry.get("qualname") or "")
@@ -183,14 +182,14 @@ def _page_prefix(self: Any, prefix: str) -> str:
 
 
 def _downloads(self: HTML5Translator, node: netviz_diagram) -> list[str]:
-    """Copy the ONNX and (sanitized) SVG files to ``_downloads/netviz``; their links.
+    """Copy the ONNX and SVG files to ``_downloads/netviz``; their links.
 
     An unwritable download folder is a ``netviz.write`` warning and no links.
     """
     env = self.builder.env
     folder = Path(self.builder.outdir) / "_downloads" / "netviz"
     onnx_path = cache_file(env, node["onnx"]) if node.get("onnx") else None
-    svg = sanitized_svg_file(read_bounded(cache_file(env, node["svg"]), MAX_SVG_BYTES))
+    svg_path = cache_file(env, node["svg"])
     links = []
     try:
         if onnx_path is not None:
@@ -198,11 +197,10 @@ def _downloads(self: HTML5Translator, node: netviz_diagram) -> list[str]:
             label = ONNX_LABELS.get(node.get("onnx_mode"), "ONNX")
             links.append(_download_link(self, onnx_path.name, label, node, "netviz-onnx",
                                         onnx_path.stat().st_size))
-        # an SVG opened from the site's origin runs its scripts: publish the sanitized one
-        name = content_name(svg, ".svg")
-        if not (folder / name).exists():
-            write_atomic(folder / name, svg)
-        links.append(_download_link(self, name, "SVG", node, "netviz-svg", len(svg)))
+        # an SVG opened from the site's origin runs its scripts: the cached one is the sanitized
+        # file (sanitized when it was drawn, checked against its content name when looked up)
+        _copy_once(svg_path, folder / svg_path.name)
+        links.append(_download_link(self, svg_path.name, "SVG", node, "netviz-svg", svg_path.stat().st_size))
     except OSError as exc:
         logger.warning("%s: cannot write its downloads into %s (%s); make the output folder writable",
                        node["target"], folder, exc.strerror or exc, type="netviz", subtype="write",

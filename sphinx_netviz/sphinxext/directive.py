@@ -132,7 +132,7 @@ class NetvizDirective(SphinxDirective):
             return [self._figure(node)]
         node["key"] = key
         collect.note_key(self.env, key)
-        found = collect.cache_for(self.env).lookup(key)
+        found = collect.found(self.env, key)  # once per build: also env-get-outdated's
         if found is None or found.time_limited:  # drawn short of time: try again with the time now
             collect.request(self.env, collect.Request(
                 key, spec_key(spec.export_view(), settings), spec, timeout,

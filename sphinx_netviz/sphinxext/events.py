@@ -1,11 +1,11 @@
 """Build-wide bookkeeping: per-page outcomes, the engine line and the end-of-build summary.
 
 Each directive records ``traced``, ``reused`` or ``failed`` for its page.
-The records live in the build environment, so they survive incremental
-builds and are merged back from ``-j`` worker processes.  A build that
-draws a diagram says first which layout engine draws it
-(:func:`announce_engine`: ``netviz: laying out with Graphviz dot 2.43.0
-(/usr/bin/dot)``); one that only reuses diagrams does not.
+The records live in the build environment (:class:`~.state.NetvizState`), so
+they survive incremental builds and are merged back from ``-j`` worker
+processes.  A build that draws a diagram says first which layout engine
+draws it (:func:`announce_engine`: ``netviz: laying out with Graphviz dot
+2.43.0 (/usr/bin/dot)``); one that only reuses diagrams does not.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from sphinx.util import logging
 
 from ..errors import RenderProblem
 from ..render import PURE, dot_version, find_dot, is_pure
+from .state import state
 
 logger = logging.getLogger(__name__)
 
@@ -29,15 +30,11 @@ Outcome = Literal["traced", "reused", "failed"]
 
 
 def _outcomes(env: Any) -> dict[str, list[str]]:
-    if not hasattr(env, "netviz_outcomes"):
-        env.netviz_outcomes = {}
-    return env.netviz_outcomes
+    return state(env).outcomes
 
 
 def _read_now(env: Any) -> set[str]:
-    if not hasattr(env, "netviz_read_now"):
-        env.netviz_read_now = set()
-    return env.netviz_read_now
+    return state(env).read_now
 
 
 def record(env: Any, outcome: Outcome, docname: str | None = None) -> None:
@@ -48,7 +45,7 @@ def record(env: Any, outcome: Outcome, docname: str | None = None) -> None:
 
 
 def before_read(app: Sphinx, env: Any, docnames: list[str]) -> None:
-    env.netviz_read_now = set()
+    state(env).read_now = set()
 
 
 def purge_doc(app: Sphinx, env: Any, docname: str) -> None:

@@ -42,7 +42,7 @@ from sphinx.util.nodes import make_refnode, split_explicit_title
 from ..bounds import MAX_SVG_BYTES, read_bounded, read_details
 from ..views import (anchor_slug, canonical_link, folded_runs, known_links, layer_fragment, lists_every_link,
                      short_name)
-from .cachefiles import cache_for
+from .state import build_run
 
 logger = logging.getLogger(__name__)
 
@@ -207,12 +207,10 @@ def env_updated(app: Sphinx, env: BuildEnvironment) -> list[str]:
     cache (``None`` for one that could not be drawn: a role links to the whole diagram);
     the pages whose roles point at a diagram that changed, to write again."""
     data = _domain(env).data
-    cache = None
     for record in data["diagrams"].values():
         if record["links"] is not None or not record["key"]:
             continue
-        cache = cache or cache_for(env)
-        found = cache.lookup(record["key"], just_stored=True)
+        found = build_run(env).found(record["key"], just_stored=True)  # the build's lookup
         if found is None:
             continue
         try:

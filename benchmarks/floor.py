@@ -18,7 +18,8 @@ ViT-B/16 from their default configs (no weights, nothing downloaded), one page a
   weights), against a cold default build (ONNX on).
 
 Each round runs the four in turn (a floor, then its build; the next round the build first),
-``--repeat`` rounds; the report takes medians.  Cold: a fresh output folder and a fresh
+``--repeat`` rounds; the measure is the median of each round's build ÷ the floor run next to it
+(on a shared machine a busy minute hits both of a pair), the ratio of the median times beside it.  Cold: a fresh output folder and a fresh
 ``netviz_cache_dir``.  After each cold default build, a **warm** build: a fresh output folder,
 the same cache (a CI job that keeps ``netviz_cache_dir``).  Last, once, a cold default build of
 the project with a fourth page drawing BERT and ResNet-50 again at another depth: a model drawn

@@ -168,6 +168,8 @@ def test_a_docs_build_names_each_fix_and_its_layout_engine(build, tmp_path: Path
     status = re.sub(r"\x1b\[[0-9;]*m", "", app.status.getvalue())
     assert "netviz_dpeth is not a netviz setting (ignored); did you mean netviz_depth?" in warnings
     assert "[netviz.config]" in warnings
+    # conf.py's import (netviz_diagram) and function (netviz_helper) are not taken for settings
+    assert warnings.count("[netviz.config]") == 1, warnings
     found = dict(re.findall(r"index\.rst:(\d+): WARNING: (.*)", warnings))
     assert found["4"].endswith("the example input is float32, and this operation takes integer indices: "
                                "give :input-dtype: int64 [netviz.trace]"), found

@@ -9,6 +9,7 @@ a name that looks like a misspelt setting (``netviz_dpeth``: did you mean netviz
 from __future__ import annotations
 
 import os
+import types
 from dataclasses import dataclass
 from typing import Any
 
@@ -73,11 +74,14 @@ def misspelt_settings(config: Config) -> dict[str, list[str]]:
     """Names in ``conf.py`` (or ``-D``) that no extension declared and that look like a ``netviz_*``
     setting (``netviz_dpeth``, ``netvis_depth``), each with the settings it is closest to."""
     known = [o.conf_name for o in SETTINGS]
-    given = [*getattr(config, "_raw_config", {}), *getattr(config, "_overrides", {})]
+    raw = getattr(config, "_raw_config", {})
+    given = [*raw, *getattr(config, "_overrides", {})]
     found: dict[str, list[str]] = {}
     for name in given:
         if type(name) is not str or name.startswith("_") or name in config or name in found:
             continue
+        if callable(raw.get(name)) or isinstance(raw.get(name), types.ModuleType):
+            continue  # an import or a helper of conf.py's own (``from x import netviz_node``), not a setting
         if name.lower().startswith("netviz") or nearest(name, known, n=1, cutoff=0.85):
             # compared without the prefix, which every setting shares (dpeth → depth, not also dtype)
             found[name] = ["netviz_" + n for n in nearest(name.partition("_")[2] or name, [o.name for o in SETTINGS])]

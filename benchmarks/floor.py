@@ -257,6 +257,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--cold", choices=("learned", "first"), default="learned",
                         help="learned: cold builds keep what the server learned to preload (default); "
                         "first: nothing kept (a project's first build)")
+    parser.add_argument("--define", "-D", action="append", default=[], metavar="NAME=VALUE",
+                        help="a setting for every build, as sphinx-build's -D (e.g. 'netviz_preload=' turns "
+                        "learned preload off)")
     parser.add_argument("--note", default="", help="a word on what this run measures (kept in the JSON)")
     common.add_common_arguments(parser)
     parser.add_argument("--worker", nargs=3, help=argparse.SUPPRESS)
@@ -268,7 +271,9 @@ def main(argv: list[str]) -> int:
         parser.error(f"choose models from {', '.join(MODELS)}")
     again = [k for k in AGAIN if k in keys] if not args.no_twice else []
     run = common.start_run(BENCHMARK, argv, {"repeat": args.repeat, "models": keys, "again": again,
-                                             "jobs": "serial", "cold": args.cold, "note": args.note})
+                                             "jobs": "serial", "cold": args.cold, "define": args.define,
+                                             "note": args.note})
+    defined = [x for d in args.define for x in ("-D", d)]
     rounds: list[dict[str, Any]] = []
     twice = None
     with tempfile.TemporaryDirectory(prefix="netviz-floor-") as scratch:
@@ -280,7 +285,8 @@ def main(argv: list[str]) -> int:
         if args.cold == "learned":  # one build of each kind learns what the next one preloads
             for kind, extra in (("diagrams", ["-D", "netviz_onnx=none"]), ("default", [])):
                 cache = tmp / f"learn-{kind}"
-                learning[kind] = run_build(src, tmp / "out", cache, extra, f"learning build, {kind}", True)
+                learning[kind] = run_build(src, tmp / "out", cache, [*defined, *extra], f"learning build, {kind}",
+                                           True)
                 if (cache / LEARNED).is_file():
                     learned[kind] = tmp / f"{kind}-{LEARNED}"
                     shutil.copyfile(cache / LEARNED, learned[kind])
@@ -294,11 +300,12 @@ def main(argv: list[str]) -> int:
 
             def build(default: bool) -> None:
                 if default:
-                    r["cold_default"] = run_build(src, tmp / "out", tmp / "cache", [], f"cold default build, {n}", True,
-                                                  learned["default"])
-                    r["warm_default"] = run_build(src, tmp / "out", tmp / "cache", [], f"warm default build, {n}", False)
+                    r["cold_default"] = run_build(src, tmp / "out", tmp / "cache", defined, f"cold default build, {n}",
+                                                  True, learned["default"])
+                    r["warm_default"] = run_build(src, tmp / "out", tmp / "cache", defined, f"warm default build, {n}",
+                                                  False)
                 else:
-                    r["cold_diagrams"] = run_build(src, tmp / "out", tmp / "cache", ["-D", "netviz_onnx=none"],
+                    r["cold_diagrams"] = run_build(src, tmp / "out", tmp / "cache", [*defined, "-D", "netviz_onnx=none"],
                                                    f"cold -D netviz_onnx=none build, {n}", True, learned["diagrams"])
 
             steps = [lambda: floor(False), lambda: build(False), lambda: floor(True), lambda: build(True)]
@@ -311,7 +318,7 @@ def main(argv: list[str]) -> int:
         if again:
             twice_src = tmp / "twice"
             write_project(twice_src, keys, again)
-            twice = run_build(twice_src, tmp / "out-twice", tmp / "cache-twice", [],
+            twice = run_build(twice_src, tmp / "out-twice", tmp / "cache-twice", defined,
                               f"cold default build, {', '.join(again)} drawn twice", True, learned["default"])
     path = common.finish_run(run, {"rounds": rounds, "twice": twice, "learning": learning}, args.results)
     print(f"saved {path}", file=sys.stderr)
@@ -447,6 +454,8 @@ def render(run: dict[str, Any]) -> str:
     s = summary(run)
     titles = ", ".join(MODELS[k][1] if k in MODELS else k for k in s["models"])
     note = run["params"].get("note")
+    defined = "".join(f", `-D {d}`" for d in run["params"].get("define") or [])
+    defined = f" (every build with {defined[2:]})" if defined else ""
     lines = [f"A temporary project with {titles} from `transformers`' default configs (no weights, no downloads), "
              "one page and one `netviz` directive each (depth 2), built serially into a fresh folder with a fresh "
              "`netviz_cache_dir`, against the floor measured in the same run: one Python process that imports "
@@ -454,8 +463,8 @@ def render(run: dict[str, Any]) -> str:
              "(the **trace floor**), and the same plus torch's dynamo exporter run directly on each model, "
              "`torch.onnx.export(..., dynamo=True, optimize=False)`, saved without weights (the **export floor**). "
              f"Floors and builds alternate, {s['rounds']} rounds; every time is a fresh process's, from its start "
-             "to its end. Each round's build is divided by the floor run next to it, and the median of these "
-             "ratios is the measure (a busy minute on a shared machine hits both of a pair); the ratio of the "
+             f"to its end{defined}. Each round's build is divided by the floor run next to it, and the median of "
+             "these ratios is the measure (a busy minute on a shared machine hits both of a pair); the ratio of the "
              "median times is shown beside it. " + _cold_sentence(s)
              + (f" This run: {note}." if note else ""), "",
              render_table(s), ""]

@@ -270,9 +270,11 @@ def test_floor_section_of_the_page(tmp_path: Path) -> None:
     assert "Nothing was kept from earlier builds (a project's first build): 0 of 2 cold builds" in text
     learned = _floor_run([(5.0, 8.0, 14.0, 12.0)])
     learned["params"]["cold"] = "learned"
+    learned["params"]["define"] = ["netviz_preload="]
     learned["results"]["rounds"][0]["cold_diagrams"]["preload_kept"] = True
     assert "in an earlier build of the same kind (`preload.json` in the cache folder, the next cold build of a " \
         "project): 1 of 2 cold builds started with it." in floor.render(learned)
+    assert "from its start to its end (every build with `-D netviz_preload=`). Each round's" in floor.render(learned)
     assert "### The saved runs" not in text  # one run: no history
     newer = _floor_run([(5.0, 5.5, 14.0, 12.0)], twice_exports={"models:bert": 1}, date="2026-12-01T10:00:00+00:00")
     newer["params"].update(cold="learned", note="after")

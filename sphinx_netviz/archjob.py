@@ -188,8 +188,9 @@ def _side_bytes(side: Side, cache: DiagramCache) -> tuple[str, bytes]:
             return side.path, Path(side.path).read_bytes()
         except OSError as exc:
             raise SnapshotProblem(f"cannot read the snapshot file {side.path!r}: {exc.strerror or exc}") from exc
-    found = DiagramCache(cache.root, search_path=side.sys_path).lookup_snapshot(side.key, just_stored=True,
-                                                                                  drawn=True)
+    # found as the directive found it: along the side's own sys.path (a git ref's tree), else the job's
+    finder = DiagramCache(cache.root, search_path=side.sys_path) if side.sys_path else cache
+    found = finder.lookup_snapshot(side.key, just_stored=True, drawn=True)
     if found is None:
         raise SnapshotProblem(f"{side.label} was not traced (see the warning about it), so there is "
                               "nothing to compare")

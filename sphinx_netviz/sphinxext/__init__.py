@@ -16,7 +16,7 @@ from sphinx.application import Sphinx
 from .. import __version__
 from ..pipeline import own_source_digest
 from . import collect, config, events
-from . import diagram_node, layer_refs, links, summary
+from . import diagram_node, diff_directive, layer_refs, links, summary
 from .directive import NetvizDirective
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
@@ -39,6 +39,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     config.register(app)
     diagram_node.register(app)
     app.add_directive("netviz", NetvizDirective)
+    diff_directive.register(app)  # netviz-diff, and its Changes table when a page is written
     app.connect("config-inited", config.check)
     app.connect("builder-inited", _add_static_path)
     app.connect("builder-inited", collect.builder_inited)

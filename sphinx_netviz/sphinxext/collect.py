@@ -63,6 +63,14 @@ class Request:
     timeout: float
     docname: str
     lineno: int
+    #: what the child makes (:attr:`~sphinx_netviz.jobs.Job.kind`): ``draw``; for a ``netviz-diff``
+    #: (:mod:`.diff_directive`), ``side`` (a side's snapshot) or ``diff`` (the merged drawing,
+    #: submitted once the sides are drawn)
+    kind: str = "draw"
+    #: where the model is imported from, if not the build's ``sys.path`` (``:against: REF``)
+    sys_path: tuple[str, ...] | None = None
+    #: a ``diff``'s two sides (:class:`~sphinx_netviz.archjob.Side`)
+    sides: tuple[Any, ...] = ()
 
     @property
     def location(self) -> tuple[str, int]:
@@ -115,24 +123,26 @@ def _runner(app: Sphinx) -> DiagramRunner:
     return run.runner
 
 
-def _submit(app: Sphinx, requests: list[Request]) -> None:
-    """Group requests by model and inputs (one child each) and hand them to the runner."""
+def _submit(app: Sphinx, requests: list[Request], *, merges: bool = False) -> None:
+    """Group requests by model and inputs (one child each) and hand them to the runner; the
+    merges of architecture diffs (kind ``diff``) only with ``merges``, once their sides are drawn."""
     runner = _runner(app)
     run = build_run(app.env)
     submitted = run.submitted
-    groups: dict[tuple[str, float], dict[str, Request]] = {}
+    groups: dict[tuple[str, str, float, tuple[str, ...] | None], dict[str, Request]] = {}
     for req in requests:
-        if req.key not in submitted:
-            groups.setdefault((req.export_key, req.timeout), {})[req.key] = req
+        if req.key not in submitted and (req.kind == "diff") == merges:
+            groups.setdefault((req.kind, req.export_key, req.timeout, req.sys_path), {})[req.key] = req
     config = NetvizConfig.from_sphinx(app.config)
     if groups and not submitted:  # the build's first diagram to draw: its first netviz line
         events.announce_engine(config.pipeline_settings.dot)
-    for (export_key, timeout), by_key in groups.items():  # the runner decides which starts first
+    for (kind, export_key, timeout, sys_path), by_key in groups.items():  # the runner decides which starts first
         job = Job(
             drawings=tuple(Drawing(key, req.spec) for key, req in by_key.items()),
             export_key=export_key, settings=config.pipeline_settings, limits=config.limits(timeout),
-            cache_root=str(cache_root(app.config, app.doctreedir)), sys_path=tuple(sys.path), cwd=os.getcwd(),
-            folders=(str(app.confdir), str(app.srcdir)),
+            cache_root=str(cache_root(app.config, app.doctreedir)), sys_path=sys_path or tuple(sys.path),
+            cwd=os.getcwd(), folders=(str(app.confdir), str(app.srcdir)), kind=kind,
+            sides=next(iter(by_key.values())).sides,
         )
         try:
             runner.submit(job)
@@ -166,17 +176,28 @@ def env_updated(app: Sphinx, env: Any) -> list[str]:
     try:
         _submit(app, pending)
         outcomes = _runner(app).wait()
+        diffs = [req for req in pending if req.kind == "diff"]
+        if diffs:  # architecture diffs: merged once their sides are drawn (a side that failed said why)
+            failed = {key for outcome in outcomes for key in outcome.result.failures}
+            _submit(app, [req for req in diffs if not failed & {side.key for side in req.sides}], merges=True)
+            outcomes += _runner(app).wait()
     finally:
         _close(app)
     outcome_of = {d.key: o for o in outcomes for d in o.job.drawings}
+    sides = {req.key for req in pending if req.kind == "side"}
+    made = [key for key, o in outcome_of.items() if key not in o.result.failures]
     # drawn by this build's jobs, along this process's sys.path (the jobs' own), as they were
     # drawn: a source edited while it was drawn is named, and misses every later build's lookup
-    drawn = build_run(env).drawn([key for key, o in outcome_of.items() if key not in o.result.failures])
+    drawn: dict[str, Any] = build_run(env).drawn([key for key in made if key not in sides])
+    drawn.update({key: build_run(env).cache.lookup_snapshot(key, just_stored=True, drawn=True)
+                  for key in made if key in sides})
     unsubmitted = build_run(env).unsubmitted
     for req in sorted(pending, key=lambda r: r.location):  # warnings in page and line order
         outcome = outcome_of.get(req.key)
         if req.key in unsubmitted:
             _fail(app, req, unsubmitted[req.key])
+        elif outcome is None and req.kind == "diff":  # a side failed, and its warning says why
+            failures(env)[req.key] = Failure("trace", "a side of the diff could not be drawn")
         elif outcome is None:  # the runner was closed before it ran (cannot happen in one build)
             _fail(app, req, Failure("trace", "it was not drawn; build again"))
         else:
@@ -213,7 +234,8 @@ def _report(app: Sphinx, req: Request, outcome: JobOutcome, found: CachedDiagram
         logger.info("netviz: %s changed while %s was drawn; this build shows the diagram of the files as "
                     "they were imported, the next build draws it again", ", ".join(found.changed),
                     req.spec.target, location=req.location)
-    events.record(app.env, "traced", req.docname)
+    if req.kind != "side":  # a diff counts once, as its merged drawing
+        events.record(app.env, "traced", req.docname)
 
 
 def _fail(app: Sphinx, req: Request, failure: Failure) -> None:

@@ -20,6 +20,7 @@ from docutils import nodes
 from docutils.parsers.rst import directives
 from sphinx.util.docutils import SphinxDirective
 
+from ..cache import CachedDiagram
 from ..errors import ImportProblem, NetvizError
 from ..onnx_import import check_regular_file, is_onnx_path
 from ..options import OPTIONS, OPTIONS_LIST
@@ -105,6 +106,28 @@ class NetvizDirective(SphinxDirective):
     def run(self) -> list[nodes.Node]:
         config = NetvizConfig.from_sphinx(self.config)
         target = self.arguments[0].strip()
+        node, location = self.start_node(config, target)
+        try:
+            spec = self.make_spec(config, self.onnx_file(target) if is_onnx_path(target) else target)
+            timeout = self.option_value("timeout", config)
+            settings = config.pipeline_settings
+            key = spec_key(spec, settings)
+        except NetvizError as exc:
+            return self.fail_node(node, target, exc)
+        node["key"] = key
+        collect.note_key(self.env, key)
+        found = collect.found(self.env, key)  # once per build: also env-get-outdated's
+        if found is None or found.time_limited:  # drawn short of time: try again with the time now
+            collect.request(self.env, collect.Request(
+                key, spec_key(spec.export_view(), settings), spec, timeout,
+                self.env.docname, self.lineno))
+        else:
+            self.reuse(key, found, target, location)
+        return [self._figure(node)]
+
+    def start_node(self, config: NetvizConfig, target: str) -> tuple[netviz_diagram, tuple[str, int]]:
+        """The diagram node for ``target``, with the page options (a misspelt option, or a bad
+        value, is a located warning), and the directive's location."""
         node = netviz_diagram(target=target, classes=self.options.get("class", []))
         node["alt"] = self.options.get("alt") or f"Diagram of the network {target}"
         self.set_source_info(node)
@@ -119,32 +142,25 @@ class NetvizDirective(SphinxDirective):
             except NetvizError as exc:
                 collect.warn(target, exc.stage, exc.message, location, drawn=True)
                 node[name] = config[name]
-        try:
-            spec = self.make_spec(config, self.onnx_file(target) if is_onnx_path(target) else target)
-            timeout = self.option_value("timeout", config)
-            settings = config.pipeline_settings
-            key = spec_key(spec, settings)
-        except NetvizError as exc:
-            collect.warn(target, exc.stage, exc.message, location)
-            node["error"] = exc.message
-            events.record(self.env, "failed")
-            collect.note_model_file(self.env, target, self.env.docname)
-            return [self._figure(node)]
-        node["key"] = key
-        collect.note_key(self.env, key)
-        found = collect.found(self.env, key)  # once per build: also env-get-outdated's
-        if found is None or found.time_limited:  # drawn short of time: try again with the time now
-            collect.request(self.env, collect.Request(
-                key, spec_key(spec.export_view(), settings), spec, timeout,
-                self.env.docname, self.lineno))
-        else:
-            collect.failures(self.env).pop(key, None)
-            for source in found.sources:
-                self.env.note_dependency(source)
-            for problem in found.problems:
-                collect.warn(target, problem.stage, problem.message, location, drawn=True)
-            events.record(self.env, "reused")
+        return node, location
+
+    def fail_node(self, node: netviz_diagram, target: str, exc: NetvizError) -> list[nodes.Node]:
+        """A diagram that cannot be asked for: a located warning and the placeholder."""
+        collect.warn(target, exc.stage, exc.message, (self.env.docname, self.lineno))
+        node["error"] = exc.message
+        events.record(self.env, "failed")
+        collect.note_model_file(self.env, target, self.env.docname)
         return [self._figure(node)]
+
+    def reuse(self, key: str, found: CachedDiagram, target: str, location: tuple[str, int]) -> None:
+        """The diagram of ``key`` the cache has: the page depends on its sources, and hears its
+        problems again."""
+        collect.failures(self.env).pop(key, None)
+        for source in found.sources:
+            self.env.note_dependency(source)
+        for problem in found.problems:
+            collect.warn(target, problem.stage, problem.message, location, drawn=True)
+        events.record(self.env, "reused")
 
     def _figure(self, node: netviz_diagram) -> nodes.figure:
         figure = nodes.figure("", node)

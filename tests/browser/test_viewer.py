@@ -28,15 +28,16 @@ def diagram(page, model: str):
         """model => {
             for (const div of document.querySelectorAll('div.netviz')) {
                 const script = div.querySelector('script.netviz-data');
-                if (script && JSON.parse(script.textContent).model === model) return div.id;
+                // by its anchor: a named diagram's id is on its figure, not on the div
+                if (script && JSON.parse(script.textContent).model === model) return div.dataset.netvizAnchor;
             }
             return null;
         }""",
         model,
     )
     assert found, f"no diagram of {model} in the page"
-    data = json.loads(page.locator(f"#{found} script.netviz-data").text_content())
-    return page.locator(f"#{found}"), data
+    div = page.locator(f"div.netviz[data-netviz-anchor='{found}']")
+    return div, json.loads(div.locator("script.netviz-data").text_content())
 
 
 def call_id(data: dict, path: str) -> str:
@@ -325,6 +326,8 @@ def test_expand_and_collapse_by_keyboard_and_controls(new_page, server):
 def test_search(new_page, server):
     """"Conv2d" highlights the convolutions; Enter moves to the next match;
     "layer2.0" opens the depth where that block is drawn and centres it."""
+    from playwright.sync_api import expect  # the browser fixtures skip (or fail in CI) without Playwright
+
     page = new_page(server + "index.html")
     div, data = diagram(page, "CNNModel")
     search = div.locator("input.netviz-search")
@@ -333,10 +336,11 @@ def test_search(new_page, server):
     matches = div.locator("svg .netviz-match")
     assert matches.count() >= 1
     status = div.locator(".netviz-status")
-    assert re.match(r"1 of \d+", status.text_content())
+    # the status is written as the search runs: waited for (a loaded machine is slow to paint it)
+    expect(status).to_have_text(re.compile(r"^1 of \d+"))
     assert matches.count() >= 2  # the seed CNN has several convolutions
     search.press("Enter")
-    assert status.text_content().startswith("2 of")
+    expect(status).to_have_text(re.compile(r"^2 of"))
 
     div, data = diagram(page, "SmallResNet")
     target = call_id(data, "layer2.0")

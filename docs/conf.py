@@ -11,6 +11,11 @@ DOCS = os.path.abspath(os.path.dirname(__file__))
 sys.path.insert(0, DOCS)  # example_models
 sys.path.insert(0, os.path.dirname(DOCS))  # sphinx_netviz, without installing it
 
+# diff.rst's ":against: v1" example: a small git repository made now (example_models/git_fixture.py)
+from example_models import git_fixture  # noqa: E402
+
+sys.path.insert(0, str(git_fixture.make()))
+
 project = "sphinx-netviz"
 author = "sphinx-netviz contributors"
 copyright = "2026, sphinx-netviz contributors"

@@ -2,10 +2,12 @@
 
 ``.. netviz-diff:: OLD NEW`` takes two targets as ``.. netviz::`` does (import
 paths, factories, ``.onnx`` files); ``.. netviz-diff:: NEW`` with
-``:against: REF`` takes the old side from the docs' git repository at
-``REF`` (a tag, branch or commit; :mod:`sphinx_netviz.gitsnap` extracts it
-into the diagram cache, keyed by its commit) or from an architecture
-snapshot file (``:against: arch.json``, found as ``image`` finds its file).
+``:against: REF`` takes the old side from the git repository at ``REF`` (a
+tag, branch or commit): the repository holding the model's file, normally
+the docs' own (else the one holding the source folder);
+:mod:`sphinx_netviz.gitsnap` extracts it into the diagram cache, keyed by
+its commit), or from an architecture snapshot file (``:against: arch.json``,
+found as ``image`` finds its file).
 Every ``.. netviz::`` option applies to both sides; ``:old-kwargs:`` and
 ``:new-kwargs:`` are merged over ``:kwargs:`` on one side.
 
@@ -24,6 +26,7 @@ data.  Any problem is a located ``netviz.<stage>`` warning; the build goes on.
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import dataclass, replace
 from typing import Any, ClassVar
@@ -33,6 +36,7 @@ from docutils.parsers.rst import directives
 from sphinx.application import Sphinx
 from sphinx.transforms.post_transforms import ReferencesResolver, SphinxPostTransform
 
+from ..deps import find_module_file
 from ..archjob import Side, changes_of, diff_key, is_snapshot_path, side_key, with_kwargs
 from ..errors import InputProblem, NetvizError
 from ..gitsnap import checkout_ref
@@ -93,6 +97,14 @@ class NetvizDiffDirective(NetvizDirective):
         return replace(self.make_spec(config, self.onnx_file(target) if is_onnx_path(target) else target),
                        onnx="none")
 
+    def _repository_folder(self, spec: DiagramSpec) -> str:
+        """Where ``:against: REF``'s repository is looked for: the folder of the model's file (found
+        without running code), else the docs' source folder."""
+        if spec.is_onnx_file:
+            return os.path.dirname(spec.target)
+        found = find_module_file(spec.target.partition(":")[0].strip(), sys.path)
+        return os.path.dirname(found) if found else str(self.env.srcdir)
+
     def _plan(self, config: NetvizConfig) -> _Plan:
         targets = [a.strip() for a in self.arguments]
         against = (self.options.get("against") or "").strip()
@@ -116,7 +128,7 @@ class NetvizDiffDirective(NetvizDirective):
             self.env.note_dependency(path)
             old, old_side = None, Side(path=path, label=f"the snapshot file {against}")
         else:
-            tree = checkout_ref(self.env.srcdir, against, cache_root(self.config, self.env.doctreedir))
+            tree = checkout_ref(self._repository_folder(base), against, cache_root(self.config, self.env.doctreedir))
             old = with_kwargs(base, old_kwargs)
             if old.is_onnx_file:  # the file as the commit had it
                 old = replace(old, target=tree.map_path(old.target))

@@ -9,23 +9,16 @@ import re
 import sys
 
 import pytest
-import torch
 from conftest import ROOTS
 from docutils.core import publish_from_doctree
 from docutils.utils import new_document
 
 from sphinx_netviz.archdiff import ArchDiff, compare
-from sphinx_netviz.snapshot import make_snapshot
 from sphinx_netviz.sphinxext.changes_table import changes_nodes
-from sphinx_netviz.trace import trace_model
+from test_archdiff import snap
 
 sys.path.insert(0, str(ROOTS / "test-diff"))
 from diff_models import Net  # noqa: E402
-
-
-def snap(model: torch.nn.Module) -> dict:
-    trace, _ = trace_model(model, (torch.zeros(2, 3, 8, 8),), {}, ["x"], type(model).__name__)
-    return make_snapshot(trace)
 
 
 @pytest.fixture(scope="module")

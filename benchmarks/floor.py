@@ -75,6 +75,8 @@ AGAIN = ("bert", "resnet")
 
 #: the four kinds of runs of a round, and the ratios: (build, its floor)
 PAIRS = {"diagrams": ("cold_diagrams", "trace_floor"), "default": ("cold_default", "export_floor")}
+#: with ``--also``: a second diagrams-only cold build in each round, with other settings, against the same trace floor
+ALSO = ("cold_diagrams_also", "trace_floor")
 
 #: what the fork server learned to preload, in the cache folder (sphinx_netviz/preload.py's PRELOAD_FILE)
 LEARNED = "preload.json"
@@ -260,6 +262,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--define", "-D", action="append", default=[], metavar="NAME=VALUE",
                         help="a setting for every build, as sphinx-build's -D (e.g. 'netviz_preload=' turns "
                         "learned preload off)")
+    parser.add_argument("--also", action="append", default=[], metavar="NAME=VALUE",
+                        help="in each round, a second cold -D netviz_onnx=none build with these settings too, "
+                        "beside the first (e.g. 'netviz_preload=': the same code with learned preload off)")
     parser.add_argument("--note", default="", help="a word on what this run measures (kept in the JSON)")
     common.add_common_arguments(parser)
     parser.add_argument("--worker", nargs=3, help=argparse.SUPPRESS)
@@ -272,6 +277,7 @@ def main(argv: list[str]) -> int:
     again = [k for k in AGAIN if k in keys] if not args.no_twice else []
     run = common.start_run(BENCHMARK, argv, {"repeat": args.repeat, "models": keys, "again": again,
                                              "jobs": "serial", "cold": args.cold, "define": args.define,
+                                             "also": args.also,
                                              "note": args.note})
     defined = [x for d in args.define for x in ("-D", d)]
     rounds: list[dict[str, Any]] = []
@@ -304,9 +310,15 @@ def main(argv: list[str]) -> int:
                                                   True, learned["default"])
                     r["warm_default"] = run_build(src, tmp / "out", tmp / "cache", defined, f"warm default build, {n}",
                                                   False)
-                else:
-                    r["cold_diagrams"] = run_build(src, tmp / "out", tmp / "cache", [*defined, "-D", "netviz_onnx=none"],
-                                                   f"cold -D netviz_onnx=none build, {n}", True, learned["diagrams"])
+                    return
+                extra = [*defined, "-D", "netviz_onnx=none"]
+                kinds = [("cold_diagrams", extra, "")]
+                if args.also:
+                    kinds.append(("cold_diagrams_also", [*extra, *(x for d in args.also for x in ("-D", d))],
+                                  " " + " ".join(f"-D {d}" for d in args.also)))
+                for kind, more, label in kinds if i % 2 == 0 else kinds[::-1]:
+                    r[kind] = run_build(src, tmp / "out", tmp / "cache", more,
+                                        f"cold -D netviz_onnx=none{label} build, {n}", True, learned["diagrams"])
 
             steps = [lambda: floor(False), lambda: build(False), lambda: floor(True), lambda: build(True)]
             if i % 2:  # every other round the build first, so a busy minute does not always hit one side
@@ -352,6 +364,13 @@ def summary(run: dict[str, Any]) -> dict[str, Any]:
         out[f"{name}_ratio_each"] = [ratio(b, f) for b, f in zip(out[f"{build}_each"], out[f"{floor}_each"])]
         out[f"{name}_ratio"] = med(out[f"{name}_ratio_each"])
         out[f"{name}_ratio_of_medians"] = ratio(out[build], out[floor])
+    out["also"] = run["params"].get("also") or []
+    if out["also"]:
+        build, floor = ALSO
+        out[build], out[f"{build}_each"] = medians(rounds, build)
+        out["also_ratio_each"] = [ratio(b, f) for b, f in zip(out[f"{build}_each"], out[f"{floor}_each"])]
+        out["also_ratio"] = med(out["also_ratio_each"])
+        out["also_ratio_of_medians"] = ratio(out[build], out[floor])
     warm = [r["warm_default"] for r in rounds if r.get("warm_default")]
     out["warm_builds"] = len(warm)
     out["warm_exports"] = (sum(sum(w.get("exports", {}).values()) for w in warm)
@@ -402,17 +421,20 @@ def _each(values: list[float | None]) -> str:
 
 def render_table(s: dict[str, Any]) -> str:
     rows = []
-    for name, (build, floor) in PAIRS.items():
+    pairs = {**PAIRS, **({"also": ALSO} if s.get("also") else {})}
+    also = "".join(f", `-D {d}`" for d in s.get("also", []))
+    for name, (build, floor) in pairs.items():
         r = s[f"{name}_ratio"]
-        rows.append([{"diagrams": "cold build, `-D netviz_onnx=none`", "default": "cold build, default (ONNX)"}[name],
+        rows.append([{"diagrams": "cold build, `-D netviz_onnx=none`", "default": "cold build, default (ONNX)",
+                      "also": f"cold build, `-D netviz_onnx=none`{also}"}[name],
                      f"{common.fmt_s(s[build])} ({_each(s[build + '_each'])})",
-                     {"diagrams": "trace floor", "default": "export floor"}[name],
+                     {"diagrams": "trace floor", "default": "export floor", "also": "trace floor"}[name],
                      f"{common.fmt_s(s[floor])} ({_each(s[floor + '_each'])})",
                      ("–" if r is None else f"**{r:.2f}**") + " ("
                      + ", ".join("–" if x is None else f"{x:.2f}" for x in s[f"{name}_ratio_each"]) + ")",
                      _ratio(s[f"{name}_ratio_of_medians"])])
     return table(["build", "median s (runs)", "floor", "median s (runs)", "build ÷ floor: median of the rounds' "
-                  "(each round's)", "ratio of the medians"], rows, right=(5,))
+                  "(each round's)", "ratio of the medians"], rows, right=(4, 5))
 
 
 def _ratio(value: float | None) -> str:

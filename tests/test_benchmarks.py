@@ -240,6 +240,15 @@ def test_floor_medians_and_ratios() -> None:
     assert verdicts["floor-default"].status == "met"
     assert verdicts["floor-warm-exports"].status == "met"
     assert verdicts["floor-export-once"].status == "met"
+    # --also: a second diagrams-only build each round (other settings), against the same round's trace floor
+    run["params"]["also"] = ["netviz_preload="]
+    for r, seconds in zip(run["results"]["rounds"], (10.0, 8.0, 9.0)):
+        r["cold_diagrams_also"] = {"ok": True, "seconds": seconds, "load": 4.0, "warnings": []}
+    s = floor.summary(run)
+    assert s["also_ratio_each"] == pytest.approx([2.0, 2.0, 1.5]) and s["also_ratio"] == pytest.approx(2.0)
+    row = next(x for x in floor.render_table(s).splitlines() if "`-D netviz_preload=`" in x)
+    assert row.startswith("| cold build, `-D netviz_onnx=none`, `-D netviz_preload=` | 9.0 s (10.0, 8.0, 9.0) |")
+    assert {v.target.key: v for v in targets.check({"floor": run})}["floor-diagrams"].measured.value == 1.5  # not the also build's 2.0
     # a failed run is left out of the median, and said
     run = _floor_run([(5.0, 6.0, 14.0, 12.0), (5.0, None, 14.0, 12.0)])
     s = floor.summary(run)

@@ -164,3 +164,28 @@ def test_against_a_git_ref(tmp_path: Path) -> None:
     assert "netviz: traced 1" in edited.stdout, edited.stdout[-2000:]
     soup = soup_of(tmp_path / "html" / "index.html")
     assert "out_features=8 → 16" in soup.select_one("table.netviz-changes").get_text()
+
+
+def test_onnx_files_on_both_sides(tmp_path: Path) -> None:
+    """Two ONNX files (Net with 4 blocks and 5 classes, with 6 and 10) as the two sides: read in
+    their side children, merged; :old-kwargs: on an ONNX side is a located warning naming it."""
+    import torch
+
+    sys.path.insert(0, str(ROOTS / "test-diff"))
+    from diff_models import Net
+
+    src = tmp_path / "src"
+    src.mkdir()
+    for name, kwargs in (("net5", {}), ("net10", {"classes": 10, "blocks": 6})):
+        torch.onnx.export(Net(**kwargs).eval(), (torch.zeros(2, 3, 8, 8),), str(src / f"{name}.onnx"), dynamo=False)
+    (src / "conf.py").write_text("extensions = ['sphinx_netviz']\n")
+    (src / "index.rst").write_text("ONNX\n====\n\n.. netviz-diff:: net5.onnx net10.onnx\n   :depth: 2\n\n"
+                                   ".. netviz-diff:: net5.onnx net10.onnx\n   :old-kwargs: {\"classes\": 3}\n")
+    run = run_sphinx(src, tmp_path / "html", "-q", cache=tmp_path / "cache")
+    assert warnings_of(run.stderr) == {7: "cannot draw net10.onnx: :old-kwargs: does not apply to an ONNX file "
+                                          "(net5.onnx), which is drawn as it is (no model is built or run); "
+                                          "leave it out [netviz.input]"}, run.stderr
+    soup = soup_of(tmp_path / "html" / "index.html")
+    assert [row[:2] for row in rows(soup.select_one("table.netviz-changes"))[1:]] == [
+        ["<root>", "changed"], ["blocks.0", "changed"], ["blocks.4", "added"], ["blocks.5", "added"],
+        ["head", "changed"]]

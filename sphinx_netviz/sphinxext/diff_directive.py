@@ -97,6 +97,14 @@ class NetvizDiffDirective(NetvizDirective):
         return replace(self.make_spec(config, self.onnx_file(target) if is_onnx_path(target) else target),
                        onnx="none")
 
+    def _with_kwargs(self, spec: DiagramSpec, name: str) -> DiagramSpec:
+        """``spec`` with ``:old-kwargs:`` or ``:new-kwargs:`` (``name``) merged over its ``:kwargs:``."""
+        kwargs = self._kwargs(name)
+        if kwargs and spec.is_onnx_file:
+            raise InputProblem(f":{name}: does not apply to an ONNX file ({os.path.basename(spec.target)}), "
+                               "which is drawn as it is (no model is built or run); leave it out")
+        return with_kwargs(spec, kwargs)
+
     def _repository_folder(self, spec: DiagramSpec) -> str:
         """Where ``:against: REF``'s repository is looked for: the folder of the model's file (found
         without running code), else the docs' source folder."""
@@ -115,13 +123,12 @@ class NetvizDiffDirective(NetvizDirective):
                                ":against: REF (a git tag, branch or commit) or :against: FILE.json "
                                "(an architecture snapshot)")
         settings = config.pipeline_settings
-        new_kwargs, old_kwargs = self._kwargs("new-kwargs"), self._kwargs("old-kwargs")
         base = self._side_spec(config, targets[-1])
-        new = with_kwargs(base, new_kwargs)
+        new = self._with_kwargs(base, "new-kwargs")
         new_side = Side(key=side_key(spec_key(new, settings)), label=f"the new side ({targets[-1]})")
         old: DiagramSpec | None
         if len(targets) == 2:
-            old = with_kwargs(self._side_spec(config, targets[0]), old_kwargs)
+            old = self._with_kwargs(self._side_spec(config, targets[0]), "old-kwargs")
             old_side = Side(key=side_key(spec_key(old, settings)), label=f"the old side ({targets[0]})")
         elif is_snapshot_path(against):
             _, path = self.env.relfn2path(against, self.env.docname)
@@ -129,7 +136,7 @@ class NetvizDiffDirective(NetvizDirective):
             old, old_side = None, Side(path=path, label=f"the snapshot file {against}")
         else:
             tree = checkout_ref(self._repository_folder(base), against, cache_root(self.config, self.env.doctreedir))
-            old = with_kwargs(base, old_kwargs)
+            old = self._with_kwargs(base, "old-kwargs")
             if old.is_onnx_file:  # the file as the commit had it
                 old = replace(old, target=tree.map_path(old.target))
             old_side = Side(key=side_key(spec_key(old, settings), tree.commit),

@@ -457,10 +457,12 @@ def history_table(runs: list[dict[str, Any]]) -> str:
         load = "–" if s["load_min"] is None else f"{s['load_min']:.1f}–{s['load_max']:.1f}"
         rows.append([f"{r['date'][:16].replace('T', ' ')}, {r['code'].get('commit_short')}", r["params"].get("note") or "",
                      f"{s['cold_with_preload']} of {s['cold_builds']}", str(s["rounds"]), load,
-                     *(f"{_ratio(s[f'{k}_ratio'])} ({_ratio(s[f'{k}_ratio_of_medians'])})" for k in PAIRS)])
+                     *(f"{_ratio(s[f'{k}_ratio'])} ({_ratio(s[f'{k}_ratio_of_medians'])})" for k in PAIRS),
+                     (", ".join(f"`-D {d}`" for d in s["also"]) + f": {_ratio(s['also_ratio'])} "
+                      f"({_ratio(s['also_ratio_of_medians'])})") if s["also"] else "–"])
     return table(["run", "note", "cold builds with a learned preload list", "rounds", "load",
-                  "diagrams-only ÷ trace floor (ratio of the medians)", "default ÷ export floor (ratio of the medians)"],
-                 rows, right=(3, 5, 6))
+                  "diagrams-only ÷ trace floor (ratio of the medians)", "default ÷ export floor (ratio of the medians)",
+                  "`--also`: diagrams-only with … ÷ trace floor"], rows, right=(3, 5, 6))
 
 
 def _cold_sentence(s: dict[str, Any]) -> str:

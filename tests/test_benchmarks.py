@@ -289,7 +289,7 @@ def test_floor_section_of_the_page(tmp_path: Path) -> None:
     newer["params"].update(cold="learned", note="after")
     common.save_run(newer, tmp_path)
     text = report.page(report.newest(tmp_path))
-    assert "| 2026-11-30 10:00, aaaaaaa |  | 0 of 2 | 1 | 4.0–4.0 | 1.60 (1.60) | 0.86 (0.86) |" in text
-    assert "| 2026-12-01 10:00, aaaaaaa | after | 0 of 2 | 1 | 4.0–4.0 | 1.10 (1.10) | 0.86 (0.86) |" in text
+    assert "| 2026-11-30 10:00, aaaaaaa |  | 0 of 2 | 1 | 4.0–4.0 | 1.60 (1.60) | 0.86 (0.86) | – |" in text
+    assert "| 2026-12-01 10:00, aaaaaaa | after | 0 of 2 | 1 | 4.0–4.0 | 1.10 (1.10) | 0.86 (0.86) | – |" in text
     assert report.compare(_floor_run([(5.0, 8.0, 14.0, 12.0)]), _floor_run([(5.0, 5.5, 14.0, 12.0)])).count(
         "| diagrams-only ÷ trace floor | 1.60 | 1.10 | -31% |") == 1

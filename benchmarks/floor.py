@@ -412,7 +412,8 @@ def metrics(run: dict[str, Any]) -> dict[str, tuple[float | None, str]]:
             "default: ratio of the medians": (s["default_ratio_of_medians"], "ratio"),
             "warm default build": (s["warm_default"], "s"),
             "exports in the warm builds": (s["warm_exports"], "count"),
-            "most exports of one model in a build": (s["most_exports_of_one_model"], "count")}
+            "most exports of one model in a build": (s["most_exports_of_one_model"], "count"),
+            **({"--also build ÷ trace floor": (s["also_ratio"], "ratio")} if s["also"] else {})}
 
 
 def _each(values: list[float | None]) -> str:

@@ -111,6 +111,19 @@ def build_site(root: Path, index: str, pages: dict[str, str] | None = None, *,
     return out
 
 
+def build_themed_site(root: Path, theme: str, index: str, cache: Path) -> Path:
+    """``index`` (reST) built under ``root`` as the one page of a project in the HTML theme
+    ``theme`` (skipped where the theme is not installed), with the diagram cache ``cache``;
+    the HTML folder."""
+    pytest.importorskip(theme)
+    (root / "src").mkdir()
+    (root / "src" / "conf.py").write_text(
+        f'extensions = ["sphinx_netviz"]\nhtml_theme = "{theme}"\nproject = "{theme} test"\n')
+    (root / "src" / "index.rst").write_text(index)
+    run_sphinx(root / "src", root / "html", "-q", cache=cache, ok=True, timeout=600)
+    return root / "html"
+
+
 @contextlib.contextmanager
 def serve(directory: Path) -> Iterator[str]:
     """``http://127.0.0.1:<port>/``, serving ``directory`` from a thread."""

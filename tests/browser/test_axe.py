@@ -14,9 +14,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import run_sphinx
 
-from .conftest import HERE, _unavailable, serve
+from .conftest import HERE, _unavailable, build_themed_site, serve
 from .test_themes import THEMES
 
 pytestmark = pytest.mark.browser
@@ -91,15 +90,9 @@ def check_page(page, axe_script: Path, dark_switch: str | None, where: str) -> N
 @pytest.fixture(scope="module", params=list(THEMES))
 def themed_page(request, tmp_path_factory, diagram_cache) -> tuple[str, Path]:
     theme = request.param
-    pytest.importorskip(theme)
-    root = tmp_path_factory.mktemp(f"axe-{theme}")
-    (root / "src").mkdir()
-    (root / "src" / "conf.py").write_text(
-        f'extensions = ["sphinx_netviz"]\nhtml_theme = "{theme}"\nproject = "axe"\n')
-    (root / "src" / "index.rst").write_text(PAGE)
-    run_sphinx(root / "src", root / "html", "-q", cache=diagram_cache, ok=True, timeout=600)
+    html = build_themed_site(tmp_path_factory.mktemp(f"axe-{theme}"), theme, PAGE, diagram_cache)
     # over HTTP: axe reads the style sheets, which a file:// page may not fetch
-    with serve(root / "html") as url:
+    with serve(html) as url:
         yield theme, url + "index.html"
 
 

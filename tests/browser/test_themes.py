@@ -11,8 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import run_sphinx
 
+from .conftest import build_themed_site
 from .test_viewer import call_id, diagram, element, fill_of, luminance, rect
 
 pytestmark = pytest.mark.browser
@@ -38,14 +38,8 @@ THEMES = {
 @pytest.fixture(scope="module", params=list(THEMES))
 def themed_site(request, tmp_path_factory, diagram_cache) -> tuple[str, Path]:
     theme = request.param
-    pytest.importorskip(theme)
-    root = tmp_path_factory.mktemp(f"theme-{theme}")
-    (root / "src").mkdir()
-    (root / "src" / "conf.py").write_text(
-        f'extensions = ["sphinx_netviz"]\nhtml_theme = "{theme}"\nproject = "themes"\n')
-    (root / "src" / "index.rst").write_text(PAGE)
-    run_sphinx(root / "src", root / "html", "-q", cache=diagram_cache, ok=True, timeout=600)
-    return theme, root / "html" / "index.html"
+    html = build_themed_site(tmp_path_factory.mktemp(f"theme-{theme}"), theme, PAGE, diagram_cache)
+    return theme, html / "index.html"
 
 
 def test_viewer_in_theme(new_page, problems, themed_site, output_dir):

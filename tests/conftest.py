@@ -93,8 +93,10 @@ sys.exit(code)
 
 def sphinx_env(**extra: str) -> dict[str, str]:
     """The environment of a Sphinx process: this repository and ``docs/`` (the example models)
-    importable, and ``extra`` variables."""
+    importable, no colours, and ``extra`` variables."""
     env = dict(os.environ, **extra)
+    # plain text to parse: Sphinx colours its messages under CI=true even into a pipe
+    env.setdefault("NO_COLOR", "1")
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), str(DOCS), os.environ.get("PYTHONPATH")) if p)
     return env
 

@@ -480,7 +480,7 @@ def size_text(count: int) -> str:
         text = f"{value:.3g}"
         if float(text) < 1000:
             return f"{text} {unit}"
-    return f"{value:.0f} TB"
+    return f"{value:.3g} TB"  # past 1000 TB: still 3 digits (4.61e+06 TB), not 4611686 TB
 
 
 def nearest(name: str, known: Iterable[str], n: int = 3, cutoff: float = 0.6) -> list[str]:

@@ -15,6 +15,11 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 
+# Plain text to parse: Sphinx colours its messages, and redraws its progress lines in place,
+# under CI=true even into a pipe or a test's StringIO; in this process (make_app builds) and
+# in the Sphinx processes the tests start, which inherit it.
+os.environ.setdefault("NO_COLOR", "1")
+
 pytest_plugins = ("sphinx.testing.fixtures",)
 
 TESTS = Path(__file__).resolve().parent
@@ -93,10 +98,8 @@ sys.exit(code)
 
 def sphinx_env(**extra: str) -> dict[str, str]:
     """The environment of a Sphinx process: this repository and ``docs/`` (the example models)
-    importable, no colours, and ``extra`` variables."""
+    importable, and ``extra`` variables (no colours: see NO_COLOR above)."""
     env = dict(os.environ, **extra)
-    # plain text to parse: Sphinx colours its messages under CI=true even into a pipe
-    env.setdefault("NO_COLOR", "1")
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), str(DOCS), os.environ.get("PYTHONPATH")) if p)
     return env
 

@@ -155,7 +155,8 @@ def test_a_sep_layout_build_names_the_sys_path_line(tmp_path: Path) -> None:
 def test_sizes_under_a_tenth_of_a_megabyte_are_in_kilobytes() -> None:
     from sphinx_netviz.values import size_text
 
-    assert [size_text(n) for n in (24, 3152, 99_999, 497_800_000)] == ["24 B", "3.15 kB", "100 kB", "498 MB"]
+    assert [size_text(n) for n in (24, 3152, 99_999, 497_800_000, 2**62)] == ["24 B", "3.15 kB", "100 kB", "498 MB",
+                                                                       "4.61e+06 TB"]
     made = make_artifacts(DiagramSpec("fix_models:TinyResNet", ((1, 3, 8, 8),), onnx="none"))
     assert made.notes[0] == "traced fix_models:TinyResNet on the meta device, allocating none of its 3.15 kB of weights"
 

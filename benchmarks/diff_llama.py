@@ -37,8 +37,9 @@ from statistics import median
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "docs")]
 
-from benchmarks.common import add_common_arguments, finish_run, start_run  # noqa: E402
+from benchmarks.common import add_common_arguments, finish_run, start_run, table  # noqa: E402
 
+TITLE = "The architecture diff of two LLaMA-7B-sized configs"
 OPTIONS = {"input_shape": "1, 128", "input_dtype": "int64", "onnx": "none", "device": "meta"}
 
 
@@ -100,6 +101,30 @@ def measure_sphinx(repeat: int) -> dict[str, object]:
             times["diff_warm"].append(_build(Path(tmp) / "diff", Path(tmp) / "diff-out", "-E"))
     return {"draw_two_build_s": times["draw"], "diff_build_s": times["diff"],
             "diff_warm_build_s": times["diff_warm"], "ratio": median(times["diff"]) / median(times["draw"])}
+
+
+#: the timed series of each kind of run: (label, key in ``results``)
+SERIES = {True: (("a page with two `netviz` (cold build)", "draw_two_build_s"),
+                 ("a page with their `netviz-diff` (cold build)", "diff_build_s"),
+                 ("the same, warm (`-E`, nothing drawn)", "diff_warm_build_s")),
+          False: (("`draw()` of both (one process)", "draw_two_s"), ("`diff()` of the two", "diff_s"))}
+
+
+def metrics(run: dict[str, object]) -> dict[str, tuple[float | None, str]]:
+    results: dict = run["results"]  # type: ignore[assignment]
+    out: dict[str, tuple[float | None, str]] = {
+        label: (median(results[key]), "s") for label, key in SERIES[bool(run["params"]["sphinx"])]}  # type: ignore[index]
+    out["diff ÷ two drawings"] = (results["ratio"], "ratio")
+    return out
+
+
+def render(run: dict[str, object]) -> str:
+    """The run as docs/benchmarks.md shows it: each series' seconds, its median, the ratio."""
+    results: dict = run["results"]  # type: ignore[assignment]
+    rows = [[label, ", ".join(f"{s:.2f}" for s in results[key]), f"{median(results[key]):.2f}"]
+            for label, key in SERIES[bool(run["params"]["sphinx"])]]  # type: ignore[index]
+    return (table(["what", "seconds, each repeat", "median"], rows) + "\n\n"
+            f"The diff ÷ the two drawings: **{results['ratio']:.2f}** (issue 19's target: ≤ 1.2).\n")
 
 
 def main(argv: list[str] | None = None) -> int:

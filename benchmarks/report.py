@@ -30,7 +30,8 @@ from benchmarks.common import fmt_bytes, table  # noqa: E402
 from benchmarks.targets import RETIRED, TARGETS, Retired, Verdict, check, fmt  # noqa: E402
 
 #: the benchmarks, in the page's order: name → module (each has BENCHMARK, TITLE, render, metrics)
-BENCHMARKS = ("floor", "zoo", "docs_onnx_share", "gallery", "docs_build", "isolation", "layout_engines")
+BENCHMARKS = ("floor", "diff_llama", "zoo", "docs_onnx_share", "gallery", "docs_build", "isolation",
+              "layout_engines")
 PAGE = common.DOCS / "benchmarks.md"
 
 

@@ -169,6 +169,17 @@ def _zoo_time_vs_torchview(run: dict[str, Any]) -> Measured | None:
                     f"median {p['diagram_s']:.1f} s vs {p['torchview_s']:.1f} s on the {p['models']} both drew")
 
 
+def _diff_vs_two_drawings(run: dict[str, Any]) -> Measured | None:
+    """``diff_llama.py --sphinx``: a page with one netviz-diff of the 32- and 40-layer configs ÷ a
+    page drawing the two (real builds, each from an empty cache; medians)."""
+    results = run.get("results") or {}
+    if not run.get("params", {}).get("sphinx") or "ratio" not in results:
+        return None
+    two, diff = sorted(results["draw_two_build_s"]), sorted(results["diff_build_s"])
+    return Measured(results["ratio"], f"{diff[len(diff) // 2]:.1f} s vs {two[len(two) // 2]:.1f} s (medians of "
+                    f"{len(diff)}); warm diff build {min(results['diff_warm_build_s']):.1f} s")
+
+
 def _floor(run: dict[str, Any]) -> dict[str, Any]:
     from benchmarks import floor
 
@@ -285,6 +296,10 @@ TARGETS: list[Target] = [
            "folder)", "==", 0, "count", _floor_warm_exports),
     Target("floor-export-once", "floor", 18, "most exports of one model in one build (a model drawn twice "
            "included)", "<=", 1, "count", _floor_exported_twice),
+    # issue 19: the architecture diff
+    Target("diff-vs-two-drawings", "diff_llama", 19, "a page with the `netviz-diff` of two LLaMA-7B-sized configs "
+           "on `meta` (32 vs 40 layers) ÷ a page drawing the two models (cold `sphinx-build`s, empty caches)",
+           "<=", 1.2, "ratio", _diff_vs_two_drawings),
 ]
 
 #: targets no longer checked; the report lists them and says why

@@ -128,7 +128,7 @@ def test_a_faster_run_meets_the_target(tmp_path: Path) -> None:
 def test_page_is_rendered_from_the_json(results: Path) -> None:
     text = report.page(report.newest(results))
     assert text.startswith("# Benchmarks\n")
-    assert "Of 19 targets, 4 met, 2 missed and 13 not measured." in text
+    assert "Of 20 targets, 4 met, 2 missed and 14 not measured." in text
     assert "Missed: zoo-onnx, zoo-time-vs-torchview." in text
     # the share target is retired, with the reason on the page; the share stays in its own table
     line = next(x for x in text.splitlines() if "ONNX share of a cold serial build" in x)
@@ -138,6 +138,7 @@ def test_page_is_rendered_from_the_json(results: Path) -> None:
     assert "**invalid**" in text  # vit's ONNX file
     assert "No run saved yet: `python benchmarks/gallery.py`." in text
     assert "No run saved yet: `python benchmarks/floor.py`." in text
+    assert "No run saved yet: `python benchmarks/diff_llama.py`." in text
     assert "(above the CPU count: other work shared the machine)" in text  # load 3.0 on 2 CPUs at the end
     # MyST: headings step one level at a time
     levels = [len(x) - len(x.lstrip("#")) for x in text.splitlines() if x.startswith("#")]
@@ -293,3 +294,22 @@ def test_floor_section_of_the_page(tmp_path: Path) -> None:
     assert "| 2026-12-01 10:00, aaaaaaa | after | 0 of 2 | 1 | 4.0–4.0 | 1.10 (1.10) | 0.86 (0.86) | – |" in text
     assert report.compare(_floor_run([(5.0, 8.0, 14.0, 12.0)]), _floor_run([(5.0, 5.5, 14.0, 12.0)])).count(
         "| diagrams-only ÷ trace floor | 1.60 | 1.10 | -31% |") == 1
+
+
+def test_the_diff_target_reads_the_sphinx_run_only() -> None:
+    """diff-vs-two-drawings is measured by ``diff_llama.py --sphinx`` (real builds), not by the
+    in-process run; the page renders both kinds."""
+    from benchmarks import diff_llama
+    from benchmarks.targets import TARGETS
+
+    (target,) = [t for t in TARGETS if t.key == "diff-vs-two-drawings"]
+    sphinx = {"params": {"sphinx": True}, "results": {"draw_two_build_s": [10.0, 11.0, 12.0],
+                                                      "diff_build_s": [9.0, 8.0, 13.0],
+                                                      "diff_warm_build_s": [0.8, 0.9, 1.0], "ratio": 9.0 / 11.0}}
+    measured = target.measure(sphinx)
+    assert measured is not None and abs(measured.value - 9.0 / 11.0) < 1e-9
+    assert "9.0 s vs 11.0 s" in measured.detail
+    in_process = {"params": {"sphinx": False}, "results": {"draw_two_s": [2.0], "diff_s": [2.1], "ratio": 1.05}}
+    assert target.measure(in_process) is None
+    assert "**0.82**" in diff_llama.render(sphinx) and "**1.05**" in diff_llama.render(in_process)
+    assert diff_llama.metrics(in_process)["diff ÷ two drawings"] == (1.05, "ratio")

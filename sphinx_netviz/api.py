@@ -45,7 +45,7 @@ from .markup import (
     with_title,
 )
 from .options import OPTIONS_LIST, Frontend, Option, worded_for
-from .render import run_dot, svg_for_inline
+from .render import MAX_DPI, run_dot, svg_for_inline
 from .spec import DiagramSpec
 from .values import did_you_mean, nearest
 from .views import anchor_slug
@@ -180,6 +180,10 @@ def _target_of(model: Any) -> str:
     return f"{module}:{qualname if qualname and not qualname[0].isdigit() else 'model'}"
 
 
+#: the files a drawing saves to, by suffix (:meth:`Drawing.encoded`)
+SAVE_SUFFIXES = (".svg", ".html", ".pdf", ".png", ".dot", ".gv", ".onnx")
+
+
 @dataclass(frozen=True)
 class Drawing:
     """One drawn network: shows itself in Jupyter, saves to files."""
@@ -275,27 +279,37 @@ class Drawing:
                 f'<table class="docutils netviz-table"><thead><tr>{head}</tr></thead>'
                 f"<tbody>{rows}</tbody></table></details>\n")
 
-    def save(self, path: str | Path) -> Path:
-        """Write the drawing to ``path``; its suffix picks the format."""
-        path = Path(path)
-        suffix = path.suffix.lower()
+    def encoded(self, suffix: str, *, dpi: int | None = None) -> bytes:
+        """The drawing as the bytes of a file ending in ``suffix`` (``.svg``, ``.html``, ``.dot``/``.gv``,
+        ``.pdf``, ``.png``, ``.onnx``): what :meth:`save` and the command line's ``-o`` write.
+        ``dpi``: the resolution of a PNG (Graphviz's default, 96, when None)."""
+        suffix = suffix.lower()
+        if dpi is not None:
+            if suffix != ".png":
+                raise InputProblem(f"dpi={dpi!r} applies to a .png only, not to {suffix or 'a file without suffix'}")
+            if type(dpi) is not int or not 1 <= dpi <= MAX_DPI:
+                raise InputProblem(f"dpi must be a whole number from 1 to {MAX_DPI}, not {dpi!r}; e.g. dpi=150")
+        if suffix not in SAVE_SUFFIXES:
+            raise InputProblem(f"cannot tell the format of a file ending in {suffix!r}; end it with "
+                               f"{', '.join(SAVE_SUFFIXES)}")
         if suffix == ".svg":
-            data = self.artifacts.svg
-        elif suffix == ".html":
-            data = self.html(standalone=True).encode()
-        elif suffix in (".dot", ".gv"):
-            data = self.artifacts.dot.encode()
-        elif suffix in (".pdf", ".png"):
-            data = run_dot(self.artifacts.dot, suffix[1:], self.dot, self.layout_timeout)
-        elif suffix == ".onnx":
-            if self.artifacts.onnx is None:
-                raise InputProblem("this drawing has no ONNX file: draw it with onnx='auto' (the default), "
-                                   "'full' or 'structure'")
-            data = self.artifacts.onnx
-        else:
-            raise InputProblem(f"cannot tell the format of {str(path)!r}; end it with .svg, .html, .pdf, "
-                               ".png, .dot or .onnx")
-        write_atomic(path, data)
+            return self.artifacts.svg
+        if suffix == ".html":
+            return self.html(standalone=True).encode()
+        if suffix in (".dot", ".gv"):
+            return self.artifacts.dot.encode()
+        if suffix in (".pdf", ".png"):
+            return run_dot(self.artifacts.dot, suffix[1:], self.dot, self.layout_timeout, dpi)
+        if self.artifacts.onnx is None:
+            raise InputProblem("this drawing has no ONNX file: draw it with onnx='auto' (the default), "
+                               "'full' or 'structure'")
+        return self.artifacts.onnx
+
+    def save(self, path: str | Path, *, dpi: int | None = None) -> Path:
+        """Write the drawing to ``path``; its suffix picks the format (see :meth:`encoded`);
+        ``dpi`` sets a PNG's resolution."""
+        path = Path(path)
+        write_atomic(path, self.encoded(path.suffix, dpi=dpi))
         return path
 
     def __repr__(self) -> str:

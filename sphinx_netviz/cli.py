@@ -33,16 +33,11 @@ from .spec import DiagramSpec
 from .values import check_bool, did_you_mean, nearest
 
 if TYPE_CHECKING:
+    from .artifacts import Artifacts
     from .pipeline import PipelineSettings
 
-#: output formats by file extension; ``None`` means "written from the artifacts as they are"
-FORMATS: dict[str, str | None] = {
-    ".svg": None,
-    ".dot": None,
-    ".gv": None,
-    ".pdf": "pdf",
-    ".png": "png",
-}
+#: what ``-o`` writes, by file extension (the files ``Drawing.save`` writes, but ONNX: that is ``--onnx``)
+FORMATS: tuple[str, ...] = (".svg", ".html", ".pdf", ".png", ".dot", ".gv")
 
 #: the options the command line takes (those with flags), each parsed by the option model
 FLAGGED: tuple[Option, ...] = tuple(o for o in OPTIONS_LIST if o.flags)
@@ -62,6 +57,15 @@ class _Parser(argparse.ArgumentParser):
         super().error(message)
 
 
+def _dpi(text: str) -> int:
+    """``--dpi``'s value: a whole number from 1 to :data:`~.render.MAX_DPI` (argparse reports the error)."""
+    from .render import MAX_DPI
+
+    if not text.isdigit() or not 1 <= int(text) <= MAX_DPI:
+        raise argparse.ArgumentTypeError(f"a whole number from 1 to {MAX_DPI}, not {text!r} (e.g. --dpi 150)")
+    return int(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser: the flags of :data:`FLAGGED` (values stay text for the option model)."""
     parser = _Parser(
@@ -77,6 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-o", "--output", metavar="FILE",
                         help="the diagram file (required unless --snapshot or --against is given); "
                         "its extension picks the format: " + ", ".join(FORMATS))
+    parser.add_argument("--dpi", metavar="N", type=_dpi,
+                        help="the resolution of a .png (-o); Graphviz's default is 96")
     inputs = parser.add_argument_group("example inputs (give exactly one of --input-shape and --inputs; "
                                        "none for an ONNX file)")
     for option in FLAGGED:
@@ -140,15 +146,28 @@ def settings_from_args(args: argparse.Namespace) -> PipelineSettings:
                                if o.scope == "pipeline" and o.name in values})
 
 
-def output_format(path: Path) -> str | None:
-    """The ``run_dot`` format for ``path`` (``None`` for .svg/.dot/.gv), or an :class:`InputProblem`."""
+def output_format(path: Path, dpi: int | None = None) -> str:
+    """``path``'s suffix, checked (with ``--dpi``, which only a .png takes), or an :class:`InputProblem`."""
     suffix = path.suffix.lower()
     if suffix not in FORMATS:
         raise InputProblem(
             f"cannot tell the output format of {str(path)!r}; end -o with one of "
             + ", ".join(FORMATS)
         )
-    return FORMATS[suffix]
+    if dpi is not None and suffix != ".png":
+        raise InputProblem(f"--dpi {dpi} applies to a .png only, not to -o {str(path)!r}")
+    return suffix
+
+
+def encoded(artifacts: Artifacts, suffix: str, settings: PipelineSettings, dpi: int | None,
+            alt: str = "Diagram of the network {}") -> bytes:
+    """The bytes ``-o`` writes: what :meth:`~sphinx_netviz.api.Drawing.save` writes for the suffix
+    (``alt`` with the model's name for ``{}``, as ``draw()`` and ``diff()`` word it)."""
+    from .api import Drawing
+
+    drawing = Drawing(artifacts, settings.dot, settings.layout_timeout, alt=alt.format(artifacts.model_name))
+    with worded_for(Frontend.CLI):
+        return drawing.encoded(suffix, dpi=dpi)
 
 
 def format_timings(timings: dict[str, float]) -> str:
@@ -162,7 +181,6 @@ def format_timings(timings: dict[str, float]) -> str:
 def run(args: argparse.Namespace) -> int:
     """Make the diagram (and ONNX file) that ``args`` ask for; return the exit code."""
     from .pipeline import make_artifacts
-    from .render import run_dot
 
     for side in ("old", "new"):
         if getattr(args, f"{side}_kwargs") is not None and args.against is None:
@@ -170,7 +188,7 @@ def run(args: argparse.Namespace) -> int:
     if args.against is not None or args.snapshot is not None and args.output is None:
         return run_compare(args)
     output = Path(args.output)
-    fmt = output_format(output)
+    fmt = output_format(output, args.dpi)
     spec = spec_from_args(args)
     settings = settings_from_args(args)
 
@@ -178,14 +196,10 @@ def run(args: argparse.Namespace) -> int:
     timings = dict(artifacts.timings)
 
     start = time.perf_counter()
-    if fmt is not None:
-        data = run_dot(artifacts.dot, fmt, settings.dot, settings.layout_timeout)
-        timings[fmt] = time.perf_counter() - start
+    data = encoded(artifacts, fmt, settings, args.dpi)
+    if fmt in (".pdf", ".png"):  # a Graphviz run of its own
+        timings[fmt[1:]] = time.perf_counter() - start
         start = time.perf_counter()
-    elif output.suffix.lower() == ".svg":
-        data = artifacts.svg
-    else:
-        data = artifacts.dot.encode()
     _write(output, data)
     if args.snapshot is not None:
         from .archjob import trace_side
@@ -229,7 +243,7 @@ def run_compare(args: argparse.Namespace) -> int:
         except ValueError as exc:
             raise InputProblem(f"--{side}-kwargs {exc}") from exc
     if args.output is not None:
-        output_format(Path(args.output))  # a bad -o fails before anything is traced
+        output_format(Path(args.output), args.dpi)  # a bad -o fails before anything is traced
     shared = spec_from_args(args)
     spec = with_kwargs(shared, side_kwargs["new"]) if not shared.is_onnx_file else shared
     settings = settings_from_args(args)
@@ -251,15 +265,12 @@ def run_compare(args: argparse.Namespace) -> int:
         diff = compare(old[0], new[0])
     else:
         from .diffdraw import draw_diff
-        from .render import run_dot
 
         drawn = draw_diff(old, new, spec, settings.dot, settings.layout_timeout)
         diff, output = drawn.diff, Path(args.output)
-        fmt = output_format(output)
         made = drawn.artifacts
-        data = (run_dot(made.dot, fmt, settings.dot, settings.layout_timeout) if fmt is not None
-                else made.svg if output.suffix.lower() == ".svg" else made.dot.encode())
-        _write(output, data)
+        _write(output, encoded(made, output_format(output, args.dpi), settings, args.dpi,
+                               "Architecture diff of the network {}"))
         for problem in made.problems:
             print(f"netviz: warning [{problem.stage}]: {problem.message}", file=sys.stderr)
     sys.stdout.write(format_changes(diff))

@@ -29,6 +29,9 @@ from .errors import LayoutTimeout, RenderProblem
 from .svgsafe import sanitize_svg
 
 
+#: the highest PNG resolution the command line and ``Drawing.save`` take (a 300 dpi print is the usual need)
+MAX_DPI = 1200
+
 #: the executable and distribution of the ``pure`` extra: Graphviz's ``dot`` from a wheel
 PURE = "graphviz-pure"
 #: how to install it, as messages say it: the distribution itself, which pip finds wherever it

@@ -119,6 +119,25 @@ def test_saves_every_format(tower, tmp_path):
         draw(Tower(), input_shape=(2, 8), onnx="none").save(tmp_path / "none.onnx")
 
 
+def _png_size(data: bytes) -> tuple[int, int]:
+    """A PNG's width and height in pixels (its IHDR chunk)."""
+    assert data.startswith(b"\x89PNG")
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+
+
+def test_a_png_is_saved_at_the_dpi_asked(tower, tmp_path):
+    default = _png_size(tower.save(tmp_path / "t.png").read_bytes())
+    sharp = _png_size(tower.save(tmp_path / "t150.png", dpi=150).read_bytes())
+    # Graphviz's default is 96 dpi: 150 dpi is about 150/96 as many pixels each way
+    assert abs(sharp[0] / default[0] - 150 / 96) < 0.05 and abs(sharp[1] / default[1] - 150 / 96) < 0.05
+    with pytest.raises(InputProblem, match=r"dpi=150 applies to a .png only, not to .svg"):
+        tower.save(tmp_path / "t.svg", dpi=150)
+    for bad in (0, 5000, 1.5, "150"):
+        with pytest.raises(InputProblem, match="dpi must be a whole number from 1 to 1200"):
+            tower.save(tmp_path / "bad.png", dpi=bad)
+    assert not (tmp_path / "bad.png").exists()
+
+
 def test_notebook_output_is_self_contained_and_unique_each_time(tower):
     first, second = tower._repr_html_(), tower._repr_html_()
     for output in (first, second):

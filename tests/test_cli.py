@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import onnx
 import pytest
+from bs4 import BeautifulSoup
 from conftest import DOCS, REPO, ROOTS
 
 from sphinx_netviz import __version__, cli
@@ -196,6 +197,32 @@ def test_bad_shape_message_names_the_flag(models: Path, tmp_path: Path,
                      str(tmp_path / "x.svg")]) == 2
     err = capsys.readouterr().err
     assert "[input]" in err and "--input-shape" in err
+
+
+def test_html_and_png_at_a_dpi(models: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """-o writes what Drawing.save writes: a page with the viewer for .html; --dpi sets a PNG's
+    resolution and is refused for any other -o."""
+    from sphinx_netviz import draw
+
+    html = tmp_path / "x.html"
+    assert cli.main([*TINY, "-o", str(html), "--onnx-mode", "none"]) == 0
+    saved = draw("netviz_models:TinyCNN", input_shape=(2, 3, 8, 8), onnx="none").save(tmp_path / "saved.html")
+    pages = [BeautifulSoup(p.read_text(), "html.parser") for p in (html, saved)]
+    for page in pages:  # the page save() writes (their SVG ids' prefixes differ: draw() keys them)
+        assert page.select_one("body.netviz-page div.netviz .netviz-canvas svg") is not None
+        assert "sphinxNetviz" in page.select("script")[-1].string and page.select_one("script.netviz-data")
+        label = page.select_one(".netviz-canvas")["aria-label"]
+        assert label.startswith("Diagram of the network ") and label.endswith("TinyCNN"), label
+    assert [len(p.select("svg g.node")) for p in pages][0] == len(pages[1].select("svg g.node")) > 3
+    low, high = tmp_path / "low.png", tmp_path / "high.png"
+    assert cli.main([*TINY, "-o", str(low)]) == 0 and cli.main([*TINY, "-o", str(high), "--dpi", "192"]) == 0
+    width = [int.from_bytes(p.read_bytes()[16:20], "big") for p in (low, high)]
+    assert abs(width[1] / width[0] - 2) < 0.05  # 192 dpi against Graphviz's 96
+    capsys.readouterr()
+    assert cli.main([*TINY, "-o", str(tmp_path / "x.svg"), "--dpi", "144"]) == 2
+    assert "--dpi 144 applies to a .png only" in capsys.readouterr().err
+    assert cli.main([*TINY, "-o", str(low), "--dpi", "0"]) == 2
+    assert "a whole number from 1 to 1200" in capsys.readouterr().err
 
 
 def test_unknown_output_format(models: Path, tmp_path: Path,

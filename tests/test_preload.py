@@ -100,13 +100,14 @@ def _records(project) -> list[dict]:
     return [json.loads(line) for line in project["record"].read_text().splitlines()]
 
 
-def _draw(project, setting, target: str = "probe_model:Net") -> Preloads:
+def _draw(project, setting, target: str = "probe_model:Net", *, shapes=((2, 4),), dtypes=None,
+          limits: Limits | None = None) -> Preloads:
     """One job drawn by a runner with ``netviz_preload = setting``; its Preloads."""
     cache = project["cache"]
-    spec = DiagramSpec(target, ((2, 4),), onnx="none", depth=1)
+    spec = DiagramSpec(target, shapes, onnx="none", depth=1, **({"input_dtypes": dtypes} if dtypes else {}))
     settings = PipelineSettings()
     job = Job((Drawing(spec_key(spec, settings), spec),), spec_key(spec.export_view(), settings), settings,
-              Limits(timeout=60, memory_mb=2000), str(cache), tuple(sys.path), ".")
+              limits or Limits(timeout=60, memory_mb=2000), str(cache), tuple(sys.path), ".")
     preloads = Preloads(setting, cache)
     runner = DiagramRunner(cache / "jobs", preload=preloads)
     try:
@@ -332,17 +333,8 @@ def test_transformers_is_learned_and_preloaded(project, tmp_path):
         """))
     cache = project["cache"]
     for _ in range(2):
-        spec = DiagramSpec("bert_model:tiny_bert", ((1, 8),), input_dtypes=("int64",), onnx="none", depth=1)
-        settings = PipelineSettings()
-        job = Job((Drawing(spec_key(spec, settings), spec),), spec_key(spec.export_view(), settings), settings,
-                  Limits(timeout=120, memory_mb=3000), str(cache), tuple(sys.path), ".")
-        runner = DiagramRunner(cache / "jobs", preload=Preloads("auto", cache))
-        try:
-            runner.submit(job)
-            (outcome,) = runner.wait()
-        finally:
-            runner.close()
-        assert outcome.result.failures == {}
+        _draw(project, "auto", "bert_model:tiny_bert", shapes=((1, 8),), dtypes=("int64",),
+              limits=Limits(timeout=120, memory_mb=3000))
         for entry in cache.iterdir():
             if entry.name not in (PRELOAD_FILE, "jobs"):
                 shutil.rmtree(entry) if entry.is_dir() else entry.unlink()

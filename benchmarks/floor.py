@@ -47,6 +47,7 @@ import io
 import json
 import os
 import re
+import resource
 import shutil
 import sys
 import tempfile
@@ -156,10 +157,18 @@ def floor_worker(project: str, keys: str, export: str) -> dict[str, Any]:
     return out
 
 
+def children_cpu_s() -> float:
+    """User + system seconds of every process this one has waited for, with their waited-for descendants."""
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
 def run_floor(project: Path, keys: list[str], export: bool, label: str) -> dict[str, Any]:
     load = os.getloadavg()[0]
+    cpu = children_cpu_s()
     result = common.run_worker(__file__, [str(project), ",".join(keys), "export" if export else "trace"],
                                900.0, label=label)
+    result["cpu_s"] = children_cpu_s() - cpu
     result["seconds"] = result["wall_s"]  # from the process's start to its end, as a build's
     result["load"] = load
     return result
@@ -227,10 +236,13 @@ def run_build(src: Path, out: Path, cache: Path, extra: list[str], label: str, f
     log.unlink(missing_ok=True)
     load = os.getloadavg()[0]
     print(f"  … {label}", file=sys.stderr, flush=True)
+    cpu = children_cpu_s()
     done = common.run_process(
         [sys.executable, "-c", common.SPHINX_WRAPPER, "-b", "html", "-D", f"netviz_cache_dir={cache}", *extra,
          str(src), str(out)], 1800.0, env=common.worker_env(NETVIZ_TIMINGS_LOG=str(log)))
     result = common.parse_worker(done, 1800.0)
+    # the whole tree's CPU time (Sphinx, the fork server, its children, dot): each is waited for by its parent
+    result["cpu_s"] = children_cpu_s() - cpu
     result["seconds"] = done.wall_s
     result["load"] = load
     logged = log.read_text().splitlines() if log.exists() else []
@@ -345,11 +357,20 @@ def ratio(a: float | None, b: float | None) -> float | None:
     return a / b if a is not None and b else None
 
 
-def medians(rounds: list[dict[str, Any]], kind: str) -> tuple[float | None, list[float | None]]:
-    """The median seconds of one kind of run over the rounds (failed runs left out), and every run's."""
+def medians(rounds: list[dict[str, Any]], kind: str, what: str = "seconds") -> tuple[float | None, list[float | None]]:
+    """The median seconds (``what="cpu_s"``: CPU seconds) of one kind of run over the rounds (failed runs and
+    runs that did not measure it left out), and every run's."""
     runs = [r.get(kind) for r in rounds if r.get(kind) is not None]
-    each = [x["seconds"] if x.get("ok") else None for x in runs]
+    each = [x.get(what) if x.get("ok") else None for x in runs]
     return med(each), each
+
+
+def _cpu(out: dict[str, Any], rounds: list[dict[str, Any]], name: str, build: str, floor: str) -> None:
+    """CPU seconds (user + system of the process tree) of ``build`` and ``floor``, and their ratios, into ``out``."""
+    for kind in (build, floor):
+        out[f"{kind}_cpu"], out[f"{kind}_cpu_each"] = medians(rounds, kind, "cpu_s")
+    out[f"{name}_cpu_ratio_each"] = [ratio(b, f) for b, f in zip(out[f"{build}_cpu_each"], out[f"{floor}_cpu_each"])]
+    out[f"{name}_cpu_ratio"] = med(out[f"{name}_cpu_ratio_each"])
 
 
 def summary(run: dict[str, Any]) -> dict[str, Any]:
@@ -364,6 +385,7 @@ def summary(run: dict[str, Any]) -> dict[str, Any]:
         out[f"{name}_ratio_each"] = [ratio(b, f) for b, f in zip(out[f"{build}_each"], out[f"{floor}_each"])]
         out[f"{name}_ratio"] = med(out[f"{name}_ratio_each"])
         out[f"{name}_ratio_of_medians"] = ratio(out[build], out[floor])
+        _cpu(out, rounds, name, build, floor)
     out["also"] = run["params"].get("also") or []
     if out["also"]:
         build, floor = ALSO
@@ -371,6 +393,7 @@ def summary(run: dict[str, Any]) -> dict[str, Any]:
         out["also_ratio_each"] = [ratio(b, f) for b, f in zip(out[f"{build}_each"], out[f"{floor}_each"])]
         out["also_ratio"] = med(out["also_ratio_each"])
         out["also_ratio_of_medians"] = ratio(out[build], out[floor])
+        _cpu(out, rounds, "also", build, floor)
     warm = [r["warm_default"] for r in rounds if r.get("warm_default")]
     out["warm_builds"] = len(warm)
     out["warm_exports"] = (sum(sum(w.get("exports", {}).values()) for w in warm)
@@ -413,6 +436,8 @@ def metrics(run: dict[str, Any]) -> dict[str, tuple[float | None, str]]:
             "warm default build": (s["warm_default"], "s"),
             "exports in the warm builds": (s["warm_exports"], "count"),
             "most exports of one model in a build": (s["most_exports_of_one_model"], "count"),
+            "diagrams-only ÷ trace floor, CPU time": (s["diagrams_cpu_ratio"], "ratio"),
+            "default ÷ export floor, CPU time": (s["default_cpu_ratio"], "ratio"),
             **({"--also build ÷ trace floor": (s["also_ratio"], "ratio")} if s["also"] else {})}
 
 
@@ -433,9 +458,19 @@ def render_table(s: dict[str, Any]) -> str:
                      f"{common.fmt_s(s[floor])} ({_each(s[floor + '_each'])})",
                      ("–" if r is None else f"**{r:.2f}**") + " ("
                      + ", ".join("–" if x is None else f"{x:.2f}" for x in s[f"{name}_ratio_each"]) + ")",
-                     _ratio(s[f"{name}_ratio_of_medians"])])
+                     _ratio(s[f"{name}_ratio_of_medians"]), _cpu_cell(s, name, build, floor)])
     return table(["build", "median s (runs)", "floor", "median s (runs)", "build ÷ floor: median of the rounds' "
-                  "(each round's)", "ratio of the medians"], rows, right=(4, 5))
+                  "(each round's)", "ratio of the medians", "CPU time (user + sys of the process tree): build s ÷ "
+                  "floor s, median of the rounds' ratios"], rows, right=(4, 5, 6))
+
+
+def _cpu_cell(s: dict[str, Any], name: str, build: str, floor: str) -> str:
+    """``18.0 s ÷ 9.5 s: 1.89 (1.85, 1.9, …)``, or – for runs saved before CPU time was measured."""
+    r = s.get(f"{name}_cpu_ratio")
+    if r is None:
+        return "–"
+    return (f"{common.fmt_s(s[build + '_cpu'])} ÷ {common.fmt_s(s[floor + '_cpu'])}: **{r:.2f}** ("
+            + ", ".join("–" if x is None else f"{x:.2f}" for x in s[f"{name}_cpu_ratio_each"]) + ")")
 
 
 def _ratio(value: float | None) -> str:

@@ -257,6 +257,17 @@ def test_floor_medians_and_ratios() -> None:
     assert s["failed"] == ["cold_diagrams (round 2): None"]
 
 
+def test_floor_cpu_time_beside_wall_time() -> None:
+    run = _floor_run([(5.0, 8.0, 14.0, 12.0), (4.0, 6.0, 15.0, 11.0)])
+    for r, (trace_cpu, build_cpu) in zip(run["results"]["rounds"], [(6.0, 9.0), (5.0, 6.0)]):
+        r["trace_floor"]["cpu_s"], r["cold_diagrams"]["cpu_s"] = trace_cpu, build_cpu
+    s = floor.summary(run)
+    assert s["diagrams_cpu_ratio_each"] == [1.5, 1.2] and s["diagrams_cpu_ratio"] == 1.35
+    assert s["default_cpu_ratio"] is None  # not measured in these runs
+    row = next(x for x in floor.render_table(s).splitlines() if x.startswith("| cold build, `-D netviz_onnx=none`"))
+    assert row.endswith("| 7.5 s ÷ 5.5 s: **1.35** (1.50, 1.20) |")
+
+
 def test_floor_targets_catch_exports_a_build_should_not_make() -> None:
     run = _floor_run([(5.0, 5.5, 14.0, 12.0)], warm_exports=1, twice_exports={"models:bert": 2, "models:resnet": 1})
     verdicts = {v.target.key: v for v in targets.check({"floor": run})}
@@ -274,7 +285,8 @@ def test_floor_section_of_the_page(tmp_path: Path) -> None:
     text = report.page(report.newest(tmp_path))
     assert "## A cold build of third-party models against the floor" in text
     row = next(x for x in text.splitlines() if x.startswith("| cold build, `-D netviz_onnx=none`"))
-    assert "8.0 s (8.0)" in row and "trace floor" in row and row.endswith("| **1.60** (1.60) | 1.60 |")
+    # a run saved before CPU time was measured: no CPU column's numbers
+    assert "8.0 s (8.0)" in row and "trace floor" in row and row.endswith("| **1.60** (1.60) | 1.60 | – |")
     assert "Load average (1 min) before each run: 4.0 to 4.0 on 2 CPUs." in text
     assert "models exported: 0; drawings made by a child: 0; the builds said: `netviz: traced 0, reused 3`." in text
     assert "Nothing was kept from earlier builds (a project's first build): 0 of 2 cold builds" in text

@@ -29,7 +29,8 @@ The server reports ``started <folder> <pid>`` and ``exited <folder>
 <code>`` on stdout (a negative code is a signal), once the child's
 descendants are killed too, and its output stored; when its stdin closes
 (the parent ended, however) it kills every child with its descendants and
-exits.  ``python -m sphinx_netviz.worker run <folder>`` runs one job in a
+exits at once (``os._exit``: the interpreter's teardown with torch and the
+preloaded libraries took 2-5 s of every build).  ``python -m sphinx_netviz.worker run <folder>`` runs one job in a
 fresh process (which forks the child and supervises it as the server
 would): the fallback with ``NETVIZ_START_METHOD=spawn``.
 """
@@ -439,6 +440,19 @@ def serve(warm_export: bool = False, preload_seconds: float = PRELOAD_SECONDS) -
     out.write("ready\n")
     out.flush()
     _Supervisor(out).run(listen=True)
+    _leave_server(out)
+
+
+def _leave_server(out: TextIO) -> None:
+    """Exit at once, every child ended: without the interpreter's teardown, which with torch and the
+    preloaded libraries imported took 2-5 s (freeing their modules, running their atexit hooks) while
+    the build waited for it (the runner gives the server 5 s to end before killing it)."""
+    for stream in (out, sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass  # the reader is gone, or the stream closed
+    os._exit(0)
 
 
 def _private_stdout() -> TextIO:

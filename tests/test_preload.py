@@ -15,6 +15,7 @@ import os
 import shutil
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -262,6 +263,32 @@ def test_the_next_server_preloads_the_list_and_drops_what_fails(project):
     assert set(learned.failed) == set(names) - {LIBRARY}
     log = (cache / "jobs" / "server.log").read_text()
     assert "netviz: not preloading netviz_hangs: importing it took longer than 2 s" in log
+
+
+def test_the_server_leaves_at_once_without_exit_hooks(project, monkeypatch):
+    """The server ends as soon as its jobs are done and the runner closes its stdin, without the
+    interpreter's teardown: a preloaded library's exit hook (here one that writes a file, then
+    sleeps) does not run, and closing the runner does not wait for it (it waited 5 s, then killed
+    the server: 2-5 s of every build with torch and transformers imported)."""
+    cache = project["cache"]
+    cache.mkdir()
+    ran = project["site"].parent / "exit_hook_ran"
+    _write(project["site"] / "netviz_exit_hook" / "__init__.py",
+           f"import atexit, time\natexit.register(lambda: (open({str(ran)!r}, 'w').write('ran'), time.sleep(30)))\n")
+    write_learned(cache / PRELOAD_FILE, Learned(dict.fromkeys([LIBRARY, "netviz_exit_hook"], 0)))
+    seconds: list[float] = []
+    close = DiagramRunner.close
+
+    def timed_close(self: DiagramRunner) -> None:
+        started = time.monotonic()
+        close(self)
+        seconds.append(time.monotonic() - started)
+
+    monkeypatch.setattr(DiagramRunner, "close", timed_close)
+    preloads = _draw(project, "auto")
+    assert preloads.failures == {}  # both preloaded
+    assert not ran.exists()
+    assert seconds[0] < 4.0, seconds
 
 
 def test_an_empty_list_preloads_nothing(project):

@@ -17,14 +17,13 @@ Sphinx nor, until it draws, torch.
 
 from __future__ import annotations
 
-import html
 import itertools
 import re
 import secrets
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, ClassVar
 
 from .archdiff import Change
 from .artifacts import Artifacts
@@ -32,33 +31,19 @@ from .cache import write_atomic
 from .errors import InputProblem
 from .limits import Budget
 from .loader import IMPORT, Builder, build_model
-from .markup import (
-    COLUMNS,
-    ONNX_LABELS,
-    details_left_out_sentence,
-    more_rows_text,
-    omitted_sentence,
-    reprefixed,
-    script_json,
-    summary_texts,
-    summary_title,
-    with_title,
-)
-from .options import OPTIONS_LIST, Frontend, Option, worded_for
+from .markup import ONNX_LABELS, summary_table_html, viewer_html
+from .options import OPTIONS_LIST, Frontend, Option, OptionValues, sort_values, worded_for
 from .render import MAX_DPI, run_dot, svg_for_inline
-from .spec import DiagramSpec
+from .spec import MODEL_OPTIONS, DiagramSpec
 from .values import did_you_mean, nearest
+from .viewer_page import Assets, checked_assets, notebook_output, standalone_page
 from .views import anchor_slug
-
-if TYPE_CHECKING:
-    from .pipeline import PipelineSettings
 
 __all__ = ["Drawing", "diff", "draw"]
 
 #: the options ``draw()`` takes, by keyword (every option but a docs build's process limits and folders)
 KEYWORDS: dict[str, Option] = {o.keyword: o for o in OPTIONS_LIST
                                if o.name not in ("memory_mb", "jobs") and o.scope != "build"}
-_STATIC = Path(__file__).resolve().parent / "static"
 #: a random part of the element ids (and anchor) of every output this process shows in a notebook:
 #: outputs of two processes (a notebook before and after a kernel restart) never share an id
 _PROCESS_TAG = secrets.token_hex(4)
@@ -82,42 +67,36 @@ def draw(model: Any, /, **options: Any) -> Drawing:
     from .pipeline import make_artifacts
 
     with worded_for(Frontend.API):
-        spec, settings, build, by_scope = _prepared(model, options, "draw")
-        prefix = f"nv{spec.key()[:8]}"
-        timeout = by_scope["limits"].get("timeout")
-        made = make_artifacts(spec, settings, id_prefix=prefix, build=build,
+        spec, values, build = _prepared(model, options, "draw")
+        settings, page = values.settings, values.page
+        timeout = values.limits.timeout if "timeout" in values.given else None
+        made = make_artifacts(spec, settings, id_prefix=f"nv{spec.key()[:8]}", build=build,
                               budget=Budget(timeout) if timeout else None)
-    page = {o.name: by_scope["page"].get(o.name, o.default) for o in OPTIONS_LIST if o.scope == "page"}
-    return Drawing(made, settings.dot, settings.layout_timeout, summary=page["summary"], height=page["height"],
+    return Drawing(made, settings.dot, settings.layout_timeout, summary=page.summary, height=page.height,
                    alt=f"Diagram of the network {made.model_name}")
 
 
-def _prepared(model: Any, options: dict[str, Any], caller: str
-              ) -> tuple[DiagramSpec, PipelineSettings, Builder, dict[str, dict[str, Any]]]:
-    """The spec, settings and builder that ``options`` (``draw()``'s keywords) give for ``model``,
-    and the checked values by scope."""
-    from .pipeline import PipelineSettings
-
-    unknown = sorted(set(options) - set(KEYWORDS))
-    if unknown:
-        named = [f"{name} ({hint})" if (hint := did_you_mean(nearest(name, KEYWORDS))) else name
-                 for name in unknown]
-        raise TypeError(f"{caller}() got unknown option(s) {', '.join(named)}; it takes "
-                        f"{', '.join(KEYWORDS)}")
-    options = dict(options)
+def _prepared(model: Any, options: dict[str, Any], caller: str, values: OptionValues | None = None
+              ) -> tuple[DiagramSpec, OptionValues, Builder]:
+    """The spec and builder that ``options`` (``draw()``'s keywords) give for ``model``, and their
+    values, each parsed or checked once by :func:`~sphinx_netviz.options.sort_values` (``values``:
+    sorted already, for :func:`diff`'s second side)."""
     inputs = options.get("inputs")
     in_memory_inputs = inputs is not None and not isinstance(inputs, str)
-    if in_memory_inputs:
-        options["inputs"] = "__main__:inputs"  # named in messages; the object is used
-    values = {KEYWORDS[k].name: _value(KEYWORDS[k], v) for k, v in options.items()}
-    by_scope = {scope: {o.name: values[o.name] for o in OPTIONS_LIST if o.scope == scope and o.name in values}
-                for scope in ("spec", "page", "pipeline", "limits")}
-    target = model if isinstance(model, str) else _target_of(model)
-    spec = DiagramSpec(target, **by_scope["spec"])
-    settings = PipelineSettings(**by_scope["pipeline"])
+    if values is None:
+        unknown = sorted(set(options) - set(KEYWORDS))
+        if unknown:
+            named = [f"{name} ({hint})" if (hint := did_you_mean(nearest(name, KEYWORDS))) else name
+                     for name in unknown]
+            raise TypeError(f"{caller}() got unknown option(s) {', '.join(named)}; it takes "
+                            f"{', '.join(KEYWORDS)}")
+        # in-memory inputs are named in messages as __main__:inputs; the object is used
+        values = sort_values({**options, "inputs": "__main__:inputs"} if in_memory_inputs else options,
+                             Frontend.API)
+    spec = DiagramSpec.of(model if isinstance(model, str) else _target_of(model), values)
     build = partial(build_model, model=IMPORT if isinstance(model, str) else model,
                     inputs=(inputs if callable(inputs) else lambda: inputs) if in_memory_inputs else IMPORT)
-    return spec, settings, build, by_scope
+    return spec, values, build
 
 
 def diff(old: Any, new: Any, /, *, old_kwargs: dict[str, Any] | None = None,
@@ -137,38 +116,27 @@ def diff(old: Any, new: Any, /, *, old_kwargs: dict[str, Any] | None = None,
     from .diffdraw import draw_diff
 
     with worded_for(Frontend.API):
-        for name, value in (("old_kwargs", old_kwargs), ("new_kwargs", new_kwargs)):
-            if value is not None:
-                KEYWORDS["kwargs"].validated(value)
-        spec, settings, build, by_scope = _prepared(new, options, "diff")
+        old_kwargs, new_kwargs = (None if value is None else KEYWORDS["kwargs"].validated(value)
+                                  for value in (old_kwargs, new_kwargs))
+        spec, values, build = _prepared(new, options, "diff")
+        settings, page = values.settings, values.page
         new_spec = with_kwargs(spec, new_kwargs) if not spec.is_onnx_file else spec
         new_side = side_snapshot(new_spec.target, new_spec, settings, build=build)
         if isinstance(old, (str, Path)) and is_snapshot_path(str(old)):
             old_side = side_snapshot(str(old), None)
             old_key = str(old)
         else:
-            old_options = {k: v for k, v in options.items() if not (isinstance(old, str) and
-                                                                     old.lower().endswith(".onnx") and
-                                                                     KEYWORDS[k].name in _MODEL_OPTIONS)}
-            spec_old, _, build_old, _ = _prepared(old, old_options, "diff")
+            onnx_file = isinstance(old, str) and old.lower().endswith(".onnx")  # takes no model option
+            spec_old, _, build_old = _prepared(old, options, "diff",
+                                               values.without(MODEL_OPTIONS) if onnx_file else values)
             spec_old = with_kwargs(spec_old, old_kwargs) if not spec_old.is_onnx_file else spec_old
             old_side = side_snapshot(spec_old.target, spec_old, settings, build=build_old)
             old_key = spec_old.key()
         prefix = "nv" + hashlib.sha256(f"{old_key}\n{new_spec.key()}".encode()).hexdigest()[:8]
         drawn = draw_diff(old_side, new_side, new_spec, settings.dot, settings.layout_timeout, id_prefix=prefix)
-    page = {o.name: by_scope["page"].get(o.name, o.default) for o in OPTIONS_LIST if o.scope == "page"}
     made = drawn.artifacts
-    return Drawing(made, settings.dot, settings.layout_timeout, summary=page["summary"], height=page["height"],
+    return Drawing(made, settings.dot, settings.layout_timeout, summary=page.summary, height=page.height,
                    alt=f"Architecture diff of the network {made.model_name}", changes=list(drawn.diff.changes))
-
-
-#: the options that build or feed a model: an ONNX file on the old side takes none of them
-_MODEL_OPTIONS = ("input_shapes", "input_dtypes", "inputs", "kwargs", "device", "dtype")
-
-
-def _value(option: Option, value: Any) -> Any:
-    """A keyword's value: text is parsed as the directive parses it, other values are checked."""
-    return option.from_text(value) if isinstance(value, str) else option.validated(value)
 
 
 def _target_of(model: Any) -> str:
@@ -198,6 +166,10 @@ class Drawing:
     alt: str = "Diagram of a network"
     #: an architecture diff's changes (:func:`diff`), plain records; empty for a drawing
     changes: list[Change] = field(default_factory=list)
+    #: which notebook outputs carry the viewer's stylesheet and script (:meth:`html`): ``"auto"``
+    #: (the first output of the process), ``"inline"`` (every one), ``"none"``; set
+    #: ``Drawing.assets = "inline"`` to make every output work alone
+    assets: ClassVar[str] = "auto"
 
     @property
     def svg(self) -> str:
@@ -209,75 +181,36 @@ class Drawing:
         """The ONNX file's bytes (None with ``onnx="none"``, or if no file could be made)."""
         return self.artifacts.onnx
 
-    def html(self, *, standalone: bool = False) -> str:
-        """The interactive viewer, self-contained; ``standalone``: a whole HTML page.
+    def html(self, *, standalone: bool = False, assets: Assets | None = None) -> str:
+        """The interactive viewer; ``standalone``: a whole HTML page, with the viewer's stylesheet
+        and script.  Otherwise a notebook output, carrying them or not by ``assets`` (``"auto"``,
+        ``"inline"``, ``"none"``; :attr:`assets` when None; see :mod:`sphinx_netviz.viewer_page`).
 
         A standalone page holds this drawing alone: its element ids are the drawing's own, so the
         page is the same bytes in every process (``save("x.html")``).  Otherwise the output is
         for a page it shares (a notebook): its ids get a part random per process and a count,
         unique among every output of every process.
         """
+        if standalone and assets not in (None, "inline"):
+            raise InputProblem(f"a standalone page always carries the viewer's assets: assets={assets!r} "
+                               "applies to a notebook output (standalone=False)")
+        assets = checked_assets(self.assets if assets is None else assets)
         details = dict(self.artifacts.details)
         prefix = str(details["prefix"])
         suffix = "" if standalone else f"-{_PROCESS_TAG}-{next(_SHOWN)}"
-        unique = details["prefix"] = prefix + suffix
-        css = (_STATIC / "netviz.css").read_text(encoding="utf-8")
-        script = (_STATIC / "netviz.js").read_text(encoding="utf-8")
-        body = self._diagram(details, prefix, unique, suffix)
+        details["prefix"] = prefix + suffix
+        # a layer's link: #<anchor>/<link>, as in the docs
+        anchor = anchor_slug(self.artifacts.model_name) + suffix
+        head, tail = viewer_html(details, {**self.artifacts.layouts, int(details["depth"]): self.artifacts.svg},
+                                 svg_for_inline, drawn_prefix=prefix, alt=self.alt, anchor=anchor, ids=[anchor],
+                                 height=self.height)
+        body = head + (summary_table_html(details) if self.summary else "") + tail
         if standalone:
-            title = html.escape(self.artifacts.model_name)
-            return (f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-                    f"<title>{title}</title>\n<style>\n{css}</style>\n</head>\n"
-                    f'<body class="netviz-page">\n{body}<script>\n{script}</script>\n</body>\n</html>\n')
-        # in a notebook the script runs once per output: the first defines the viewer, the others
-        # (and the page's own copy, in a docs site) only start the diagrams that have none
-        return f'<div class="netviz-output">\n<style>\n{css}</style>\n{body}<script>\n{script}</script>\n</div>\n'
+            return standalone_page(self.artifacts.model_name, body)
+        return notebook_output(body, anchor, assets)
 
     def _repr_html_(self) -> str:
         return self.html()
-
-    def _diagram(self, details: dict[str, Any], prefix: str, unique: str, suffix: str) -> str:
-        """The ``div.netviz`` the viewer starts on, as the docs' HTML writer makes it; its ids
-        ``prefix`` turned into ``unique``, its anchor the model's with ``suffix``."""
-        def inline(svg: bytes) -> str:
-            return reprefixed(svg_for_inline(svg), prefix, unique)
-
-        default_depth = details["depth"]
-        templates = "".join(f'<template class="netviz-layout" data-depth="{depth}">{inline(svg)}</template>\n'
-                            for depth, svg in sorted(self.artifacts.layouts.items()) if depth != default_depth)
-        height = f' data-netviz-height="{html.escape(self.height)}"' if self.height else ""
-        omitted = " ".join(filter(None, (omitted_sentence(list(details.get("omitted") or [])),
-                                         details_left_out_sentence(details))))
-        # a layer's link: #<anchor>/<link>, as in the docs
-        anchor = html.escape(anchor_slug(self.artifacts.model_name) + suffix)
-        return (f'<div class="netviz" id="{anchor}" data-netviz-anchor="{anchor}"{height}>\n'
-                f'<div class="netviz-canvas" role="img" aria-label="{html.escape(self.alt)}">'
-                f"{with_title(inline(self.artifacts.svg), self.alt, details)}</div>\n{templates}"
-                f'<script type="application/json" class="netviz-data">{script_json(details)}</script>\n'
-                + (self._summary(details) if self.summary else "")
-                + (f'<p class="netviz-omitted">{html.escape(omitted)}</p>\n' if omitted else "")
-                + "</div>\n")
-
-    @staticmethod
-    def _summary(details: dict[str, Any]) -> str:
-        """The summary table, as the docs' HTML writer writes it (without class links)."""
-        texts, total = summary_texts(details)
-        cell = "<td>{}</td>".format
-
-        def row(cells: list[str], *, code: int = 0, css: str = "") -> str:
-            out = [cell(f"<code>{html.escape(t)}</code>" if i < code and t else html.escape(t))
-                   for i, t in enumerate(cells)]
-            return f"<tr{css}>{''.join(out)}</tr>"
-
-        head = "".join(f"<th>{html.escape(c)}</th>" for c in COLUMNS)
-        more = more_rows_text(details)  # the page lists the first rows only (sphinx_netviz.bounds)
-        rows = ("".join(row(t, code=2) for t in texts)
-                + (f'<tr class="netviz-more"><td><em>{html.escape(more)}</em></td>'
-                   + "<td></td>" * (len(COLUMNS) - 1) + "</tr>" if more else "")
-                + row(total, css=' class="netviz-total"'))
-        return (f'<details class="netviz-summary"><summary>{html.escape(summary_title(details))}</summary>\n'
-                f'<table class="docutils netviz-table"><thead><tr>{head}</tr></thead>'
-                f"<tbody>{rows}</tbody></table></details>\n")
 
     def encoded(self, suffix: str, *, dpi: int | None = None) -> bytes:
         """The drawing as the bytes of a file ending in ``suffix`` (``.svg``, ``.html``, ``.dot``/``.gv``,

@@ -1,11 +1,18 @@
-"""The HTML pieces of a drawing that every page writer shares: no Sphinx here.
+"""The viewer's DOM for one drawing, the one builder every page writer calls: no Sphinx here.
 
 Pipeline step *write* (views → **markup** → the Sphinx HTML writer, or
-:mod:`sphinx_netviz.api`'s notebook and standalone pages).  Each piece takes
-sanitized SVG and the viewer's data (:class:`~.viewer_data.ViewerData`) and
-returns text that is safe to put into a page: text from the model only ever
-goes in escaped (``html.escape``) or as JSON with ``<``, ``>`` and ``&``
-escaped, so a module named ``</script>`` stays data.
+:mod:`sphinx_netviz.api`'s notebook outputs and standalone pages, wrapped by
+:mod:`.viewer_page`).  :func:`viewer_html` writes the ``div.netviz`` the
+script starts on — the canvas with the default depth's SVG, a ``<template>``
+per other depth, the viewer's data, the sentences about what was left out and
+the download links — around the summary table, which each caller writes
+(the docs as docutils nodes with class links, notebooks with
+:func:`summary_table_html`).  The callers differ only by their inputs: ids,
+hrefs, download links.  Each piece takes sanitized SVG and the viewer's data
+(:class:`~.viewer_data.ViewerData`) and returns text that is safe to put into
+a page: text from the model only ever goes in escaped (``html.escape``) or as
+JSON with ``<``, ``>`` and ``&`` escaped, so a module named ``</script>``
+stays data.
 """
 
 from __future__ import annotations
@@ -13,8 +20,12 @@ from __future__ import annotations
 import html
 import json
 import re
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from .values import size_text
+from .views import download_name
 
 #: the ONNX link's text and tooltip by the kind of file (see docs/options.rst, "onnx-kinds")
 ONNX_LABELS = {"full": "ONNX", "structure": "ONNX (structure only)", "graph": "ONNX (graph only)", "file": "ONNX"}
@@ -109,3 +120,103 @@ def summary_texts(details: Mapping[str, Any]) -> tuple[list[list[str]], list[str
              for row in details["rows"]]
     totals = details["totals"]
     return texts, ["Total", "", "", f"{totals['params']:,}", number(totals["macs"])]
+
+
+def summary_table_html(details: Mapping[str, Any]) -> str:
+    """The summary as HTML (``<details class="netviz-summary">``, its title and table), as the
+    docs' HTML writer writes its :class:`~.sphinxext.summary.netviz_summary` node, without
+    class links: for pages written without Sphinx (notebooks, ``save("x.html")``)."""
+    texts, total = summary_texts(details)
+
+    def row(cells: list[str], *, code: int = 0, css: str = "") -> str:
+        out = [f"<td><code>{html.escape(t)}</code></td>" if i < code and t else f"<td>{html.escape(t)}</td>"
+               for i, t in enumerate(cells)]
+        return f"<tr{css}>{''.join(out)}</tr>"
+
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in COLUMNS)
+    more = more_rows_text(details)  # the page lists the first rows only (sphinx_netviz.bounds)
+    rows = ("".join(row(t, code=2) for t in texts)
+            + (f'<tr class="netviz-more"><td><em>{html.escape(more)}</em></td>'
+               + "<td></td>" * (len(COLUMNS) - 1) + "</tr>" if more else "")
+            + row(total, css=' class="netviz-total"'))
+    return (f'<details class="netviz-summary"><summary>{html.escape(summary_title(details))}</summary>\n'
+            f'<table class="docutils netviz-table"><thead><tr>{head}</tr></thead>'
+            f"<tbody>{rows}</tbody></table></details>\n")
+
+
+@dataclass(frozen=True)
+class Download:
+    """One download link below a viewer (the docs copy the files and link them)."""
+
+    #: the file's URL, relative to the page
+    href: str
+    #: ``"onnx"`` or ``"svg"``
+    kind: str
+    #: the name the browser saves it as (``TinyResNet.onnx``)
+    saved_as: str
+    #: the link's text: the file's kind and size (``SVG, 41.2 kB``)
+    text: str
+    #: its tooltip: what the file holds
+    title: str
+
+
+def download(href: str, kind: str, *, model: str, saved_name: str, onnx_mode: str | None,
+             size: int) -> Download:
+    """The link to a drawing's ``kind`` file (``"onnx"`` of the kind ``onnx_mode``, or ``"svg"``)
+    at ``href``: saved as ``saved_name`` with the file's suffix, its text the kind and ``size``."""
+    label = ONNX_LABELS.get(onnx_mode or "", "ONNX") if kind == "onnx" else kind.upper()
+    title = f"{label} file of {model}" + (ONNX_TITLES.get(onnx_mode or "", "") if kind == "onnx" else "")
+    return Download(href=href, kind=kind, saved_as=download_name(saved_name, f".{kind}"),
+                    text=f"{label}, {size_text(size)}", title=title)
+
+
+def start_tag(name: str, attributes: Mapping[str, str]) -> str:
+    """``<name a="…">``, the attributes escaped and in name order (as docutils writes them)."""
+    return f"<{name}" + "".join(f' {key}="{html.escape(value)}"' for key, value in sorted(attributes.items())) + ">"
+
+
+#: what names one depth's SVG for :func:`viewer_html` (a cache key in the docs, bytes in Python)
+SvgRef = TypeVar("SvgRef")
+
+
+def viewer_html(details: dict[str, Any], svgs: Mapping[int, SvgRef], read: Callable[[SvgRef], str], *,
+                drawn_prefix: str, alt: str, anchor: str, ids: Sequence[str] = (),
+                classes: Sequence[str] = (), height: str = "",
+                downloads: Sequence[Download] = ()) -> tuple[str, str]:
+    """The viewer's DOM for one drawing: the ``div.netviz`` up to where its summary goes
+    (``head``) and after it (``tail``).
+
+    ``details``: the viewer's data, its ``"prefix"`` the element ids this page gives the
+    drawing (unique on the page); ``svgs``: every drawn depth's SVG, by depth, each turned into
+    sanitized text by ``read``, its ids on ``drawn_prefix``; ``anchor``: the diagram's
+    ``data-netviz-anchor`` (layer links are ``#<anchor>/<link>``); ``ids``: the div's own ids
+    (the first its ``id``, others empty spans, as docutils writes them); ``classes``: more
+    classes before ``netviz``; ``height``: a checked CSS length, the canvas's height limit.
+    """
+    unique = str(details["prefix"])
+
+    def inline(ref: SvgRef) -> str:
+        return reprefixed(read(ref), drawn_prefix, unique)
+
+    default = int(details["depth"])
+    templates = "".join(start_tag("template", {"class": "netviz-layout", "data-depth": str(depth)})
+                        + f"{inline(ref)}</template>\n"
+                        for depth, ref in sorted(svgs.items()) if depth != default)
+    attributes = {"class": " ".join(dict.fromkeys([*classes, "netviz"])), "data-netviz-anchor": anchor}
+    if ids:
+        attributes["id"] = ids[0]
+    if height:
+        attributes["data-netviz-height"] = height
+    head = (start_tag("div", attributes) + "".join(f'<span id="{html.escape(i)}"></span>' for i in ids[1:])
+            + "\n" + start_tag("div", {"class": "netviz-canvas", "role": "img", "aria-label": alt})
+            + f"{with_title(inline(svgs[default]), alt, details)}</div>\n{templates}"
+            + start_tag("script", {"class": "netviz-data", "type": "application/json"})
+            + f"{script_json(details)}</script>\n")
+    omitted = " ".join(filter(None, (omitted_sentence(list(details.get("omitted") or [])),
+                                     details_left_out_sentence(details))))
+    left_out = start_tag("p", {"class": "netviz-omitted"}) + f"{html.escape(omitted)}</p>\n" if omitted else ""
+    links = " · ".join(start_tag("a", {"class": f"reference download netviz-{d.kind}", "href": d.href,
+                                       "download": d.saved_as, "title": d.title}) + f"{html.escape(d.text)}</a>"
+                       for d in downloads)
+    links = start_tag("p", {"class": "netviz-downloads"}) + f"Download: {links}</p>\n" if links else ""
+    return head, f"{left_out}{links}</div>\n"

@@ -138,18 +138,36 @@ def test_a_png_is_saved_at_the_dpi_asked(tower, tmp_path):
     assert not (tmp_path / "bad.png").exists()
 
 
-def test_notebook_output_is_self_contained_and_unique_each_time(tower):
+def test_notebook_outputs_carry_the_assets_once_and_are_unique_each_time(tower, monkeypatch):
+    """assets="auto": the first output of the process carries the viewer's stylesheet and script,
+    later ones only the bootstrap; "inline" and "none" force it; every output is the same DOM."""
+    from sphinx_netviz import viewer_page
+
+    monkeypatch.setattr(viewer_page, "_shown_assets", False)  # a fresh kernel
     first, second = tower._repr_html_(), tower._repr_html_()
-    for output in (first, second):
+    inline, bare = tower.html(assets="inline"), tower.html(assets="none")
+    for output in (first, second, inline, bare):
         soup = BeautifulSoup(output, "html.parser")
         div = soup.select_one("div.netviz-output > div.netviz")
         assert div is not None and div.select_one(".netviz-canvas svg") is not None  # the static drawing
-        assert soup.select_one("div.netviz-output > style") is not None
-        assert "window.sphinxNetviz" in soup.select("div.netviz-output > script")[-1].string
         assert div.select_one("script.netviz-data") is not None
         assert div.select_one("details.netviz-summary table") is not None
+        start = soup.select("div.netviz-output > script")[-1]  # the bootstrap, last
+        assert "netviz-start" in start["class"] and "window.sphinxNetviz" in start.string
+        assert div["data-netviz-anchor"] in start.string
+        carries = (soup.select_one("div.netviz-output > style.netviz-assets") is not None,
+                   soup.select_one("div.netviz-output > script.netviz-assets") is not None)
+        assert carries == ((True, True) if output in (first, inline) else (False, False))
+    assert len(first) - len(second) > 100_000  # the assets: most of an output
+    assert len(viewer_page.bootstrap("netviz-tower")) < 2_500
     ids = [re.findall(r'\bid="([^"]+)"', out) for out in (first, second)]
     assert ids[0] and ids[1] and not set(ids[0]) & set(ids[1])  # two outputs, no id twice
+    with pytest.raises(InputProblem, match="assets must be one of 'auto', 'inline', 'none', not 'all'"):
+        tower.html(assets="all")
+    with pytest.raises(InputProblem, match="a standalone page always carries the viewer's assets"):
+        tower.html(standalone=True, assets="none")
+    monkeypatch.setattr(Drawing, "assets", "inline")  # every output works alone
+    assert "script class=\"netviz-assets\"" in tower._repr_html_()
 
 
 def test_hostile_names_stay_text(tmp_path):

@@ -16,7 +16,6 @@ text.  Any other builder gets a paragraph of alt text (see
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 from pathlib import Path
@@ -34,11 +33,10 @@ from sphinx.writers.text import TextTranslator
 from ..bounds import MAX_SVG_BYTES, TooBig, read_bounded
 from ..cache import DamagedFile
 from ..errors import NetvizError
-from ..markup import (ONNX_LABELS, ONNX_TITLES, details_left_out_sentence, omitted_sentence, reprefixed,
-                      script_json, with_title)
+from ..markup import Download, download, viewer_html
 from ..render import can_write, dot_version, run_dot, svg_for_inline
 from ..onnx_import import is_onnx_path
-from ..views import download_name, short_name, size_text
+from ..views import short_name
 from .cachefiles import OutsideCache, cache_file, cache_for, node_details
 from .config import NetvizConfig
 from .summary import class_hrefs
@@ -94,11 +92,6 @@ def _copy_once(source: Path, target: Path) -> None:
             partial.unlink(missing_ok=True)
 
 
-def _plain() -> nodes.Element:
-    """An empty element for ``starttag`` of a tag that is not the node's own (no classes, no ids)."""
-    return nodes.Element()
-
-
 # -- HTML ---------------------------------------------------------------------
 
 def visit_html(self: HTML5Translator, node: netviz_diagram) -> None:
@@ -124,51 +117,22 @@ def depart_html(self: HTML5Translator, node: netviz_diagram) -> None:
 
 
 def _diagram_html(self: HTML5Translator, node: netviz_diagram) -> tuple[str, str]:
-    """The diagram's HTML before its children (inline SVG, sanitized; other depths; viewer data)
-    and after them (depths left out, downloads)."""
+    """The diagram's HTML before its children (class links, never written; the summary table)
+    and after them: :func:`~sphinx_netviz.markup.viewer_html` with this page's ids, the class
+    links' hrefs and the copied downloads."""
     env = self.builder.env
     details = node_details(env, node)  # parsed once per page written (size-checked)
     hrefs = class_hrefs(node)
     for entry in [*details["calls"].values(), *details["rows"]]:
         entry["href"] = hrefs.get(entry.get("qualname") or "")
-    default_depth = str(details["depth"])
     prefix, details["prefix"] = details["prefix"], _page_prefix(self, details["prefix"])
-
-    def inline_svg(key: str) -> str:
-        svg = read_bounded(cache_file(env, key), MAX_SVG_BYTES)
-        return reprefixed(svg_for_inline(svg), prefix, details["prefix"])
-
-    svg = with_title(inline_svg(node["svg"]), node["alt"], details)
-    templates = "".join(
-        self.starttag(_plain(), "template", "", CLASS="netviz-layout", **{"data-depth": depth})
-        + f"{inline_svg(key)}</template>\n"
-        for depth, key in sorted(node["layouts"].items(), key=lambda item: int(item[0]))
-        if depth != default_depth
-    )
-    data = script_json(details)
-    head = (
-        self.starttag(node, "div", CLASS="netviz", **_anchor_atts(node, details["prefix"]),
-                      **({"data-netviz-height": node["height"]} if node.get("height") else {}))
-        + self.starttag(_plain(), "div", "", CLASS="netviz-canvas", role="img", **{"aria-label": node["alt"]})
-        + f"{svg}</div>\n{templates}"
-        + self.starttag(_plain(), "script", "", CLASS="netviz-data", type="application/json")
-        + f"{data}</script>\n"
-    )
-    omitted = " ".join(filter(None, (omitted_sentence(details.get("omitted") or []),
-                                     details_left_out_sentence(details))))
-    left_out = self.starttag(_plain(), "p", "", CLASS="netviz-omitted") + f"{omitted}</p>\n" if omitted else ""
-    downloads = _downloads(self, node)
-    links = (self.starttag(_plain(), "p", "", CLASS="netviz-downloads") + f"Download: {' · '.join(downloads)}</p>\n"
-             if downloads else "")
-    return head, f"{left_out}{links}</div>\n"
-
-
-def _anchor_atts(node: netviz_diagram, prefix: str) -> dict[str, Any]:
-    """The div's ``data-netviz-anchor`` (its own id, or its named figure's: :mod:`.layer_refs`)."""
-    anchor = node.get("anchor")
-    if not anchor:  # a node made by other code: an id of its own
-        return {"ids": [f"netviz-{prefix}"], "data-netviz-anchor": f"netviz-{prefix}"}
-    return {"data-netviz-anchor": anchor}
+    # a node made by other code has no anchor: an id of its own (a named diagram's is its figure's)
+    anchor = node.get("anchor") or f"netviz-{details['prefix']}"
+    ids = list(node["ids"]) or ([] if node.get("anchor") else [anchor])
+    svgs = {int(depth): key for depth, key in node["layouts"].items()} | {int(details["depth"]): node["svg"]}
+    return viewer_html(details, svgs, lambda key: svg_for_inline(read_bounded(cache_file(env, key), MAX_SVG_BYTES)),
+                       drawn_prefix=prefix, alt=node["alt"], anchor=anchor, ids=ids, classes=node["classes"],
+                       height=node.get("height") or "", downloads=_downloads(self, node))
 
 
 def _page_prefix(self: Any, prefix: str) -> str:
@@ -181,46 +145,32 @@ def _page_prefix(self: Any, prefix: str) -> str:
     return prefix if count == 1 else f"{prefix}-{count}"
 
 
-def _downloads(self: HTML5Translator, node: netviz_diagram) -> list[str]:
-    """Copy the ONNX and SVG files to ``_downloads/netviz``; their links.
+def _downloads(self: HTML5Translator, node: netviz_diagram) -> list[Download]:
+    """Copy the ONNX and SVG files to ``_downloads/netviz``; their links, saved as the model's
+    name (``TinyResNet.onnx``; an ONNX file's stem for a diagram of one).
 
     An unwritable download folder is a ``netviz.write`` warning and no links.
     """
     env = self.builder.env
     folder = Path(self.builder.outdir) / "_downloads" / "netviz"
-    onnx_path = cache_file(env, node["onnx"]) if node.get("onnx") else None
-    svg_path = cache_file(env, node["svg"])
+    files = [("onnx", cache_file(env, node["onnx"]))] if node.get("onnx") else []
+    # an SVG opened from the site's origin runs its scripts: the cached one is the sanitized
+    # file (sanitized when it was drawn, checked against its content name when looked up)
+    files.append(("svg", cache_file(env, node["svg"])))
+    saved_name = short_name(node["target"]) if is_onnx_path(node["target"]) else node["model"]
     links = []
     try:
-        if onnx_path is not None:
-            _copy_once(onnx_path, folder / onnx_path.name)
-            label = ONNX_LABELS.get(node.get("onnx_mode"), "ONNX")
-            links.append(_download_link(self, onnx_path.name, label, node, "netviz-onnx",
-                                        onnx_path.stat().st_size))
-        # an SVG opened from the site's origin runs its scripts: the cached one is the sanitized
-        # file (sanitized when it was drawn, checked against its content name when looked up)
-        _copy_once(svg_path, folder / svg_path.name)
-        links.append(_download_link(self, svg_path.name, "SVG", node, "netviz-svg", svg_path.stat().st_size))
+        for kind, path in files:
+            _copy_once(path, folder / path.name)
+            links.append(download(f"{self.builder.dlpath}/netviz/{path.name}", kind, model=node["model"],
+                                  saved_name=saved_name, onnx_mode=node.get("onnx_mode"),
+                                  size=path.stat().st_size))
     except OSError as exc:
         logger.warning("%s: cannot write its downloads into %s (%s); make the output folder writable",
                        node["target"], folder, exc.strerror or exc, type="netviz", subtype="write",
                        location=node)
         return []
     return links
-
-
-def _download_link(self: HTML5Translator, name: str, label: str, node: netviz_diagram, css: str,
-                   size: int) -> str:
-    """A download's link: saved as the model's name (``TinyResNet.onnx``; an ONNX file's
-    stem for a diagram of one), its text the file's kind and size (``SVG, 41.2 kB``)."""
-    title = f"{label} file of {node['model']}"
-    if css == "netviz-onnx":
-        title += ONNX_TITLES.get(node.get("onnx_mode"), "")
-    model = short_name(node["target"]) if is_onnx_path(node["target"]) else node["model"]
-    saved_as = download_name(model, Path(name).suffix)
-    return (self.starttag(_plain(), "a", "", CLASS=f"reference download {css}",
-                          href=f"{self.builder.dlpath}/netviz/{name}", download=saved_as, title=title)
-            + f"{self.encode(f'{label}, {size_text(size)}')}</a>")
 
 
 # -- LaTeX and texinfo: Graphviz renders the stored DOT ------------------------

@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -51,13 +51,13 @@ def is_snapshot_path(target: str) -> bool:
 
 def with_kwargs(spec: DiagramSpec, kwargs: dict[str, object] | None) -> DiagramSpec:
     """``spec`` with ``kwargs`` merged over its own keyword arguments (a side's :old-kwargs:)."""
-    return spec if not kwargs else replace(spec, kwargs={**spec.kwargs, **kwargs})
+    return spec if not kwargs else spec.replaced(kwargs={**spec.kwargs, **kwargs})  # kwargs: checked where given
 
 
 def old_spec(new: DiagramSpec, target: str, kwargs: dict[str, object] | None = None) -> DiagramSpec:
     """The spec of the old side: ``target`` drawn with the new side's options (and ``kwargs`` merged
     over its keyword arguments); an ONNX file takes the drawing options only."""
-    old = replace(new, target=target) if not target.lower().endswith(".onnx") else DiagramSpec(
+    old = new.replaced(target=target) if not target.lower().endswith(".onnx") else DiagramSpec(
         target, **{name: getattr(new, name) for name in ("depth", "direction", "fold", "color_by")},
         onnx="none")
     return with_kwargs(old, kwargs) if not old.is_onnx_file else old

@@ -8,8 +8,9 @@ A second front end to the pipeline, beside the directive (options →
         -o cnn.svg --onnx cnn.onnx
     python -m sphinx_netviz path/model.onnx -o model.svg   # an existing ONNX file
 
-Options are parsed by the directive's own parsers in :mod:`~sphinx_netviz.spec`,
-so they accept the same text and fail with the same messages.  The output
+Options enter through :func:`~sphinx_netviz.options.sort_values` (the command
+line front end), parsed and checked once by the directive's own parsers, so
+they accept the same text and fail with the same messages.  The output
 format follows ``-o``'s extension: ``.svg``, ``.dot``/``.gv`` (the DOT
 source), ``.pdf`` or ``.png``.  Files are written atomically.  Exit codes:
 0 done; 1 the diagram was written but the ONNX export asked for failed;
@@ -28,13 +29,13 @@ from typing import TYPE_CHECKING, NoReturn
 from . import __version__
 from .cache import write_atomic
 from .errors import InputProblem, NetvizError
-from .options import OPTIONS_LIST, Frontend, Option, worded_for
+from .options import OPTIONS_LIST, Frontend, Option, OptionValues, sort_values, worded_for
 from .spec import DiagramSpec
 from .values import check_bool, did_you_mean, nearest
 
 if TYPE_CHECKING:
     from .artifacts import Artifacts
-    from .pipeline import PipelineSettings
+    from .options import PipelineSettings
 
 #: what ``-o`` writes, by file extension (the files ``Drawing.save`` writes, but ONNX: that is ``--onnx``)
 FORMATS: tuple[str, ...] = (".svg", ".html", ".pdf", ".png", ".dot", ".gv")
@@ -118,32 +119,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def option_values(args: argparse.Namespace) -> dict[str, object]:
-    """``{option: value}`` for every flag given, parsed and checked by the option model."""
-    values: dict[str, object] = {}
-    for option in FLAGGED:
-        given = getattr(args, option.name)
-        if given is not None:
-            values[option.name] = given if isinstance(given, bool) else option.from_text(given)
-    if args.onnx_file is None:
-        values["onnx"] = "none"
-    return values
-
-
-def spec_from_args(args: argparse.Namespace) -> DiagramSpec:
-    """A :class:`DiagramSpec` from parsed arguments."""
-    values = option_values(args)
-    return DiagramSpec(target=args.target, **{o.name: values[o.name] for o in FLAGGED
-                                              if o.scope == "spec" and o.name in values})
-
-
-def settings_from_args(args: argparse.Namespace) -> PipelineSettings:
-    """The :class:`~.pipeline.PipelineSettings` the flags give (the others at their defaults)."""
-    from .pipeline import PipelineSettings
-
-    values = option_values(args)
-    return PipelineSettings(**{o.name: values[o.name] for o in FLAGGED
-                               if o.scope == "pipeline" and o.name in values})
+def values_from_args(args: argparse.Namespace) -> OptionValues:
+    """The option values the flags give (the others at their defaults), each parsed and checked
+    once by the option model; without ``--onnx FILE`` no ONNX file is made (``onnx`` is ``none``)."""
+    given = {o.name: getattr(args, o.name) for o in FLAGGED if getattr(args, o.name) is not None}
+    values = sort_values(given, Frontend.CLI)
+    return values if args.onnx_file is not None else values.fixed(onnx="none")
 
 
 def output_format(path: Path, dpi: int | None = None) -> str:
@@ -189,8 +170,8 @@ def run(args: argparse.Namespace) -> int:
         return run_compare(args)
     output = Path(args.output)
     fmt = output_format(output, args.dpi)
-    spec = spec_from_args(args)
-    settings = settings_from_args(args)
+    values = values_from_args(args)
+    spec, settings = DiagramSpec.of(args.target, values), values.settings
 
     artifacts = make_artifacts(spec, settings)
     timings = dict(artifacts.timings)
@@ -244,9 +225,9 @@ def run_compare(args: argparse.Namespace) -> int:
             raise InputProblem(f"--{side}-kwargs {exc}") from exc
     if args.output is not None:
         output_format(Path(args.output), args.dpi)  # a bad -o fails before anything is traced
-    shared = spec_from_args(args)
+    values = values_from_args(args)
+    shared, settings = DiagramSpec.of(args.target, values), values.settings
     spec = with_kwargs(shared, side_kwargs["new"]) if not shared.is_onnx_file else shared
-    settings = settings_from_args(args)
     notes: list[str] = []
     new = side_snapshot(args.target, spec, settings, notes=notes)
     if args.snapshot is not None:

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from .options import OPTIONS
+from .options import LimitOptions
 
 #: the ``*_mb`` settings count decimal megabytes, like the sizes in messages
 MB = 1_000_000
@@ -55,13 +55,11 @@ def default_memory_mb(jobs: int | None = None) -> float:
 
 
 @dataclass(frozen=True)
-class Limits:
-    """The limits of one diagram's child process (``netviz_timeout``, ``netviz_memory_mb``)."""
+class Limits(LimitOptions):
+    """The limits of one diagram's child process: the options of
+    :class:`~sphinx_netviz.options.LimitOptions` (``netviz_timeout``, ``netviz_memory_mb``), and how
+    messages name the time limit."""
 
-    #: seconds for every stage of one diagram together (import, trace, layouts, export)
-    timeout: float = OPTIONS["timeout"].default
-    #: memory the child may allocate on top of what it started with, in MB (0: default_memory_mb())
-    memory_mb: float = OPTIONS["memory_mb"].default
     #: whether ``timeout`` is a directive's ``:timeout:`` (messages then name it, not ``netviz_timeout``)
     timeout_option: bool = False
 

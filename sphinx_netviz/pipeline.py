@@ -39,7 +39,7 @@ from .layouts import Layouts, LayoutSettings, lay_out_depths
 from .limits import LAYOUT_SHARE_WITH_EXPORT, MB, Budget
 from .loader import Builder, LoadedModel, build_model
 from .onnx_import import is_onnx_path, read_onnx_file
-from .options import OPTIONS, Frontend, frontend, say
+from .options import Frontend, PipelineSettings, frontend, say  # PipelineSettings: its options, declared there
 from .render import dot_version, find_dot
 from .shading import nothing_to_shade, shading_of
 from .spec import DiagramSpec
@@ -55,18 +55,6 @@ __all__ = ["PipelineSettings", "Traced", "cached_diagram", "lay_out_trace", "mak
 #: with ``:device: auto``, a model is run for real (traced, or exported) only if weights and
 #: activations fit in this share of the child's memory limit (the ONNX export runs the forward again)
 CPU_TRACE_SHARE = 0.5
-
-
-@dataclass(frozen=True)
-class PipelineSettings:
-    """Project-wide settings: the options of scope ``pipeline`` (see :data:`~.options.OPTIONS`)."""
-
-    dot: str = OPTIONS["dot"].default
-    layout_timeout: float = OPTIONS["layout_timeout"].default
-    onnx_max_mb: float = OPTIONS["onnx_max_mb"].default
-    meta_above_mb: float = OPTIONS["meta_above_mb"].default
-    cpu_max_mb: float = OPTIONS["cpu_max_mb"].default
-    export_timeout: float = OPTIONS["export_timeout"].default
 
 
 def _version(dist: str) -> str:

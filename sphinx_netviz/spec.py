@@ -1,10 +1,13 @@
-"""What one diagram asks for: the validated values of the options that decide its content.
+"""What one diagram asks for: its target and the checked values of the options that decide its content.
 
 Second step of the pipeline (options → **spec** → load → trace → graph →
-render/export).  Every field but the target is an option of
-:mod:`sphinx_netviz.options`, which declares its default and checks its
-value; the directive, the command line and Python callers all build a
-:class:`DiagramSpec`.  Nothing here imports torch or Sphinx.
+render/export).  :class:`DiagramSpec` is the target plus the fields of
+:class:`~sphinx_netviz.options.SpecOptions`, where each option is declared
+with its default and rules; nothing here restates them.  The front ends build
+a spec with :meth:`DiagramSpec.of` from the values
+:func:`~sphinx_netviz.options.sort_values` checked (not checked again);
+a value given straight to ``DiagramSpec(...)`` is checked there.  Nothing
+here imports torch or Sphinx.
 """
 
 from __future__ import annotations
@@ -13,45 +16,35 @@ import hashlib
 import json
 import os
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass
+from typing import Any
 
 from .errors import InputProblem
 from .onnx_import import is_onnx_path
-from .options import OPTIONS, say
-from .shading import ColorBy
-from .values import Device, Direction, ModelDtype, OnnxMode, ValueProblem, check_import_path
+from .options import OPTIONS, OPTIONS_LIST, OptionValues, SpecOptions, option_names, say, values_checked
+from .values import ValueProblem, check_import_path
 
-
-def _default(name: str) -> object:
-    return OPTIONS[name].default
+#: the options that build or run a model (an ONNX file, drawn as it is, takes none of them)
+MODEL_OPTIONS = tuple(o.name for o in OPTIONS_LIST if o.scope == "spec" and o.model)
+#: the options of scope ``spec`` that apply to an ONNX file (the others build or run a model)
+FILE_OPTIONS = tuple(o.name for o in OPTIONS_LIST if o.scope == "spec" and not o.model)
 
 
 @dataclass(frozen=True)
-class DiagramSpec:
-    """Everything that decides one diagram's content (and so its cache key)."""
-
+class _Target:
     #: the model: ``package.module:Name`` (a class, a factory, or an instance), or an ONNX file to
     #: draw (a path ending in ``.onnx``; made absolute, from the working folder, when checked)
     target: str
-    input_shapes: tuple[tuple[int, ...], ...] = _default("input_shapes")  # type: ignore[assignment]
-    input_dtypes: tuple[str, ...] = _default("input_dtypes")  # type: ignore[assignment]
-    inputs: str | None = _default("inputs")  # type: ignore[assignment]
-    kwargs: dict[str, object] = field(default_factory=lambda: dict(OPTIONS["kwargs"].default))
-    depth: int = _default("depth")  # type: ignore[assignment]
-    direction: Direction = _default("direction")  # type: ignore[assignment]
-    onnx: OnnxMode = _default("onnx")  # type: ignore[assignment]
-    device: Device = _default("device")  # type: ignore[assignment]
-    fold: bool = _default("fold")  # type: ignore[assignment]
-    #: the dtype the model is built in (``auto``: as it builds itself)
-    dtype: ModelDtype = _default("dtype")  # type: ignore[assignment]
-    #: shade the module boxes by their share of the parameters or MACs (``none``: by layer family)
-    color_by: ColorBy = _default("color_by")  # type: ignore[assignment]
+
+
+@dataclass(frozen=True)
+class DiagramSpec(SpecOptions, _Target):
+    """Everything that decides one diagram's content (and so its cache key): the target, then the
+    options of :class:`~sphinx_netviz.options.SpecOptions` (``DiagramSpec(target, input_shapes, …)``)."""
 
     def __post_init__(self) -> None:
         check_target(self.target)
-        for f in fields(self):
-            if f.name != "target":
-                object.__setattr__(self, f.name, OPTIONS[f.name].validated(getattr(self, f.name)))
+        super().__post_init__()  # each option's value, unless checked where it entered
         if self.is_onnx_file:
             object.__setattr__(self, "target", os.path.abspath(self.target))
             self._check_file_options()
@@ -67,6 +60,24 @@ class DiagramSpec:
                 f"{len(self.input_shapes)} inputs; give one dtype, or one per input"
             )
 
+    @classmethod
+    def of(cls, target: str, values: OptionValues) -> DiagramSpec:
+        """The spec of ``target`` with the spec values of ``values`` (:func:`~.options.sort_values`'s:
+        checked where they entered, not checked again; the target and the rules between options are
+        checked here).  For an ONNX file, values not given by this front end (``conf.py``'s) apply
+        as :func:`file_defaults` says; given ones that do not apply are an :class:`InputProblem`."""
+        chosen = {name: getattr(values.spec, name) for name in option_names(SpecOptions)}
+        if isinstance(target, str) and is_onnx_path(target):
+            inherited = {name: value for name, value in chosen.items() if name not in values.given}
+            chosen = {**file_defaults(inherited), **{n: v for n, v in chosen.items() if n in values.given}}
+        with values_checked():
+            return cls(target, **chosen)
+
+    def replaced(self, **changes: Any) -> DiagramSpec:
+        """A copy with ``changes``: values checked where they entered (or fixed ones), not checked
+        again; the target and the rules between options are."""
+        return super().replaced(**changes)  # type: ignore[no-any-return]
+
     @property
     def is_onnx_file(self) -> bool:
         """Whether the target is an ONNX file to draw, rather than a model to build and trace."""
@@ -74,8 +85,7 @@ class DiagramSpec:
 
     def _check_file_options(self) -> None:
         """An ONNX file is drawn as it is: options that build or run a model are an :class:`InputProblem`."""
-        given = [name for name in ("input_shapes", "input_dtypes", "inputs", "kwargs", "device", "dtype")
-                 if getattr(self, name) != OPTIONS[name].default]
+        given = [name for name in MODEL_OPTIONS if getattr(self, name) != OPTIONS[name].default]
         if self.onnx not in ("auto", "none"):
             given.append("onnx")
         if given:
@@ -102,7 +112,7 @@ class DiagramSpec:
 
     def export_view(self) -> DiagramSpec:
         """The spec as far as the ONNX file goes: drawing options do not change the model."""
-        return replace(self, depth=0, direction="TB", fold=True, color_by="none")
+        return self.replaced(depth=0, direction="TB", fold=True, color_by="none")
 
     def key(self, *salt: str) -> str:
         """A stable hex digest of the spec (plus any ``salt`` strings)."""
@@ -110,10 +120,6 @@ class DiagramSpec:
         payload["kwargs"] = stable_repr(sorted(self.kwargs.items()))
         blob = json.dumps([payload, list(salt)], sort_keys=True, default=repr)
         return hashlib.sha256(blob.encode()).hexdigest()
-
-
-#: the options of scope ``spec`` that apply to an ONNX file (the others build or run a model)
-FILE_OPTIONS = ("depth", "direction", "fold", "onnx", "color_by")
 
 
 def file_defaults(defaults: Mapping[str, object]) -> dict[str, object]:
@@ -125,8 +131,8 @@ def file_defaults(defaults: Mapping[str, object]) -> dict[str, object]:
     an :class:`InputProblem` (see :meth:`DiagramSpec._check_file_options`).
     """
     kept = {name: value for name, value in defaults.items() if name in FILE_OPTIONS}
-    if "onnx" in kept:
-        kept["onnx"] = "none" if OPTIONS["onnx"].validated(kept["onnx"]) == "none" else "auto"
+    if "onnx" in kept:  # checked values (conf.py's): a mode
+        kept["onnx"] = "none" if kept["onnx"] == "none" else "auto"
     return kept
 
 

@@ -137,9 +137,10 @@ def test_option_namespace_from_the_command_line_is_parsed_by_the_option_model():
     args = cli.build_parser().parse_args(["m:M", "--input-shape", "2x4", "--no-fold", "--timeout", "5",
                                           "-o", "x.svg"])
     assert isinstance(args, argparse.Namespace)
-    spec = cli.spec_from_args(args)
+    values = cli.values_from_args(args)
+    spec = DiagramSpec.of(args.target, values)
     assert (spec.input_shapes, spec.fold, spec.onnx) == (((2, 4),), False, "none")
-    assert cli.settings_from_args(args).layout_timeout == 5.0
+    assert values.settings.layout_timeout == 5.0
 
 
 def test_height_reaches_the_page_checked(tmp_path, rootdir, make_app, diagram_cache):

@@ -1,9 +1,13 @@
 """The ``netviz_*`` settings of ``conf.py``: declared from the option model, checked at ``config-inited``.
 
 Each setting is an :class:`~sphinx_netviz.options.Option` with ``setting``
-true; nothing here repeats a default or a rule.  A bad value gets a
-``netviz.config`` warning and falls back to its default, so the build goes on; so does
-a name that looks like a misspelt setting (``netviz_dpeth``: did you mean netviz_depth?).
+true; nothing here repeats a default or a rule.  At ``config-inited`` the
+values enter through :func:`~sphinx_netviz.options.sort_values` (the
+``conf.py`` front end), checked once: a bad value gets a ``netviz.config``
+warning and falls back to its default, so the build goes on; so does a name
+that looks like a misspelt setting (``netviz_dpeth``: did you mean
+netviz_depth?).  :class:`NetvizConfig` sorts the checked values again for
+the directives and the runner, without checking them again.
 """
 
 from __future__ import annotations
@@ -18,8 +22,16 @@ from sphinx.config import Config
 from sphinx.util import logging
 
 from ..limits import Limits, default_jobs, default_memory_mb
-from ..options import OPTIONS_LIST, Frontend, Option, OptionProblem, worded_for
-from ..pipeline import PipelineSettings
+from ..options import (
+    OPTIONS,
+    OPTIONS_LIST,
+    Frontend,
+    Option,
+    OptionValues,
+    PipelineSettings,
+    sort_values,
+    values_checked,
+)
 from ..values import did_you_mean, nearest
 
 logger = logging.getLogger(__name__)
@@ -30,38 +42,35 @@ SETTINGS: tuple[Option, ...] = tuple(o for o in OPTIONS_LIST if o.setting)
 
 @dataclass(frozen=True)
 class NetvizConfig:
-    """The project's ``netviz_*`` values (checked at ``config-inited``), by option name."""
+    """The project's ``netviz_*`` values (checked at ``config-inited``), sorted by scope."""
 
-    values: dict[str, Any]
+    values: OptionValues
 
     @classmethod
     def from_sphinx(cls, config: Config) -> NetvizConfig:
-        return cls({o.name: getattr(config, o.conf_name) for o in SETTINGS})
+        return cls(sort_values({o.conf_name: getattr(config, o.conf_name) for o in SETTINGS}, Frontend.CONF,
+                               checked=True))
 
     def __getitem__(self, name: str) -> Any:
         return self.values[name]
 
     @property
-    def spec_defaults(self) -> dict[str, Any]:
-        """The ``DiagramSpec`` fields ``conf.py`` sets, for a directive that does not."""
-        return {o.name: o.validated(self.values[o.name]) for o in SETTINGS if o.scope == "spec"}
-
-    @property
     def pipeline_settings(self) -> PipelineSettings:
-        return PipelineSettings(**{o.name: self.values[o.name] for o in SETTINGS if o.scope == "pipeline"})
+        return self.values.settings
 
     @property
     def job_count(self) -> int:
-        return int(self.values["jobs"]) or default_jobs()
+        return int(self.values.build.jobs) or default_jobs()
 
     def limits(self, timeout: float | None = None) -> Limits:
         """The limits of one diagram's process (``timeout`` from ``:timeout:``, if given).
 
         A ``timeout`` other than ``netviz_timeout`` is named ``:timeout:`` in messages.
         """
-        memory = self.values["memory_mb"] or default_memory_mb(self.job_count)
-        return Limits(timeout=timeout or self.values["timeout"], memory_mb=memory,
-                      timeout_option=bool(timeout) and timeout != self.values["timeout"])
+        own = self.values.limits
+        with values_checked():  # checked where they entered: conf.py's, the directive's :timeout:
+            return Limits(timeout=timeout or own.timeout, memory_mb=own.memory_mb or default_memory_mb(self.job_count),
+                          timeout_option=bool(timeout) and timeout != own.timeout)
 
 
 def register(app: Sphinx) -> None:
@@ -94,14 +103,12 @@ def check(app: Sphinx, config: Config) -> None:
     for name, near in misspelt_settings(config).items():
         hint = did_you_mean(near) or "see the settings in the documentation's options page"
         logger.warning("%s is not a netviz setting (ignored); %s", name, hint, type="netviz", subtype="config")
-    with worded_for(Frontend.CONF):
-        for option in SETTINGS:
-            try:
-                value = option.validated(getattr(config, option.conf_name))
-            except OptionProblem as problem:
-                logger.warning("%s; using %r", problem.message, option.default,
-                               type="netviz", subtype="config")
-                value = option.default
-            setattr(config, option.conf_name, value)
+    given = {o.conf_name: getattr(config, o.conf_name) for o in SETTINGS}
+    values = sort_values(given, Frontend.CONF, keep_going=True)
+    for problem in values.problems:
+        logger.warning("%s; using %r", problem.message, OPTIONS[problem.option].default,
+                       type="netviz", subtype="config")
+    for option in SETTINGS:  # normalised (onnx False: 'none'), a bad one back at its default
+        setattr(config, option.conf_name, values[option.name])
     if config.netviz_cache_dir:  # relative to conf.py's folder, as Sphinx's own paths are
         config.netviz_cache_dir = os.path.join(app.confdir or app.srcdir, config.netviz_cache_dir)

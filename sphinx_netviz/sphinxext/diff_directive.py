@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from docutils import nodes
@@ -41,7 +41,7 @@ from ..archjob import Side, changes_of, diff_key, is_snapshot_path, side_key, wi
 from ..errors import InputProblem, NetvizError
 from ..gitsnap import checkout_ref
 from ..onnx_import import is_onnx_path
-from ..options import OPTIONS
+from ..options import OPTIONS, OptionValues
 from ..pipeline import spec_key
 from ..spec import DiagramSpec
 from . import collect
@@ -92,10 +92,10 @@ class NetvizDiffDirective(NetvizDirective):
         except NetvizError as exc:
             raise InputProblem(f":{name}: {exc.message}") from exc
 
-    def _side_spec(self, config: NetvizConfig, target: str) -> DiagramSpec:
-        """A traced side's spec: this directive's options for ``target`` (no ONNX export)."""
-        return replace(self.make_spec(config, self.onnx_file(target) if is_onnx_path(target) else target),
-                       onnx="none")
+    def _side_spec(self, values: OptionValues, target: str) -> DiagramSpec:
+        """A traced side's spec: this directive's option values for ``target`` (no ONNX export)."""
+        return self.make_spec(values, self.onnx_file(target) if is_onnx_path(target) else target).replaced(
+            onnx="none")
 
     def _with_kwargs(self, spec: DiagramSpec, name: str) -> DiagramSpec:
         """``spec`` with ``:old-kwargs:`` or ``:new-kwargs:`` (``name``) merged over its ``:kwargs:``."""
@@ -113,7 +113,7 @@ class NetvizDiffDirective(NetvizDirective):
         found = find_module_file(spec.target.partition(":")[0].strip(), sys.path)
         return os.path.dirname(found) if found else str(self.env.srcdir)
 
-    def _plan(self, config: NetvizConfig) -> _Plan:
+    def _plan(self, values: OptionValues) -> _Plan:
         targets = [a.strip() for a in self.arguments]
         against = (self.options.get("against") or "").strip()
         if len(targets) == 2 and against:
@@ -122,13 +122,13 @@ class NetvizDiffDirective(NetvizDirective):
             raise InputProblem("netviz-diff compares two architectures: give OLD NEW, or NEW with "
                                ":against: REF (a git tag, branch or commit) or :against: FILE.json "
                                "(an architecture snapshot)")
-        settings = config.pipeline_settings
-        base = self._side_spec(config, targets[-1])
+        settings = values.settings
+        base = self._side_spec(values, targets[-1])
         new = self._with_kwargs(base, "new-kwargs")
         new_side = Side(key=side_key(spec_key(new, settings)), label=f"the new side ({targets[-1]})")
         old: DiagramSpec | None
         if len(targets) == 2:
-            old = self._with_kwargs(self._side_spec(config, targets[0]), "old-kwargs")
+            old = self._with_kwargs(self._side_spec(values, targets[0]), "old-kwargs")
             old_side = Side(key=side_key(spec_key(old, settings)), label=f"the old side ({targets[0]})")
         elif is_snapshot_path(against):
             _, path = self.env.relfn2path(against, self.env.docname)
@@ -138,7 +138,7 @@ class NetvizDiffDirective(NetvizDirective):
             tree = checkout_ref(self._repository_folder(base), against, cache_root(self.config, self.env.doctreedir))
             old = self._with_kwargs(base, "old-kwargs")
             if old.is_onnx_file:  # the file as the commit had it
-                old = replace(old, target=tree.map_path(old.target))
+                old = old.replaced(target=tree.map_path(old.target))
             old_side = Side(key=side_key(spec_key(old, settings), tree.commit),
                             sys_path=tree.map_sys_path(sys.path),
                             label=f"the old side ({targets[-1]} at {against}, commit {tree.commit[:12]})")
@@ -148,14 +148,14 @@ class NetvizDiffDirective(NetvizDirective):
     def run(self) -> list[nodes.Node]:
         config = NetvizConfig.from_sphinx(self.config)
         target = self.arguments[-1].strip()
-        node, location = self.start_node(config, target)
+        node, location, values = self.start_node(config, target)
         old_words = self.arguments[0].strip() if len(self.arguments) == 2 else self.options.get("against", "?")
         node["alt"] = self.options.get("alt") or f"Architecture diff of {old_words} and {target}"
         if OPTIONS["summary"].directive not in self.options:  # the Changes table takes its place
             node["summary"] = False
         try:
-            plan = self._plan(config)
-            timeout = self.option_value("timeout", config)
+            plan = self._plan(values)
+            timeout = values.limits.timeout
         except NetvizError as exc:
             return self.fail_node(node, target, exc)
         node["key"] = plan.key

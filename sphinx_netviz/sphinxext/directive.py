@@ -1,8 +1,9 @@
 """The ``.. netviz::`` directive: options in, a ``netviz_diagram`` node out.
 
 First step of the pipeline (**directive** → collect → child: load → trace →
-graph → render/export → cache → write).  Options are parsed by
-:mod:`sphinx_netviz.spec`; a diagram already in the (verified) cache is
+graph → render/export → cache → write).  Its options enter through
+:func:`~sphinx_netviz.options.sort_values` (the directive front end), over
+``conf.py``'s values, each parsed and checked once; a diagram already in the (verified) cache is
 reused at once, any other is requested from :mod:`.collect`, which draws it
 in a child process and fills the node in when the page is written.  The
 directive never imports torch or model code.  It builds docutils nodes
@@ -23,9 +24,9 @@ from sphinx.util.docutils import SphinxDirective
 from ..cache import CachedDiagram
 from ..errors import ImportProblem, NetvizError
 from ..onnx_import import check_regular_file, is_onnx_path
-from ..options import OPTIONS, OPTIONS_LIST
+from ..options import OPTIONS, OPTIONS_LIST, Frontend, OptionValues, PageOptions, option_names, sort_values
 from ..pipeline import spec_key
-from ..spec import DiagramSpec, file_defaults
+from ..spec import DiagramSpec
 from ..values import did_you_mean, nearest
 from . import collect, events, layer_refs
 from .config import NetvizConfig
@@ -39,7 +40,7 @@ def _align(argument: str) -> str:
 #: the netviz options, as text: the option model parses them, so a bad value is a located netviz warning
 _NETVIZ_OPTIONS = {o.directive: directives.unchanged for o in OPTIONS_LIST if o.directive}
 #: options of how the page shows a drawing (node attributes of the same name)
-_PAGE_OPTIONS = tuple(o.name for o in OPTIONS_LIST if o.scope == "page")
+_PAGE_OPTIONS = option_names(PageOptions)
 #: the options of ``figure``, for the figure around the diagram
 _FIGURE_OPTIONS = {"caption": directives.unchanged, "name": directives.unchanged,
                    "alt": directives.unchanged, "align": _align, "class": directives.class_option}
@@ -77,20 +78,18 @@ class NetvizDirective(SphinxDirective):
     has_content = False
     option_spec: ClassVar[dict[str, Any]] = _OptionSpec({**_NETVIZ_OPTIONS, **_FIGURE_OPTIONS})
 
-    def option_value(self, name: str, config: NetvizConfig) -> Any:
-        """Option ``name``'s value: the directive's text parsed, else ``conf.py``'s."""
-        option = OPTIONS[name]
-        if option.directive in self.options:
-            return option.from_text(self.options[option.directive] or "")
-        return config[name]
+    def option_values(self, config: NetvizConfig) -> OptionValues:
+        """This directive's netviz options (text) over ``conf.py``'s values, each parsed and checked
+        once (:func:`~sphinx_netviz.options.sort_values`); a bad one is kept in ``problems``, and
+        its option at ``conf.py``'s value."""
+        given = {name: text or "" for name, text in self.options.items() if name in _NETVIZ_OPTIONS}
+        return sort_values(given, Frontend.SPHINX, under=config.values, keep_going=True)
 
-    def make_spec(self, config: NetvizConfig, target: str | None = None) -> DiagramSpec:
-        """The spec of this directive (for ``target``, the argument's model or file, if given)."""
-        target = target or self.arguments[0].strip()
-        given = {o.name: o.from_text(self.options[o.directive] or "")
-                 for o in OPTIONS_LIST if o.scope == "spec" and o.directive in self.options}
-        defaults = file_defaults(config.spec_defaults) if is_onnx_path(target) else config.spec_defaults
-        return DiagramSpec(target=target, **{**defaults, **given})
+    def make_spec(self, values: OptionValues, target: str) -> DiagramSpec:
+        """The spec of ``target`` (the argument's model, or its ONNX file's path) with ``values``;
+        a bad value (but a page option's, which :meth:`start_node` warned about) is raised."""
+        values.raise_problem(but=("page",))
+        return DiagramSpec.of(target, values)
 
     def onnx_file(self, target: str) -> str:
         """An ONNX file's absolute path, found as ``image`` finds its file; the page depends on it."""
@@ -106,11 +105,10 @@ class NetvizDirective(SphinxDirective):
     def run(self) -> list[nodes.Node]:
         config = NetvizConfig.from_sphinx(self.config)
         target = self.arguments[0].strip()
-        node, location = self.start_node(config, target)
+        node, location, values = self.start_node(config, target)
         try:
-            spec = self.make_spec(config, self.onnx_file(target) if is_onnx_path(target) else target)
-            timeout = self.option_value("timeout", config)
-            settings = config.pipeline_settings
+            spec = self.make_spec(values, self.onnx_file(target) if is_onnx_path(target) else target)
+            timeout, settings = values.limits.timeout, values.settings
             key = spec_key(spec, settings)
         except NetvizError as exc:
             return self.fail_node(node, target, exc)
@@ -125,9 +123,10 @@ class NetvizDirective(SphinxDirective):
             self.reuse(key, found, target, location)
         return [self._figure(node)]
 
-    def start_node(self, config: NetvizConfig, target: str) -> tuple[netviz_diagram, tuple[str, int]]:
+    def start_node(self, config: NetvizConfig, target: str
+                   ) -> tuple[netviz_diagram, tuple[str, int], OptionValues]:
         """The diagram node for ``target``, with the page options (a misspelt option, or a bad
-        value, is a located warning), and the directive's location."""
+        page option, is a located warning), the directive's location and its option values."""
         node = netviz_diagram(target=target, classes=self.options.get("class", []))
         node["alt"] = self.options.get("alt") or f"Diagram of the network {target}"
         self.set_source_info(node)
@@ -136,13 +135,13 @@ class NetvizDirective(SphinxDirective):
             del self.options[name]
             collect.warn(target, "input", unknown_option_message(name, list(dict.keys(self.option_spec))),
                          location, drawn=True)
-        for name in _PAGE_OPTIONS:  # how the page shows the drawing: not part of the spec
-            try:
-                node[name] = self.option_value(name, config)
-            except NetvizError as exc:
-                collect.warn(target, exc.stage, exc.message, location, drawn=True)
-                node[name] = config[name]
-        return node, location
+        values = self.option_values(config)
+        for problem in values.problems:  # how the page shows the drawing: conf.py's value instead
+            if OPTIONS[problem.option].scope == "page":
+                collect.warn(target, problem.stage, problem.message, location, drawn=True)
+        for name in _PAGE_OPTIONS:  # not part of the spec
+            node[name] = getattr(values.page, name)
+        return node, location, values
 
     def fail_node(self, node: netviz_diagram, target: str, exc: NetvizError) -> list[nodes.Node]:
         """A diagram that cannot be asked for: a located warning and the placeholder."""

@@ -2314,7 +2314,9 @@
     });
   }
 
-  window.sphinxNetviz = { init: initAll, dispose: disposeAll };
+  // markup: the DOM version this viewer reads (viewer_page.VIEWER_MARKUP): notebook outputs
+  // without the script start a viewer already on the page only if it reads their markup
+  window.sphinxNetviz = { init: initAll, dispose: disposeAll, markup: 1 };
 
   // -- layer links: the page opened at #<anchor>/<link>, or a link to one followed ----------
 

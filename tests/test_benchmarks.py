@@ -266,6 +266,9 @@ def test_floor_cpu_time_beside_wall_time() -> None:
     assert s["default_cpu_ratio"] is None  # not measured in these runs
     row = next(x for x in floor.render_table(s).splitlines() if x.startswith("| cold build, `-D netviz_onnx=none`"))
     assert row.endswith("| 7.5 s ÷ 5.5 s: **1.35** (1.50, 1.20) |")
+    verdicts = {v.target.key: v for v in targets.check({"floor": run})}
+    assert verdicts["floor-diagrams"].measured.detail.endswith("; CPU time 1.35")
+    assert "CPU time" not in verdicts["floor-default"].measured.detail
 
 
 def test_floor_targets_catch_exports_a_build_should_not_make() -> None:

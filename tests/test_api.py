@@ -170,6 +170,15 @@ def test_notebook_outputs_carry_the_assets_once_and_are_unique_each_time(tower, 
     assert "script class=\"netviz-assets\"" in tower._repr_html_()
 
 
+def test_the_viewer_reads_the_markup_its_outputs_are_written_in():
+    """A bootstrap starts a viewer already on the page only if it reads the same DOM version."""
+    from sphinx_netviz import viewer_page
+
+    script = (viewer_page._STATIC / "netviz.js").read_text(encoding="utf-8")
+    assert re.findall(r"window\.sphinxNetviz = \{[^}]*\bmarkup: (\d+) \}", script) == [str(viewer_page.VIEWER_MARKUP)]
+    assert f"markup = {viewer_page.VIEWER_MARKUP}," in viewer_page.bootstrap("netviz-x")
+
+
 def test_hostile_names_stay_text(tmp_path):
     class Evil(nn.Module):
         def __init__(self) -> None:

@@ -111,3 +111,38 @@ def test_rst_and_myst_give_the_same_svg(build):
         app = build(testroot)
         svgs.append(str(soup_of(Path(app.outdir) / "index.html").select_one("div.netviz svg")))
     assert svgs[0] == svgs[1]
+
+
+def test_notebook_outputs_on_a_docs_page_carry_no_copy_of_the_viewer(tmp_path):
+    """A notebook page (myst-nb, stored outputs) showing three outputs of ``draw()``, two of
+    them with the viewer's stylesheet and script: the page loads netviz.css and netviz.js once
+    and the outputs lose their copies, keeping their drawings and bootstraps; a page without
+    outputs or diagrams loads neither."""
+    nbformat = pytest.importorskip("nbformat")
+    pytest.importorskip("myst_nb")
+    from conftest import run_sphinx
+
+    from sphinx_netviz import draw
+
+    drawing = draw(torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU()), input_shape=(1, 4), onnx="none")
+    outputs = [drawing.html(assets=assets) for assets in ("inline", "none", "inline")]
+    cells = [nbformat.v4.new_code_cell("draw(...)", outputs=[nbformat.v4.new_output(
+        "display_data", {"text/html": html, "text/plain": repr(drawing)})]) for html in outputs]
+    src = tmp_path / "src"
+    src.mkdir()
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Notebook"), *cells])
+    notebook.metadata.update(kernelspec={"name": "python3", "display_name": "Python 3", "language": "python"},
+                             language_info={"name": "python"})
+    nbformat.write(notebook, src / "index.ipynb")
+    (src / "plain.md").write_text("---\norphan: true\n---\n# Plain\n\nNo diagram.\n")
+    (src / "conf.py").write_text('extensions = ["sphinx_netviz", "myst_nb"]\nnb_execution_mode = "off"\n')
+    run_sphinx(src, tmp_path / "html", "-q", "-W", ok=True)
+    page = soup_of(tmp_path / "html" / "index.html")
+    assert len(page.select("div.netviz-output")) == 3
+    assert len(page.select("div.netviz-output > div.netviz .netviz-canvas svg")) == 3
+    assert len(page.select("div.netviz-output > script.netviz-start")) == 3
+    assert page.select(".netviz-assets") == []  # no copy of the stylesheet or script
+    assert len(page.select('script[src*="netviz.js"]')) == 1 and len(page.select('link[href*="netviz.css"]')) == 1
+    assert (tmp_path / "html" / "index.html").stat().st_size < len(outputs[1]) * 3 + 50_000
+    plain = soup_of(tmp_path / "html" / "plain.html")
+    assert not plain.select('script[src*="netviz.js"]') and not plain.select('link[href*="netviz.css"]')

@@ -29,8 +29,8 @@ def _add_static_path(app: Sphinx) -> None:
 
 def _add_page_assets(app: Sphinx, pagename: str, templatename: str,
                      context: dict[str, Any], doctree: nodes.document | None) -> None:
-    """The viewer's CSS and JS, only on pages that have a diagram."""
-    if doctree is not None and any(True for _ in doctree.findall(diagram_node.netviz_diagram)):
+    """The viewer's CSS and JS, only on pages that have a diagram or a notebook output of one."""
+    if doctree is not None and diagram_node.shows_viewer(doctree):
         app.add_css_file("netviz.css")
         app.add_js_file("netviz.js", loading_method="defer")
 

@@ -36,6 +36,7 @@ from ..errors import NetvizError
 from ..markup import Download, download, viewer_html
 from ..render import can_write, dot_version, run_dot, svg_for_inline
 from ..onnx_import import is_onnx_path
+from ..viewer_page import has_outputs, without_assets
 from ..views import short_name
 from .cachefiles import OutsideCache, cache_file, cache_for, node_details
 from .config import NetvizConfig
@@ -256,6 +257,7 @@ def register(app: Sphinx) -> None:
         man=(visit_man, None),
         texinfo=(visit_texinfo, None),
     )
+    app.connect("doctree-resolved", drop_output_assets)
 
 
 def has_writer(app: Sphinx) -> bool:
@@ -263,6 +265,30 @@ def has_writer(app: Sphinx) -> bool:
     handlers = app.registry.translation_handlers
     builder = app.builder
     return any("netviz_diagram" in handlers.get(name, {}) for name in (builder.name, builder.format))
+
+
+def shows_viewer(doctree: nodes.document) -> bool:
+    """Whether a page needs the viewer's stylesheet and script: it has a diagram, or a notebook
+    output of :func:`sphinx_netviz.draw` (myst-nb's raw HTML)."""
+    return (any(True for _ in doctree.findall(netviz_diagram))
+            or any(has_outputs(raw.astext()) for raw in doctree.findall(_html_raw)))
+
+
+def _html_raw(node: nodes.Node) -> bool:
+    return isinstance(node, nodes.raw) and "html" in node.get("format", "").split()
+
+
+def drop_output_assets(app: Sphinx, doctree: nodes.document, docname: str) -> None:
+    """``doctree-resolved``: notebook outputs of :func:`sphinx_netviz.draw` on an HTML page (run or
+    stored by myst-nb) lose their copies of the viewer's stylesheet and script, which the page
+    loads once (:func:`shows_viewer`); their bootstraps start them with it."""
+    if app.builder.format != "html":
+        return
+    for raw in list(doctree.findall(_html_raw)):
+        text = raw.astext()
+        if has_outputs(text):
+            raw.replace_self(nodes.raw(raw.rawsource, without_assets(text), format=raw["format"],
+                                       classes=raw["classes"]))
 
 
 def replace_for_other_builders(app: Sphinx, doctree: nodes.document, docname: str) -> None:

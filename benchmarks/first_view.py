@@ -69,9 +69,9 @@ _MEASURE = """(args) => {
             if (left || right) side++;
             if (/_in\\d+$/.test(g.id || '')) inputs.push(rect(r));
         });
-        // everything drawn (boxes, clusters, edges): its union, to tell a part out of view
+        // everything drawn (boxes, clusters, edges, the graph's label: a legend): its union, to tell a part out of view
         let u = null;
-        svg.querySelectorAll('g.node, g.cluster, g.edge').forEach(g => {
+        svg.querySelectorAll('g.node, g.cluster, g.edge, g.graph > g[id$="_graph"]').forEach(g => {
             const r = g.getBoundingClientRect();
             if (r.width <= 0 && r.height <= 0) return;
             u = u ? {l: Math.min(u.l, r.left), t: Math.min(u.t, r.top), r: Math.max(u.r, r.right),

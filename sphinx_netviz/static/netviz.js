@@ -35,7 +35,9 @@
  * MIN_WIDTH_LABEL_PX tall (never cut at the side then); else it opens readable
  * at the start of the drawing (its inputs).  While any of it is out of view,
  * the Overview shows in the canvas's corner away from the start; "fit" shows
- * it all.  The canvas is at most --netviz-height tall (CSS, 90vh;
+ * it all.  The drawing's box is what it draws (boxes, clusters, edges, a
+ * legend) with Graphviz's pad, measured once it is shown (drawingBox), not
+ * Graphviz's viewBox, which gives a legend an undrawn margin.  The canvas is at most --netviz-height tall (CSS, 90vh;
  * data-netviz-height on the div.netviz sets it for one diagram).  The view box
  * is written at most once per animation frame while a pointer drags or
  * pinches or the wheel zooms.
@@ -92,6 +94,20 @@
       return { x: parts[0], y: parts[1], w: parts[2], h: parts[3] };
     }
     return { x: 0, y: 0, w: parseFloat(width) || 100, h: parseFloat(height) || 100 };
+  }
+
+  /** the box the view maths use for a drawing: what is drawn (``drawn``: the bounding box of
+   * its boxes, clusters, edges, labels and legend, in SVG units) with Graphviz's PAD around it;
+   * ``viewBox`` (Graphviz's box) while nothing could be measured (a drawing not shown yet).
+   * Graphviz's box can be wider than what it draws: it gives a graph label (the legend of a
+   * diff or of :color-by:) a margin on each side, so fitting it would shrink the labels for
+   * empty margin and show the overview over a drawing that is all in view */
+  function drawingBox(drawn, viewBox) {
+    var ok = drawn && [drawn.x, drawn.y, drawn.w, drawn.h].every(isFinite) && drawn.w > 0 && drawn.h > 0;
+    if (!ok) return viewBox;
+    var lo = function (n) { return Math.floor(n * 100) / 100; }, hi = function (n) { return Math.ceil(n * 100) / 100; };
+    var x = lo(drawn.x - PAD), y = lo(drawn.y - PAD);
+    return { x: x, y: y, w: hi(drawn.x + drawn.w + PAD - x), h: hi(drawn.y + drawn.h + PAD - y) };
   }
 
   /** the value at fraction q (0…1) of the sorted numbers, or 0 for none */
@@ -666,7 +682,7 @@
     MIN_WIDTH_LABEL_PX: MIN_WIDTH_LABEL_PX, PAD: PAD, shownArea: shownArea, hidesPart: hidesPart,
     overviewSize: overviewSize, overviewCorner: overviewCorner, overviewReserve: overviewReserve,
     overviewShift: overviewShift,
-    clamp: clamp, parseViewBox: parseViewBox, quantile: quantile, fitScale: fitScale,
+    clamp: clamp, parseViewBox: parseViewBox, drawingBox: drawingBox, quantile: quantile, fitScale: fitScale,
     readableScale: readableScale, fitView: fitView, firstScale: firstScale, firstView: firstView,
     canvasHeight: canvasHeight, minScale: minScale, clampCentre: clampCentre, zoomAround: zoomAround,
     panView: panView, centreView: centreView, viewBoxOf: viewBoxOf, pinch: pinch, ViewState: ViewState,
@@ -1165,6 +1181,7 @@
     var self = this;
     this.viewer = viewer;
     this.svg = null;       // the layout the thumbnail shows
+    this.box = null;       // and the box it was drawn for
     this.open = true;      // the reader's choice, kept across depths
     this.pointer = null;   // the pointer dragging on the map
     this.size = null;
@@ -1264,7 +1281,7 @@
   Overview.prototype.draw = function (svg) {
     this.svg = svg;
     this.size = null;
-    var box = this.viewer.prepare(svg).box;
+    var box = this.box = this.viewer.prepare(svg).box;
     var shapes = document.createElementNS(SVG_NS, "g");
     var graph = svg.querySelector("g.graph");
     if (graph && graph.getAttribute("transform")) shapes.setAttribute("transform", graph.getAttribute("transform"));
@@ -1299,7 +1316,7 @@
       this.placed = "";
       return;
     }
-    if (this.svg !== viewer.svg) this.draw(viewer.svg);
+    if (this.svg !== viewer.svg || this.box !== state.box) this.draw(viewer.svg);
     var box = state.box;
     var size = overviewSize(box, Math.min(OVERVIEW_PX.w, OVERVIEW_SHARE.w * state.vp.w),
                             Math.min(OVERVIEW_PX.h, OVERVIEW_SHARE.h * state.vp.h));
@@ -1453,7 +1470,9 @@
   Viewer.prototype.prepare = function (svg) {
     if (this.info.has(svg)) return this.info.get(svg);
     var self = this;
-    var info = { box: parseViewBox(svg.getAttribute("viewBox"), svg.getAttribute("width"), svg.getAttribute("height")),
+    var viewBox = parseViewBox(svg.getAttribute("viewBox"), svg.getAttribute("width"), svg.getAttribute("height"));
+    // box: what is drawn (drawingBox), measured once the SVG is shown (measureDrawing)
+    var info = { viewBox: viewBox, box: viewBox, measured: false,
                  labelSize: labelSizeOf(svg), edges: {}, titles: new WeakMap(),
                  width: svg.getAttribute("width"), height: svg.getAttribute("height") };
     svg.setAttribute("width", "100%");
@@ -1544,8 +1563,48 @@
 
   /** a ViewState for ``svg`` (the box of its inputs found once it is in the page) */
   Viewer.prototype.stateFor = function (svg) {
-    var info = this.prepare(svg);
+    var info = this.measureDrawing(svg);
     return new ViewState(info.box, info.labelSize, null);
+  };
+
+  /** the bounding box of what ``svg`` draws (Graphviz's g.graph, in the SVG's units), or null
+   * while it is not shown (out of the page, in a closed <details>: nothing to measure) */
+  Viewer.prototype.drawnBox = function (svg) {
+    var graph = svg.querySelector("g.graph");
+    if (!graph || !svg.isConnected || typeof graph.getBBox !== "function") return null;
+    var b;
+    try {
+      b = graph.getBBox();
+    } catch (err) {
+      return null;
+    }
+    if (!(b.width > 0 && b.height > 0)) return null;
+    // getBBox is in g.graph's own units: Graphviz's transform (translate(4 H)) maps them to the SVG's
+    var list = graph.transform && graph.transform.baseVal, t = list && list.numberOfItems ? list.consolidate() : null;
+    var m = t ? t.matrix : { a: 1, b: 0, c: 0, d: 1, e: 0, f: 0 };
+    var xs = [], ys = [];
+    [[b.x, b.y], [b.x + b.width, b.y], [b.x, b.y + b.height], [b.x + b.width, b.y + b.height]].forEach(function (p) {
+      xs.push(m.a * p[0] + m.c * p[1] + m.e);
+      ys.push(m.b * p[0] + m.d * p[1] + m.f);
+    });
+    var x = Math.min.apply(null, xs), y = Math.min.apply(null, ys);
+    return { x: x, y: y, w: Math.max.apply(null, xs) - x, h: Math.max.apply(null, ys) - y };
+  };
+
+  /** measure what ``svg`` (the one shown, by default) draws, once it can be: its box becomes the
+   * drawing's box (drawingBox) for the view maths, the overview and the canvas's height */
+  Viewer.prototype.measureDrawing = function (svg) {
+    svg = svg || this.svg;
+    var info = this.prepare(svg);
+    if (!info.measured) {
+      var drawn = this.drawnBox(svg);
+      if (drawn) {
+        info.box = drawingBox(drawn, info.viewBox);
+        info.measured = true;
+      }
+    }
+    if (svg === this.svg && this.state && this.state.box !== info.box) this.state.box = info.box;
+    return info;
   };
 
   Viewer.prototype.isFullscreen = function () {
@@ -1569,7 +1628,7 @@
       this.svg.removeAttribute("height");
       return;
     }
-    var info = this.prepare(this.svg);
+    var info = this.measureDrawing();
     this.sizedWidth = this.canvas.clientWidth;
     var width = this.canvas.clientWidth || info.box.w * PT;
     var height = canvasHeight(info.box, width, info.labelSize, this.maxHeight());
@@ -1630,6 +1689,7 @@
 
   /** the first view: readable, at the drawing's start (see firstView) */
   Viewer.prototype.first = function () {
+    this.measureDrawing();
     var state = this.state;
     if (!state.startKnown) {
       // the inputs' box, measured with the whole drawing in view (before any paint)
@@ -2273,7 +2333,7 @@
     if (first && first !== this.svg) this.canvas.replaceChild(first, this.svg);
     this.svg = first || this.svg;
     var info = this.prepare(this.svg), svg = this.svg;
-    svg.setAttribute("viewBox", [info.box.x, info.box.y, info.box.w, info.box.h].join(" "));
+    svg.setAttribute("viewBox", [info.viewBox.x, info.viewBox.y, info.viewBox.w, info.viewBox.h].join(" "));
     [["width", info.width], ["height", info.height]].forEach(function (a) {
       if (a[1] === null) svg.removeAttribute(a[0]);
       else svg.setAttribute(a[0], a[1]);

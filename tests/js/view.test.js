@@ -42,6 +42,25 @@ test("parseViewBox reads viewBox, else width and height", () => {
   assert.deepEqual(nv.parseViewBox(null, "12", "bad"), { x: 0, y: 0, w: 12, h: 100 });
 });
 
+test("drawingBox: what is drawn with Graphviz's pad, else the viewBox", () => {
+  // the merged drawing of docs/diff.rst at 390 px: Graphviz's box 341 pt wide, its legend (the
+  // widest part) drawn over 307 pt: the margin Graphviz gives a graph label is not drawn
+  const graphviz = { x: 0, y: 0, w: 341, h: 652 };
+  const legend = nv.drawingBox({ x: 17.5, y: 4.2, w: 307, h: 643.8 }, graphviz);
+  assert.deepEqual(legend, { x: 13.5, y: 0.2, w: 315, h: 651.8 });
+  // at 356 px, fitted to its width: 10 % larger than fitted to Graphviz's box
+  const column = { w: 356, h: 800 }, label = 9;
+  const was = nv.firstScale(graphviz, column, label), now = nv.firstScale(legend, column, label);
+  close(now.s / was.s, 341 / 315, 1e-9);
+  assert.ok(now.s * label >= 9.8 && was.s * label < 9.1);
+  // nothing measured (not shown yet, nothing drawn): Graphviz's box
+  for (const drawn of [null, { x: 0, y: 0, w: 0, h: 10 }, { x: NaN, y: 0, w: 5, h: 5 }]) {
+    assert.equal(nv.drawingBox(drawn, graphviz), graphviz);
+  }
+  // drawn past Graphviz's box (text wider in the browser's font): all of it
+  assert.deepEqual(nv.drawingBox({ x: -2, y: 4, w: 340, h: 100 }, graphviz), { x: -6, y: 0, w: 348, h: 108 });
+});
+
 test("quantile takes the lower value and ignores what is not a size", () => {
   assert.equal(nv.quantile([11, 9, 9, 11, 9, 11, 11, 11], 0.25), 9);
   assert.equal(nv.quantile([11, 11, 11, 9], 0.25), 9);

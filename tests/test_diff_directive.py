@@ -166,9 +166,35 @@ def test_against_a_git_ref(tmp_path: Path) -> None:
     assert "out_features=8 → 16" in soup.select_one("table.netviz-changes").get_text()
 
 
+ONNX_PAGE = """\
+ONNX
+====
+
+.. netviz-diff:: net5.onnx net10.onnx
+   :depth: 2
+
+.. netviz-diff:: net5.onnx net10.onnx
+   :old-kwargs: {"classes": 3}
+
+.. netviz-diff:: net10.onnx
+   :against: net5.onnx
+   :depth: 2
+
+.. netviz-diff:: net.onnx
+   :against: v1
+   :depth: 2
+
+.. netviz-diff:: diff_models:Net
+   :against: net5.onnx
+   :input-shape: 2, 3, 8, 8
+"""
+
+
 def test_onnx_files_on_both_sides(tmp_path: Path) -> None:
     """Two ONNX files (Net with 4 blocks and 5 classes, with 6 and 10) as the two sides: read in
-    their side children, merged; :old-kwargs: on an ONNX side is a located warning naming it."""
+    their side children, merged, in every form: OLD NEW, NEW with :against: OLD.onnx, and an ONNX
+    file with :against: a git tag (the file as that commit had it).  :old-kwargs: on an ONNX side,
+    and an ONNX file against a model, are located warnings saying what to do."""
     import torch
 
     sys.path.insert(0, str(ROOTS / "test-diff"))
@@ -179,13 +205,32 @@ def test_onnx_files_on_both_sides(tmp_path: Path) -> None:
     for name, kwargs in (("net5", {}), ("net10", {"classes": 10, "blocks": 6})):
         torch.onnx.export(Net(**kwargs).eval(), (torch.zeros(2, 3, 8, 8),), str(src / f"{name}.onnx"), dynamo=False)
     (src / "conf.py").write_text("extensions = ['sphinx_netviz']\n")
-    (src / "index.rst").write_text("ONNX\n====\n\n.. netviz-diff:: net5.onnx net10.onnx\n   :depth: 2\n\n"
-                                   ".. netviz-diff:: net5.onnx net10.onnx\n   :old-kwargs: {\"classes\": 3}\n")
+    (src / "index.rst").write_text(ONNX_PAGE)
+    # net.onnx: net5's bytes at the tag v1, net10's in the working tree (not committed)
+    shutil.copyfile(src / "net5.onnx", src / "net.onnx")
+    git(src, "init", "-q", "-b", "main")
+    git(src, "add", ".")
+    git(src, "commit", "-q", "-m", "v1")
+    git(src, "tag", "v1")
+    shutil.copyfile(src / "net10.onnx", src / "net.onnx")
     run = run_sphinx(src, tmp_path / "html", "-q", cache=tmp_path / "cache")
-    assert warnings_of(run.stderr) == {7: "cannot draw net10.onnx: :old-kwargs: does not apply to an ONNX file "
-                                          "(net5.onnx), which is drawn as it is (no model is built or run); "
-                                          "leave it out [netviz.input]"}, run.stderr
+    assert warnings_of(run.stderr) == {
+        7: "cannot draw net10.onnx: :old-kwargs: does not apply to an ONNX file (net5.onnx), which is drawn as "
+           "it is (no model is built or run); leave it out [netviz.input]",
+        18: "cannot draw diff_models:Net: net5.onnx is an ONNX file and diff_models:Net a model: an ONNX file's "
+            "layers are operators (Gemm, Conv), a model's are modules (Linear, Conv2d), so every layer would "
+            "differ; compare two ONNX files (export the model with torch.onnx.export, or take its netviz "
+            "diagram's ONNX download) or two models [netviz.input]"}, run.stderr
     soup = soup_of(tmp_path / "html" / "index.html")
-    assert [row[:2] for row in rows(soup.select_one("table.netviz-changes"))[1:]] == [
-        ["<root>", "changed"], ["blocks.0", "changed"], ["blocks.4", "added"], ["blocks.5", "added"],
-        ["head", "changed"]]
+    tables = soup.select("table.netviz-changes")
+    assert len(tables) == 3  # OLD NEW, :against: net5.onnx, :against: v1
+    expected = [["<root>", "changed"], ["blocks.0", "changed"], ["blocks.4", "added"], ["blocks.5", "added"],
+                ["head", "changed"]]
+    assert [[row[:2] for row in rows(table)[1:]] for table in tables] == [expected] * 3
+    assert rows(tables[1]) == rows(tables[0])
+    # an ONNX file's root is named after the file: net5 → net10 is a class change, net → net is not
+    assert rows(tables[0])[1][-1] == "class net5 → net10; output 2×5 → 2×10"
+    assert rows(tables[2])[1][-1] == "output 2×5 → 2×10" and rows(tables[2])[2:] == rows(tables[0])[2:]
+    drawn = [svg for figure in soup.select("figure") if (svg := figure.select_one("svg")) is not None]
+    assert len(drawn) == 3 and all(svg.select("g.netviz-changed") for svg in drawn)
+    assert git(src, "status", "--porcelain") == " M net.onnx\n"  # the working tree untouched

@@ -7,7 +7,9 @@ tag, branch or commit): the repository holding the model's file, normally
 the docs' own (else the one holding the source folder);
 :mod:`sphinx_netviz.gitsnap` extracts it into the diagram cache, keyed by
 its commit), or from an architecture snapshot file (``:against: arch.json``,
-found as ``image`` finds its file).
+found as ``image`` finds its file); ``:against: old.onnx`` is ``old.onnx NEW``.
+An ONNX file against a model is a warning (operators against modules: every
+layer would differ).
 Every ``.. netviz::`` option applies to both sides; ``:old-kwargs:`` and
 ``:new-kwargs:`` are merged over ``:kwargs:`` on one side.
 
@@ -122,6 +124,14 @@ class NetvizDiffDirective(NetvizDirective):
             raise InputProblem("netviz-diff compares two architectures: give OLD NEW, or NEW with "
                                ":against: REF (a git tag, branch or commit) or :against: FILE.json "
                                "(an architecture snapshot)")
+        if len(targets) == 1 and is_onnx_path(against):  # :against: FILE.onnx: that file is OLD
+            targets = [against, targets[0]]
+        if len(targets) == 2 and is_onnx_path(targets[0]) != is_onnx_path(targets[1]):
+            onnx, model = targets if is_onnx_path(targets[0]) else targets[::-1]
+            raise InputProblem(f"{onnx} is an ONNX file and {model} a model: an ONNX file's layers are "
+                               "operators (Gemm, Conv), a model's are modules (Linear, Conv2d), so every "
+                               "layer would differ; compare two ONNX files (export the model with "
+                               "torch.onnx.export, or take its netviz diagram's ONNX download) or two models")
         settings = values.settings
         base = self._side_spec(values, targets[-1])
         new = self._with_kwargs(base, "new-kwargs")

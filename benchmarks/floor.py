@@ -82,6 +82,27 @@ ALSO = ("cold_diagrams_also", "trace_floor")
 #: what the fork server learned to preload, in the cache folder (sphinx_netviz/preload.py's PRELOAD_FILE)
 LEARNED = "preload.json"
 
+#: a cold build's timeline (``NETVIZ_TIMELINE_LOG``: marks of the runner, the server and each child, see
+#: sphinx_netviz/jobs.py's ``mark``), cut into phases: (phase, the mark it starts at, the mark it ends at);
+#: ``start``/``end`` are the build process's, ``child-start``/``child-end`` the first and the last child's
+BUILD_PHASES = (
+    ("Sphinx starts, reads the pages, starts the fork server", "start", "server-start"),
+    ("server: Python, sphinx_netviz", "server-start", "server-python"),
+    ("server: import torch, meta warm-up", "server-python", "server-warm"),
+    ("server: preload (the learned list: transformers…)", "server-warm", "server-ready"),
+    ("children: fork, build, trace, lay out every depth, store (2 at once)", "server-ready", "child-end"),
+    ("Sphinx hears the last result", "child-end", "all-drawn"),
+    ("the fork server ends", "all-drawn", "server-gone"),
+    ("Sphinx writes the pages, exits", "server-gone", "end"),
+)
+#: the trace floor's phases, from its stages: (phase, its stage before, its stage after; ``last``: the last model's)
+FLOOR_PHASES = (
+    ("Python starts, imports torch", "start", "import torch"),
+    ("import models.py (transformers)", "import torch", "import models"),
+    ("each model built and run on meta", "import models", "last"),
+    ("its result printed", "last", "end"),
+)
+
 SUMMARY_LINE = re.compile(r"netviz: traced (\d+), reused (\d+)(?:, failed (\d+))?")
 
 
@@ -176,6 +197,38 @@ def run_floor(project: Path, keys: list[str], export: bool, label: str) -> dict[
 
 # -- a build (in a fresh process) ---------------------------------------------------------------
 
+def timeline(lines: Iterable[str], start: float, end: float) -> dict[str, float] | None:
+    """A build's phases (:data:`BUILD_PHASES`, seconds) from its timeline file's lines, or None if a mark is
+    missing (a build that started no server, or code without marks)."""
+    at: dict[str, float] = {"start": start, "end": end}
+    for line in lines:
+        parts = line.split(" ", 2)
+        if len(parts) == 3:
+            event, when = parts[2].strip(), float(parts[0])
+            # the first child's start, the last child's end; the other marks once
+            at[event] = max(at.get(event, when), when) if event == "child-end" else at.get(event, when)
+    if not all(a in at and b in at for _, a, b in BUILD_PHASES):
+        return None
+    return {name: at[b] - at[a] for name, a, b in BUILD_PHASES}
+
+
+def floor_phases(result: dict[str, Any]) -> dict[str, float] | None:
+    """The trace floor's phases (:data:`FLOOR_PHASES`) from its stages."""
+    if not result.get("ok") or not result.get("seconds") or not result.get("wall_s"):
+        return None
+    # the stages count from the worker's import of benchmarks.common: the process's start before it (and its
+    # exit after its result, which cannot be told apart) goes to the first phase
+    before = result["wall_s"] - result["seconds"]
+    stages = {s["stage"]: s["at"] for s in result.get("stages") or []}
+    if not stages:
+        return None
+    last = max(stages.values())  # the last model's forward
+    at = {"start": -before, "end": max(result["seconds"], last), "last": last, **stages}
+    if not all(a in at and b in at for _, a, b in FLOOR_PHASES):
+        return None
+    return {name: at[b] - at[a] for name, a, b in FLOOR_PHASES}
+
+
 def exports_in_log(lines: Iterable[str]) -> dict[str, int]:
     """Per model (directive target), how many jobs ran an exporter, from a timings log's lines.
 
@@ -234,13 +287,19 @@ def run_build(src: Path, out: Path, cache: Path, extra: list[str], label: str, f
     kept = (cache / LEARNED).is_file()
     log = out.parent / f"{out.name}-timings.jsonl"
     log.unlink(missing_ok=True)
+    marks = out.parent / f"{out.name}-timeline.txt"
+    marks.unlink(missing_ok=True)
     load = os.getloadavg()[0]
     print(f"  … {label}", file=sys.stderr, flush=True)
     cpu = children_cpu_s()
+    started = time.time()
     done = common.run_process(
         [sys.executable, "-c", common.SPHINX_WRAPPER, "-b", "html", "-D", f"netviz_cache_dir={cache}", *extra,
-         str(src), str(out)], 1800.0, env=common.worker_env(NETVIZ_TIMINGS_LOG=str(log)))
+         str(src), str(out)], 1800.0, env=common.worker_env(NETVIZ_TIMINGS_LOG=str(log),
+                                                            NETVIZ_TIMELINE_LOG=str(marks)))
+    phases = timeline(marks.read_text().splitlines() if marks.exists() else [], started, started + done.wall_s)
     result = common.parse_worker(done, 1800.0)
+    result["timeline"] = phases
     # the whole tree's CPU time (Sphinx, the fork server, its children, dot): each is waited for by its parent
     result["cpu_s"] = children_cpu_s() - cpu
     result["seconds"] = done.wall_s
@@ -365,6 +424,28 @@ def medians(rounds: list[dict[str, Any]], kind: str, what: str = "seconds") -> t
     return med(each), each
 
 
+def _phase_medians(runs: list[dict[str, float] | None]) -> dict[str, Any] | None:
+    """Each phase's median seconds over the runs that measured them, and how many did."""
+    measured = [r for r in runs if r]
+    if not measured:
+        return None
+    return {"runs": len(measured), "phases": {name: med([r.get(name) for r in measured]) for name in measured[0]}}
+
+
+def phases_table(s: dict[str, Any]) -> str | None:
+    """Where a cold diagrams-only build's time goes, beside the trace floor's (medians of the rounds)."""
+    build, floor = s.get("build_phases"), s.get("floor_phases")
+    if not build:
+        return None
+    rows = [[name, common.fmt_s(value, 2)] for name, value in build["phases"].items()]
+    rows.append(["**sum of the medians**", f"**{common.fmt_s(sum(build['phases'].values()), 2)}**"])
+    if floor:
+        rows += [[f"trace floor: {name}", common.fmt_s(value, 2)] for name, value in floor["phases"].items()]
+        rows.append(["**trace floor: sum of the medians**", f"**{common.fmt_s(sum(floor['phases'].values()), 2)}**"])
+    return table(["phase of a cold `-D netviz_onnx=none` build (then of the trace floor)",
+                  f"median s ({build['runs']} builds)"], rows, right=(1,))
+
+
 def _cpu(out: dict[str, Any], rounds: list[dict[str, Any]], name: str, build: str, floor: str) -> None:
     """CPU seconds (user + system of the process tree) of ``build`` and ``floor``, and their ratios, into ``out``."""
     for kind in (build, floor):
@@ -394,6 +475,9 @@ def summary(run: dict[str, Any]) -> dict[str, Any]:
         out["also_ratio"] = med(out["also_ratio_each"])
         out["also_ratio_of_medians"] = ratio(out[build], out[floor])
         _cpu(out, rounds, "also", build, floor)
+    out["build_phases"] = _phase_medians([(r.get("cold_diagrams") or {}).get("timeline") for r in rounds])
+    out["floor_phases"] = _phase_medians([floor_phases(r["trace_floor"]) if r.get("trace_floor") else None
+                                          for r in rounds])
     warm = [r["warm_default"] for r in rounds if r.get("warm_default")]
     out["warm_builds"] = len(warm)
     out["warm_exports"] = (sum(sum(w.get("exports", {}).values()) for w in warm)
@@ -528,6 +612,11 @@ def render(run: dict[str, Any]) -> str:
              "median times is shown beside it. " + _cold_sentence(s)
              + (f" This run: {note}." if note else ""), "",
              render_table(s), ""]
+    phases = phases_table(s)
+    if phases:
+        lines += ["Where a cold diagrams-only build's time goes (the marks of the runner, the fork server and its "
+                  "children, `NETVIZ_TIMELINE_LOG`; the children run 2 at once, so their phase is the time from the "
+                  "server's being ready to the last child's end), beside the trace floor's stages:", "", phases, ""]
     if s["load_min"] is not None:
         lines += [f"Load average (1 min) before each run: {s['load_min']:.1f} to {s['load_max']:.1f} on "
                   f"{run['machine'].get('nproc')} CPUs.", ""]

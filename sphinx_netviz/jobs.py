@@ -18,6 +18,7 @@ import errno
 import json
 import os
 import re
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,23 @@ from .limits import OUTPUT_KEEP_BYTES, Limits
 from .options import say
 from .pipeline import PipelineSettings
 from .spec import DiagramSpec
+
+#: environment variable naming a file that gets one line per step of a build's drawing, from the
+#: runner, the server and each child (``benchmarks/floor.py``'s timeline; unset in normal builds)
+TIMELINE_LOG = "NETVIZ_TIMELINE_LOG"
+
+
+def mark(event: str) -> None:
+    """Add ``<unix time> <pid> <event>`` to the timeline file, if the environment names one."""
+    path = os.environ.get(TIMELINE_LOG)
+    if not path:
+        return
+    try:
+        with open(path, "a") as handle:  # one short write: lines of parallel processes stay whole
+            handle.write(f"{time.time():.4f} {os.getpid()} {event}\n")
+    except OSError:
+        pass  # only a measuring aid
+
 
 JOB_FILE = "job.pickle"
 PROGRESS_FILE = "progress"

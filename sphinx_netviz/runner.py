@@ -51,6 +51,7 @@ from .jobs import (
     exit_code_for,
     last_output,
     last_stage,
+    mark,
 )
 from . import preload as preloading
 from .preload import PRELOAD_ENV, Preloads, names_line
@@ -252,6 +253,7 @@ class DiagramRunner:
                 while self._outstanding and not self._closed:
                     self._lock.wait(timeout=0.2)
                 done, self._outcomes = self._outcomes, []
+            mark("all-drawn")
         except BaseException:
             self.close()
             raise
@@ -281,6 +283,7 @@ class DiagramRunner:
             except subprocess.TimeoutExpired:
                 self._server.kill()
             self._server = None
+        mark("server-gone")
         self._events.put(("stop", "", 0))
         for item in [*running, *queued]:
             shutil.rmtree(item.folder, ignore_errors=True)
@@ -398,6 +401,7 @@ class DiagramRunner:
         names = names_line(self.preload.names()) if self.preload is not None else ""
         if names:  # the libraries the children of earlier builds imported (sphinx_netviz.preload)
             env[PRELOAD_ENV] = names
+        mark("server-start")
         with open(self.scratch_root / SERVER_LOG, "wb") as log:
             self._server = subprocess.Popen(
                 # the scratch folder names the build in ps (and in the tests' leftover checks)

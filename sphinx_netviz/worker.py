@@ -69,6 +69,7 @@ from .jobs import (
     KeptOutput,
     disk_full,
     exit_code_for,
+    mark,
 )
 from .limits import Budget
 from .preload import PRELOAD_ENV, PRELOAD_SECONDS, ImportRecorder, fork_preloaded
@@ -193,6 +194,7 @@ def _is_out_of_memory(exc: BaseException) -> bool:
 def run_job(folder: Path) -> None:
     """Do one job in this process (a forked or spawned child) and write its result."""
     started = time.monotonic()
+    mark("child-start")
     stage = _progress(folder)
     stage("start")
     job: Job = pickle.loads((folder / JOB_FILE).read_bytes())
@@ -224,6 +226,7 @@ def run_job(folder: Path) -> None:
             f"model code left {len(others)} thread(s) running ({', '.join(sorted(others)[:3])}); "
             "they were stopped when the diagram was done. Join or stop threads a model starts")))
     (folder / RESULT_FILE).write_bytes(result.to_json())
+    mark("child-end")
 
 
 def _failure(exc: BaseException, folder: Path, job: Job) -> Failure:
@@ -425,10 +428,12 @@ def serve(warm_export: bool = False, preload_seconds: float = PRELOAD_SECONDS) -
     a forked process imports them first and serves (:func:`~sphinx_netviz.preload.fork_preloaded`;
     ``preload-failed <name> <why>`` for each left out); what they print goes to stderr.
     """
+    mark("server-python")
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     become_subreaper()
     names = os.environ.pop(PRELOAD_ENV, "").split()  # the children need not see it
     warm_up(warm_export)
+    mark("server-warm")
     out = sys.stdout
     if names:
         out = _private_stdout()
@@ -437,6 +442,7 @@ def serve(warm_export: bool = False, preload_seconds: float = PRELOAD_SECONDS) -
             end_adopted(set())  # what its children left, if it died before them
             _exit_as(code)
         become_subreaper()  # (a forked process is not one)
+    mark("server-ready")
     out.write("ready\n")
     out.flush()
     _Supervisor(out).run(listen=True)

@@ -271,6 +271,28 @@ def test_floor_cpu_time_beside_wall_time() -> None:
     assert "CPU time" not in verdicts["floor-default"].measured.detail
 
 
+def test_floor_timeline_phases() -> None:
+    marks = ["101.0 7 server-start", "101.3 8 server-python", "103.0 8 server-warm", "104.5 9 server-ready",
+             "104.6 10 child-start", "104.7 11 child-start", "105.5 10 child-end", "106.0 11 child-end",
+             "106.1 5 all-drawn", "106.2 5 server-gone", ""]
+    phases = floor.timeline(marks, 100.0, 107.0)
+    assert [round(v, 2) for v in phases.values()] == [1.0, 0.3, 1.7, 1.5, 1.5, 0.1, 0.1, 0.8]
+    assert list(phases)[4].startswith("children")  # from the server's being ready to the last child's end
+    assert floor.timeline(marks[:3], 100.0, 107.0) is None  # no server ready: not measured
+    stages = [{"stage": "import torch", "at": 2.0}, {"stage": "import models", "at": 3.5},
+              {"stage": "bert", "at": 4.0}, {"stage": "resnet", "at": 4.5}, {"stage": "vit", "at": 5.0}]
+    # the worker's clock starts after Python's start: the 0.7 s of the 6 s wall outside it go to the first phase
+    got = floor.floor_phases({"ok": True, "seconds": 5.3, "wall_s": 6.0, "stages": stages})
+    assert [round(v, 2) for v in got.values()] == [2.7, 1.5, 1.5, 0.3]
+    run = _floor_run([(5.0, 8.0, 14.0, 12.0)])
+    run["results"]["rounds"][0]["cold_diagrams"]["timeline"] = phases
+    run["results"]["rounds"][0]["trace_floor"].update(stages=stages, wall_s=6.0, seconds=5.3)
+    text = floor.render(run)
+    assert "| children: fork, build, trace, lay out every depth, store (2 at once) | 1.50 s |" in text
+    assert "| **sum of the medians** | **7.00 s** |" in text
+    assert "| trace floor: import models.py (transformers) | 1.50 s |" in text
+
+
 def test_floor_targets_catch_exports_a_build_should_not_make() -> None:
     run = _floor_run([(5.0, 5.5, 14.0, 12.0)], warm_exports=1, twice_exports={"models:bert": 2, "models:resnet": 1})
     verdicts = {v.target.key: v for v in targets.check({"floor": run})}

@@ -5,12 +5,13 @@ Changes table follows it (a Furo site built with -W)."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 
 from .conftest import build_site
-from .test_viewer import call_id, element
+from .test_viewer import call_id, element, next_frame, rect, view_box
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]  # builds a site: three sides and two merges
 
@@ -77,3 +78,70 @@ def test_the_merged_viewer(new_page, diff_site: Path) -> None:
     target = fresh.locator("div.netviz").first.locator(".netviz-target")
     target.wait_for(state="attached")
     assert "netviz-removed" in target.get_attribute("class")
+
+
+#: the box of what the shown SVG draws (its g.graph, in the SVG's units), with Graphviz's pad of 4
+_DRAWN = """div => {
+    const svg = div.querySelector('.netviz-canvas > svg'), graph = svg.querySelector('g.graph');
+    const b = graph.getBBox(), m = graph.transform.baseVal.consolidate().matrix;
+    return {x: b.x + m.e - 4, y: b.y + m.f - 4, w: b.width + 8, h: b.height + 8};
+}"""
+
+
+def test_the_overview_of_a_merged_drawing(new_page, diff_site: Path) -> None:
+    """Issue 19 promised the overview on the merged drawing: on a phone, zoomed in, it maps what is
+    drawn (boxes, clusters, edges and the legend; not the margin Graphviz's box gives the legend),
+    a click or a drag on it moves the view, its button hides it, and it follows the depth."""
+    page = new_page((diff_site / "index.html").as_uri(), viewport={"width": 390, "height": 844})
+    div = page.locator("div.netviz").first
+    svg = div.locator(".netviz-canvas > svg")
+    overview, mapped = div.locator(".netviz-overview"), div.locator(".netviz-overview-map")
+    graphviz = [float(v) for v in re.search(r'<svg width="[^"]*" height="[^"]*" viewBox="([^"]+)"',
+                                            (diff_site / "index.html").read_text("utf-8"))[1].split()]
+    div.locator(".netviz-canvas").focus()
+    for _ in range(3):
+        page.keyboard.press("+")
+    next_frame(page)
+    assert overview.is_visible() and mapped.is_visible()
+    # the map is the drawing as drawn: its box, every box of it (the removed ones too), no id
+    drawn = div.evaluate(_DRAWN)
+    box = [float(v) for v in mapped.get_attribute("viewBox").split()]
+    assert all(abs(a - b) <= 0.02 for a, b in zip(box, [drawn["x"], drawn["y"], drawn["w"], drawn["h"]])), (box, drawn)
+    assert box[2] < graphviz[2] or box[3] < graphviz[3], (box, graphviz)  # the legend's margin is not mapped
+    assert mapped.locator(".netviz-ov-box").count() == svg.locator("g.node").count()
+    assert overview.locator("[id]").count() == 0
+
+    # a click near the map's bottom moves the view down, at the same zoom; the frame follows
+    before = view_box(div)
+    m = rect(mapped)
+    page.mouse.click(m["cx"], m["y"] + m["h"] * 0.95)
+    after = view_box(div)
+    assert after[1] > before[1] + 50 and after[2:] == before[2:]
+    frame = [float(div.locator(".netviz-overview-view").get_attribute(a)) for a in ("x", "y", "width", "height")]
+    assert abs(frame[1] - max(box[1], after[1])) < 2
+    # a drag back to the top moves it up
+    page.mouse.move(m["cx"], m["y"] + m["h"] * 0.9)
+    page.mouse.down()
+    page.mouse.move(m["cx"], m["y"] + m["h"] * 0.5, steps=4)
+    page.mouse.move(m["cx"], m["y"] + 2, steps=4)
+    page.mouse.up()
+    assert view_box(div)[1] < after[1] - 50
+
+    # its button hides the map and shows it again (the diagram's view stays)
+    toggle = div.locator(".netviz-overview-toggle")
+    shown = view_box(div)
+    toggle.click()
+    assert toggle.get_attribute("aria-expanded") == "false" and not mapped.is_visible()
+    toggle.press("Enter")
+    assert toggle.get_attribute("aria-expanded") == "true" and mapped.is_visible()
+    assert view_box(div) == shown
+
+    # one depth deeper: the first view of that layout, the map of it when part is out of view
+    div.locator("select.netviz-depth").select_option("3")
+    div.locator(".netviz-canvas").focus()
+    for _ in range(3):
+        page.keyboard.press("+")
+    next_frame(page)
+    assert mapped.is_visible()
+    assert mapped.locator(".netviz-ov-box").count() == svg.locator("g.node").count()
+    assert mapped.locator(".netviz-ov-cluster").count() == svg.locator("g.cluster").count()

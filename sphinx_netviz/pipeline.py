@@ -307,7 +307,7 @@ def _dtype_that_traces(spec: DiagramSpec, build: Builder) -> str | None:
         if dtype in ("auto", spec.float_dtype):
             continue
         try:
-            _trace(spec, build(replace(spec, dtype=dtype), "meta"))
+            _trace(spec, build(spec.replaced(dtype=dtype), "meta"))
         except NetvizError:
             continue
         return dtype

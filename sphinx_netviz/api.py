@@ -112,7 +112,7 @@ def diff(old: Any, new: Any, /, *, old_kwargs: dict[str, Any] | None = None,
     """
     import hashlib
 
-    from .archjob import is_snapshot_path, side_snapshot, with_kwargs
+    from .archjob import check_comparable, is_snapshot_path, side_snapshot, with_kwargs
     from .diffdraw import draw_diff
 
     with worded_for(Frontend.API):
@@ -121,6 +121,8 @@ def diff(old: Any, new: Any, /, *, old_kwargs: dict[str, Any] | None = None,
         spec, values, build = _prepared(new, options, "diff")
         settings, page = values.settings, values.page
         new_spec = with_kwargs(spec, new_kwargs) if not spec.is_onnx_file else spec
+        if isinstance(old, (str, Path)):
+            check_comparable(str(old), new_spec.target)
         new_side = side_snapshot(new_spec.target, new_spec, settings, build=build)
         if isinstance(old, (str, Path)) and is_snapshot_path(str(old)):
             old_side = side_snapshot(str(old), None)

@@ -26,10 +26,11 @@ from typing import TYPE_CHECKING, Any
 
 from .archdiff import ArchDiff
 from .artifacts import Artifacts
-from .errors import NetvizError
+from .errors import InputProblem, NetvizError
 from .ir import Trace
 from .limits import Budget
 from .loader import Builder, build_model
+from .onnx_import import is_onnx_path
 from .snapshot import Snapshot, SnapshotProblem, make_snapshot, read_snapshot, snapshot_trace
 from .spec import DiagramSpec
 
@@ -38,7 +39,7 @@ if TYPE_CHECKING:
     from .jobs import Job
     from .pipeline import PipelineSettings
 
-__all__ = ["Side", "make_diffs", "make_sides", "MAX_CHANGES", "changes_of", "diff_key", "is_snapshot_path", "merged_artifacts", "old_spec",
+__all__ = ["Side", "check_comparable", "make_diffs", "make_sides", "MAX_CHANGES", "changes_of", "diff_key", "is_snapshot_path", "merged_artifacts", "old_spec",
            "side_key", "side_snapshot", "trace_side", "with_kwargs"]
 
 #: change records a merged drawing's viewer data keeps (its Changes table says how many more)
@@ -47,6 +48,18 @@ MAX_CHANGES = 2_000
 def is_snapshot_path(target: str) -> bool:
     """Whether a side names a snapshot file (``*.json``) rather than a model or an ONNX file."""
     return target.lower().endswith(".json")
+
+
+def check_comparable(old: str, new: str) -> None:
+    """Refuse an ONNX file against a model (either way round): an ONNX file's layers are operators
+    (Gemm, Conv), a model's are modules (Linear, Conv2d), so every layer would show changed."""
+    if is_onnx_path(old) == is_onnx_path(new) or is_snapshot_path(old):
+        return
+    onnx, model = (old, new) if is_onnx_path(old) else (new, old)
+    raise InputProblem(f"{onnx} is an ONNX file and {model} a model: an ONNX file's layers are "
+                       "operators (Gemm, Conv), a model's are modules (Linear, Conv2d), so every "
+                       "layer would differ; compare two ONNX files (export the model with "
+                       "torch.onnx.export, or take its netviz diagram's ONNX download) or two models")
 
 
 def with_kwargs(spec: DiagramSpec, kwargs: dict[str, object] | None) -> DiagramSpec:

@@ -210,7 +210,7 @@ def run(args: argparse.Namespace) -> int:
 def run_compare(args: argparse.Namespace) -> int:
     """``--against OLD`` (and ``--snapshot FILE``): print the changes; 0 for none, 1 for some."""
     from .archdiff import compare, format_changes
-    from .archjob import old_spec, side_snapshot
+    from .archjob import check_comparable, old_spec, side_snapshot
     from .snapshot import snapshot_json
 
     from .archjob import with_kwargs
@@ -225,6 +225,8 @@ def run_compare(args: argparse.Namespace) -> int:
             raise InputProblem(f"--{side}-kwargs {exc}") from exc
     if args.output is not None:
         output_format(Path(args.output), args.dpi)  # a bad -o fails before anything is traced
+    if args.against is not None:
+        check_comparable(args.against, args.target)
     values = values_from_args(args)
     shared, settings = DiagramSpec.of(args.target, values), values.settings
     spec = with_kwargs(shared, side_kwargs["new"]) if not shared.is_onnx_file else shared

@@ -57,3 +57,10 @@ def test_bad_options() -> None:
     with pytest.raises(sphinx_netviz.api.InputProblem):
         sphinx_netviz.diff(tmp := "missing.json", Net(), input_shape=(2, 3, 8, 8))
     assert tmp
+
+
+def test_an_onnx_file_against_a_model_is_refused() -> None:
+    from sphinx_netviz.errors import InputProblem
+
+    with pytest.raises(InputProblem, match=r"net5\.onnx is an ONNX file and .* a model"):
+        sphinx_netviz.diff("net5.onnx", Net(), input_shape=(2, 3, 8, 8))

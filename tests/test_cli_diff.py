@@ -97,3 +97,14 @@ def test_against_with_o_draws_the_merged_diagram(tmp_path: Path) -> None:
     same = netviz(*NET, "--against", "diff_models:make_net", "-o", str(tmp_path / "same.svg"))
     assert same.returncode == 0, same.stderr
     assert "netviz-changed" not in (tmp_path / "same.svg").read_text(encoding="utf-8")
+
+
+def test_an_onnx_file_against_a_model_is_refused_with_exit_2(tmp_path: Path) -> None:
+    """Operators against modules would show every layer changed: exit 2 before anything is traced,
+    with the directive's reason and fix (the file need not exist for the refusal)."""
+    for args in ([*NET, "--against", str(tmp_path / "net5.onnx")],
+                 [str(tmp_path / "net5.onnx"), "--against", "diff_models:make_net"]):
+        run = netviz(*args)
+        assert run.returncode == 2, (run.stdout, run.stderr)
+        assert "is an ONNX file and" in run.stderr and "compare two ONNX files" in run.stderr
+        assert run.stdout == ""

@@ -39,7 +39,7 @@ from sphinx.application import Sphinx
 from sphinx.transforms.post_transforms import ReferencesResolver, SphinxPostTransform
 
 from ..deps import find_module_file
-from ..archjob import Side, changes_of, diff_key, is_snapshot_path, side_key, with_kwargs
+from ..archjob import Side, changes_of, check_comparable, diff_key, is_snapshot_path, side_key, with_kwargs
 from ..errors import InputProblem, NetvizError
 from ..gitsnap import checkout_ref
 from ..onnx_import import is_onnx_path
@@ -126,12 +126,8 @@ class NetvizDiffDirective(NetvizDirective):
                                "(an architecture snapshot)")
         if len(targets) == 1 and is_onnx_path(against):  # :against: FILE.onnx: that file is OLD
             targets = [against, targets[0]]
-        if len(targets) == 2 and is_onnx_path(targets[0]) != is_onnx_path(targets[1]):
-            onnx, model = targets if is_onnx_path(targets[0]) else targets[::-1]
-            raise InputProblem(f"{onnx} is an ONNX file and {model} a model: an ONNX file's layers are "
-                               "operators (Gemm, Conv), a model's are modules (Linear, Conv2d), so every "
-                               "layer would differ; compare two ONNX files (export the model with "
-                               "torch.onnx.export, or take its netviz diagram's ONNX download) or two models")
+        if len(targets) == 2:
+            check_comparable(*targets)
         settings = values.settings
         base = self._side_spec(values, targets[-1])
         new = self._with_kwargs(base, "new-kwargs")

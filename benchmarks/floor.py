@@ -97,10 +97,10 @@ BUILD_PHASES = (
 )
 #: the trace floor's phases, from its stages: (phase, its stage before, its stage after; ``last``: the last model's)
 FLOOR_PHASES = (
-    ("Python starts, imports torch", "start", "import torch"),
+    ("import torch", "start", "import torch"),
     ("import models.py (transformers)", "import torch", "import models"),
     ("each model built and run on meta", "import models", "last"),
-    ("its result printed", "last", "end"),
+    ("Python's start, and its exit (the interpreter's teardown, torch and transformers imported)", "last", "end"),
 )
 
 SUMMARY_LINE = re.compile(r"netviz: traced (\d+), reused (\d+)(?:, failed (\d+))?")
@@ -214,16 +214,15 @@ def timeline(lines: Iterable[str], start: float, end: float) -> dict[str, float]
 
 def floor_phases(result: dict[str, Any]) -> dict[str, float] | None:
     """The trace floor's phases (:data:`FLOOR_PHASES`) from its stages."""
-    if not result.get("ok") or not result.get("seconds") or not result.get("wall_s"):
+    if not result.get("ok") or not result.get("wall_s"):
         return None
-    # the stages count from the worker's import of benchmarks.common: the process's start before it (and its
-    # exit after its result, which cannot be told apart) goes to the first phase
-    before = result["wall_s"] - result["seconds"]
+    # the stages count from the worker's import of benchmarks.common: the process's start before that clock
+    # and its exit after the last stage are the wall time left over (they cannot be told apart)
     stages = {s["stage"]: s["at"] for s in result.get("stages") or []}
     if not stages:
         return None
     last = max(stages.values())  # the last model's forward
-    at = {"start": -before, "end": max(result["seconds"], last), "last": last, **stages}
+    at = {"start": 0.0, "end": max(result["wall_s"], last), "last": last, **stages}
     if not all(a in at and b in at for _, a, b in FLOOR_PHASES):
         return None
     return {name: at[b] - at[a] for name, a, b in FLOOR_PHASES}
@@ -616,7 +615,10 @@ def render(run: dict[str, Any]) -> str:
     if phases:
         lines += ["Where a cold diagrams-only build's time goes (the marks of the runner, the fork server and its "
                   "children, `NETVIZ_TIMELINE_LOG`; the children run 2 at once, so their phase is the time from the "
-                  "server's being ready to the last child's end), beside the trace floor's stages:", "", phases, ""]
+                  "server's being ready to the last child's end), beside the trace floor's stages. Since 2917678 the "
+                  "fork server leaves with `os._exit`, without the interpreter's teardown (2-5 s with torch and "
+                  "transformers imported, which the build waited for); the trace floor, one plain Python process, "
+                  "pays its own (its last phase, with Python's start):", "", phases, ""]
     if s["load_min"] is not None:
         lines += [f"Load average (1 min) before each run: {s['load_min']:.1f} to {s['load_max']:.1f} on "
                   f"{run['machine'].get('nproc')} CPUs.", ""]

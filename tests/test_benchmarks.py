@@ -281,9 +281,9 @@ def test_floor_timeline_phases() -> None:
     assert floor.timeline(marks[:3], 100.0, 107.0) is None  # no server ready: not measured
     stages = [{"stage": "import torch", "at": 2.0}, {"stage": "import models", "at": 3.5},
               {"stage": "bert", "at": 4.0}, {"stage": "resnet", "at": 4.5}, {"stage": "vit", "at": 5.0}]
-    # the worker's clock starts after Python's start: the 0.7 s of the 6 s wall outside it go to the first phase
-    got = floor.floor_phases({"ok": True, "seconds": 5.3, "wall_s": 6.0, "stages": stages})
-    assert [round(v, 2) for v in got.values()] == [2.7, 1.5, 1.5, 0.3]
+    # the worker's clock starts after Python's start: Python's start and exit are the 1.0 s of the 6 s wall left
+    got = floor.floor_phases({"ok": True, "seconds": 6.0, "wall_s": 6.0, "stages": stages})
+    assert [round(v, 2) for v in got.values()] == [2.0, 1.5, 1.5, 1.0]
     run = _floor_run([(5.0, 8.0, 14.0, 12.0)])
     run["results"]["rounds"][0]["cold_diagrams"]["timeline"] = phases
     run["results"]["rounds"][0]["trace_floor"].update(stages=stages, wall_s=6.0, seconds=5.3)
@@ -291,6 +291,7 @@ def test_floor_timeline_phases() -> None:
     assert "| children: fork, build, trace, lay out every depth, store (2 at once) | 1.50 s |" in text
     assert "| **sum of the medians** | **7.00 s** |" in text
     assert "| trace floor: import models.py (transformers) | 1.50 s |" in text
+    assert "| **trace floor: sum of the medians** | **6.00 s** |" in text
 
 
 def test_floor_targets_catch_exports_a_build_should_not_make() -> None:

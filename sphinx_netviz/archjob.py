@@ -32,7 +32,8 @@ from .limits import Budget
 from .loader import Builder, build_model
 from .onnx_import import is_onnx_path
 from .snapshot import Snapshot, SnapshotProblem, make_snapshot, read_snapshot, snapshot_trace
-from .spec import DiagramSpec
+from .options import values_checked
+from .spec import FILE_OPTIONS, DiagramSpec
 
 if TYPE_CHECKING:
     from .cache import DiagramCache
@@ -70,9 +71,12 @@ def with_kwargs(spec: DiagramSpec, kwargs: dict[str, object] | None) -> DiagramS
 def old_spec(new: DiagramSpec, target: str, kwargs: dict[str, object] | None = None) -> DiagramSpec:
     """The spec of the old side: ``target`` drawn with the new side's options (and ``kwargs`` merged
     over its keyword arguments); an ONNX file takes the drawing options only."""
-    old = new.replaced(target=target) if not target.lower().endswith(".onnx") else DiagramSpec(
-        target, **{name: getattr(new, name) for name in ("depth", "direction", "fold", "color_by")},
-        onnx="none")
+    if not is_onnx_path(target):
+        old = new.replaced(target=target)
+    else:  # the drawing options only, as checked for the new side (not checked again)
+        with values_checked():
+            old = DiagramSpec(target, **{name: getattr(new, name) for name in FILE_OPTIONS if name != "onnx"},
+                              onnx="none")
     return with_kwargs(old, kwargs) if not old.is_onnx_file else old
 
 

@@ -31,6 +31,7 @@ from sphinx_netviz.options import (
     sort_values,
 )
 from sphinx_netviz.pipeline import PipelineSettings, spec_key
+from sphinx_netviz.options import values_checked
 from sphinx_netviz.spec import DiagramSpec
 
 PACKAGE = Path(sphinx_netviz.__file__).parent
@@ -190,3 +191,18 @@ def test_a_value_given_straight_to_a_dataclass_is_checked_there():
     with pytest.raises(InputProblem, match=":depth: must be 0 or more"):
         DiagramSpec("p:N", ((1,),), depth=-1)
     assert DiagramSpec("p:N", ((1,),)).replaced(depth=7).depth == 7  # a checked value: not again
+
+
+def test_the_old_side_of_a_diff_is_not_checked_again(checks, tmp_path):
+    """``--against OLD``: the old side takes the new side's checked values, a model's all of them and
+    an ONNX file's the drawing options only; none is checked again."""
+    from sphinx_netviz.archjob import old_spec
+
+    with values_checked():
+        new = DiagramSpec("netviz_models:TinyCNN", input_shapes=((2, 3, 8, 8),), depth=3, direction="LR")
+    checks.clear()
+    model_side = old_spec(new, "netviz_models:TinyCNN", {"classes": 7})
+    file_side = old_spec(new, str(tmp_path / "old.onnx"))
+    assert (model_side.depth, model_side.kwargs, file_side.depth, file_side.direction) == (3, {"classes": 7}, 3, "LR")
+    assert file_side.input_shapes == () and file_side.onnx == "none"
+    assert checks == []

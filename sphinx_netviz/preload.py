@@ -330,7 +330,8 @@ class Preloads:
     """
 
     def __init__(self, setting: str | Sequence[str], folder: str | os.PathLike[str] | None) -> None:
-        self.setting = check_preload(setting)
+        # a value of netviz_preload, checked where it entered (options.sort_values): not checked again
+        self.setting: str | tuple[str, ...] = "auto" if setting == "auto" else tuple(setting)
         self.file = Path(folder) / PRELOAD_FILE if folder is not None and self.setting == "auto" else None
         self._lock = threading.Lock()
         self._imported: dict[str, None] = {}

@@ -3,11 +3,13 @@ ones), the session's diagram cache, HTML helpers."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,11 +39,91 @@ def rootdir() -> Path:
     return ROOTS
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The zoo and the pip-only install are slow tests too (``-m "not slow"`` leaves them out)."""
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The zoo and the pip-only install are slow tests too (``-m "not slow"`` leaves them out);
+    in a worker of a parallel run, the group of each test (:func:`_worker_group`) is written for
+    the scheduler."""
     for item in items:
         if item.get_closest_marker("zoo") or item.get_closest_marker("pip_only"):
             item.add_marker(pytest.mark.slow)
+    # in a worker, xdist has set dist to "no" and loadgroup to whether it was --dist loadgroup
+    folder = os.environ.get(GROUPS_ENV)
+    if hasattr(config, "workerinput") and getattr(config.option, "loadgroup", False) and folder:
+        groups = {item.nodeid: _worker_group(item) for item in items}
+        path = Path(folder) / f"{config.workerinput['workerid']}.json"
+        path.with_suffix(".tmp").write_text(json.dumps(groups), encoding="utf-8")
+        path.with_suffix(".tmp").replace(path)
+
+
+# -- running in parallel (pytest-xdist) ---------------------------------------------------------
+#
+# The suite runs in pytest-xdist workers (pyproject.toml: ``-n auto --dist loadgroup``), one per
+# CPU: most of a test's time is a Sphinx build, a fork server or Graphviz, one process at a
+# time, so two workers on two CPUs take about 0.6 of the time of one.  Each worker has its own
+# temporary folders and its own session fixtures, the diagram cache among them.
+
+#: the folder where each worker writes the group of each of its tests (``<worker id>.json``), for
+#: the scheduler in the main process (:func:`pytest_xdist_make_scheduler`)
+GROUPS_ENV = "NETVIZ_TEST_GROUPS"
+
+#: session fixtures that build a whole site: every test using one runs in the same worker, which
+#: builds it once (else each worker would build docs/ and the viewer's sites again)
+SHARED_BUILDS = ("docs_html", "site", "keys_site", "cache_root_built")
+
+
+def _worker_group(item: pytest.Item) -> str:
+    """The xdist group of a test: the first of :data:`SHARED_BUILDS` it uses, else its file
+    (so that a module's fixtures are made once, as ``--dist loadfile`` would)."""
+    used = set(getattr(item, "fixturenames", ()))
+    for name in SHARED_BUILDS:
+        if name in used:
+            return name
+    return item.nodeid.partition("::")[0]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """In the main process of a parallel run: the folder for :data:`GROUPS_ENV` (the workers,
+    started after this, inherit the variable)."""
+    if getattr(config.option, "dist", "no") == "loadgroup" and not hasattr(config, "workerinput"):
+        folder = tempfile.mkdtemp(prefix="netviz-test-groups-")
+        os.environ[GROUPS_ENV] = folder
+        config.add_cleanup(lambda: shutil.rmtree(folder, ignore_errors=True))
+
+
+@pytest.hookimpl(optionalhook=True, tryfirst=True)  # a hook of pytest-xdist, before its own
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    """``--dist loadgroup`` that groups tests by :func:`_worker_group`, as the workers wrote it.
+
+    xdist's own loadgroup reads ``xdist_group`` marks by appending ``@group`` to the node id,
+    which pytest 9.2's node ids no longer allow (every test became its own group)."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadGroupScheduling
+
+    class SharedBuildScheduling(LoadGroupScheduling):
+        groups: dict[str, str] | None = None
+
+        def _split_scope(self, nodeid: str) -> str:
+            if self.groups is None:  # read once every worker has collected (and written its file)
+                self.groups = {}
+                for path in sorted(Path(os.environ[GROUPS_ENV]).glob("*.json")):
+                    self.groups.update(json.loads(path.read_text(encoding="utf-8")))
+            return self.groups.get(nodeid) or super()._split_scope(nodeid)
+
+    return SharedBuildScheduling(config, log)
+
+
+@pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """How many workers ``-n auto`` starts: ``NETVIZ_TEST_WORKERS`` if set; none (a run in this
+    process, as without xdist) when only test files or tests are named on the command line
+    (``pytest tests/test_cli.py -x``: quick to start, ``--pdb`` and ``-s`` work), else one per
+    CPU, at most 4."""
+    if os.environ.get("NETVIZ_TEST_WORKERS"):
+        return int(os.environ["NETVIZ_TEST_WORKERS"])
+    if config.args and all("::" in arg or arg.endswith(".py") for arg in config.args):
+        return 0
+    return min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1, 4)
 
 
 # -- the session's diagram cache ----------------------------------------------------------------

@@ -89,13 +89,12 @@ def test_llama_7b_structure_file_is_byte_identical_across_processes(llama_7b):
         " onnx='structure'))\n"
         "print(made.onnx_mode, hashlib.sha256(made.onnx).hexdigest())\n"
     )
+    # one fresh process (its own hash seed) against this one: a second fresh process proved
+    # nothing more and took a LLaMA-7B export (~40 s) of its own
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO), str(DOCS)]))
-    digests = []
-    for _ in range(2):
-        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=REPO,
-                              timeout=300, check=True)
-        digests.append(done.stdout.split()[-2:])
-    assert digests[0] == digests[1] == ["structure", hashlib.sha256(llama_7b.onnx).hexdigest()]
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=REPO,
+                          timeout=300, check=True)
+    assert done.stdout.split()[-2:] == ["structure", hashlib.sha256(llama_7b.onnx).hexdigest()]
 
 
 REAL_WEIGHTS = {

@@ -126,6 +126,7 @@ def original(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+@pytest.mark.slow  # three cold sphinx-build processes (~16 s)
 def test_two_projects_sharing_a_cache_folder_each_draw_their_own_model(tmp_path):
     shared = tmp_path / "shared-cache"
     linear = make_project(tmp_path / "a", LINEAR)
@@ -150,6 +151,7 @@ def test_two_projects_sharing_a_cache_folder_each_draw_their_own_model(tmp_path)
     assert "Linear" in drawn_layers(linear) and "Conv2d" not in drawn_layers(linear)
 
 
+@pytest.mark.slow  # two builds besides the first (~12 s)
 def test_a_copy_of_a_project_edited_draws_its_edit_and_the_original_keeps_its_own(original, tmp_path):
     copy = tmp_path / "elsewhere" / "copy"
     shutil.copytree(original, copy, symlinks=True)  # with its output, environment and cache
@@ -280,6 +282,7 @@ class Net(nn.Module):
 """
 
 
+@pytest.mark.slow  # three cold builds (~11 s)
 def test_a_model_found_only_by_running_code_is_drawn_on_every_build(tmp_path):
     """Its record never matches (the safe side), yet each build that draws it shows it."""
     root = make_project(tmp_path / "project")

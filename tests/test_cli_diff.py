@@ -42,6 +42,7 @@ def test_the_docs_example_prints_the_changes_and_exits_1() -> None:
     assert run.stdout.splitlines() == output
 
 
+@pytest.mark.slow  # four netviz processes, each importing torch (~13 s)
 def test_snapshot_then_against_it(tmp_path: Path) -> None:
     first, second = tmp_path / "a.json", tmp_path / "b.json"
     run = netviz(*NET, "--snapshot", str(first))

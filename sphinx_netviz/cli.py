@@ -210,10 +210,8 @@ def run(args: argparse.Namespace) -> int:
 def run_compare(args: argparse.Namespace) -> int:
     """``--against OLD`` (and ``--snapshot FILE``): print the changes; 0 for none, 1 for some."""
     from .archdiff import compare, format_changes
-    from .archjob import check_comparable, old_spec, side_snapshot
+    from .archjob import check_comparable, old_spec, side_snapshot, with_kwargs
     from .snapshot import snapshot_json
-
-    from .archjob import with_kwargs
     from .values import parse_kwargs
 
     side_kwargs: dict[str, dict[str, object] | None] = {}

@@ -62,13 +62,11 @@ def test_a_box_of_a_tall_diagram_far_down_the_page(new_page, keys_url):
 
 
 def test_the_permalink_round_trips(new_page, keys_url):
-    """The details panel of a focused box links to it; that link, opened in a fresh page,
-    focuses the same box."""
+    """The details panel of a focused box links to it, and follows the focus from box to box;
+    each link, opened in a fresh page, focuses the same box."""
     page = new_page(keys_url)
     div, data = diagram(page, "tiny_llama")
     for path, local in (("layers.0.self_attn.q_proj", None), ("norm", None), ("", "in0")):
-        page = new_page(keys_url)
-        div, data = diagram(page, "tiny_llama")
         if local is None:
             key = call_id(data, path)
             depth = min(d for d in data["depths"] if d >= data["calls"][key]["depth"])

@@ -177,6 +177,15 @@ class DiagramCache:
         except DamagedFile:
             self._write(path, data)
 
+    def holds_diagrams(self) -> bool:
+        """Whether any diagram was ever stored here (a record exists; whether it is sound is for
+        :meth:`lookup` to say).  An unreadable folder holds none."""
+        try:
+            with os.scandir(self.root / "records") as entries:
+                return any(entry.name.endswith(".json") for entry in entries)
+        except OSError:
+            return False
+
     def _record_path(self, spec_key: str) -> Path:
         return self.root / "records" / f"{spec_key}.json"
 

@@ -17,6 +17,9 @@ from pathlib import Path
 import pytest
 from conftest import ROOTS, SphinxRun, run_sphinx
 
+from sphinx_netviz.jobs import TIMELINE_LOG
+
+
 def build(root: Path, *args: str) -> SphinxRun:
     return run_sphinx(root / "src", root / "out", "-W", *args, ok=True)
 
@@ -44,10 +47,26 @@ def test_nothing_changed_reads_and_traces_nothing(cache_project):
     assert "netviz: traced 0, reused 1" in again.stdout
 
 
-def test_a_fresh_environment_takes_the_diagram_from_the_cache(cache_project):
-    fresh = build(cache_project, "-E")
+def test_a_fresh_environment_takes_the_diagram_from_the_cache(cache_project, tmp_path):
+    """Every page is new to a fresh environment, and the cache has each diagram: no fork server
+    is started (before: one started with the build, importing torch, to be killed unused)."""
+    timeline = tmp_path / "timeline"
+    fresh = run_sphinx(cache_project / "src", cache_project / "out", "-W", "-E", ok=True,
+                       env={TIMELINE_LOG: str(timeline)})
     assert not fresh.torch_imported
     assert "netviz: traced 0, reused 1" in fresh.stdout
+    assert not timeline.exists() or "server-start" not in timeline.read_text()
+
+
+def test_a_fresh_environment_starts_the_server_for_a_diagram_it_lacks(cache_project, tmp_path):
+    """... but a page whose diagram is not there yet still gets it drawn, in the same build."""
+    index = cache_project / "src" / "index.rst"
+    index.write_text(index.read_text().replace(":input-shape: 1, 4", ":input-shape: 2, 4"))
+    timeline = tmp_path / "timeline"
+    fresh = run_sphinx(cache_project / "src", cache_project / "out", "-W", "-E", ok=True,
+                       env={TIMELINE_LOG: str(timeline)})
+    assert "netviz: traced 1, reused 0" in fresh.stdout
+    assert timeline.read_text().count("server-start") == 1
 
 
 def test_touching_the_model_file_rereads_its_page_but_traces_nothing(cache_project):

@@ -27,6 +27,7 @@ state lives in one object, ``env.netviz`` (:mod:`.state`).
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from collections.abc import Set
@@ -296,13 +297,18 @@ def merge_info(app: Sphinx, env: Any, docnames: Set[str], other: Any) -> None:
 
 
 def before_read(app: Sphinx, env: Any, docnames: list[str]) -> None:
-    """Start the fork server (2–3 s: torch, meta warm-up) while Sphinx reads, if a page to read
-    is new or has a diagram the cache cannot give; a rebuild that draws nothing starts nothing."""
+    """Start the fork server (2–5 s: torch, the meta and exporter warm-ups) while Sphinx reads,
+    if a page to read will draw: a known page with a diagram the cache cannot give, or a new
+    page while the cache is empty (a first build).  A new page beside a cache that holds
+    diagrams (a fresh environment, a hosted build that keeps ``netviz_cache_dir``) may find its
+    diagrams there: the server starts when a page asks for one it lacks (:func:`doctree_read`,
+    or :func:`merge_info` under ``-j``).  A build that draws nothing starts nothing."""
     keys = diagram_keys(env)
+    first_build = functools.cache(lambda: not build_run(env).cache.holds_diagrams())
 
     def may_draw(docname: str) -> bool:
         if docname not in env.all_docs:
-            return True
+            return first_build()
         return any((hit := found(env, key)) is None or hit.time_limited for key in keys.get(docname, ()))
 
     if _is_main_process(app) and any(may_draw(docname) for docname in docnames):

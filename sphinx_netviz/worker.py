@@ -48,7 +48,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TextIO
 
@@ -80,14 +80,27 @@ from .processes import become_subreaper, end_adopted, end_tree
 MARGIN = 2.0
 
 
-def warm_up(export: bool = False) -> None:
+#: the module a child imports when it runs torch's dynamo exporter (to build the registry of ONNX
+#: functions every dynamo export uses): when the list to preload names it (a child of an earlier
+#: build ran dynamo, :mod:`~sphinx_netviz.preload`), the server warms that exporter up too
+DYNAMO_MARKER = "onnxscript.function_libs.torch_lib"
+
+
+def wants_dynamo(names: Sequence[str]) -> bool:
+    """Whether the modules to preload say that children ran the dynamo exporter."""
+    return any(name == DYNAMO_MARKER or name.startswith(DYNAMO_MARKER + ".") for name in names)
+
+
+def warm_up(export: bool = False, dynamo: bool = False) -> None:
     """Import torch and run one meta operation: every forked child starts past both.
 
-    With ``export``, also export a tiny model with each exporter: 1.2 s once
-    here for dynamo, measured to save 0.9 s in each child that exports
-    through it (SmallResNet's structure export: 2.1 s → 1.2 s), and it
-    builds the ONNX registry every dynamo export reuses; the TorchScript
-    exporter's first export in a process costs about 1 s more than the next.
+    With ``export``, also export a tiny model with the TorchScript exporter (0.16 s here; a
+    child's first TorchScript export costs about 1 s more than the next), and with ``dynamo``
+    with the dynamo exporter too: 2.2 s once here, which builds the ONNX registry every dynamo
+    export reuses and saves each child that exports through dynamo about 1.5 s.  Only models
+    on ``meta`` (big ones, or ``:onnx: structure``) go through dynamo, so a build warms it up
+    only once a child of an earlier build has run it (:data:`DYNAMO_MARKER`): a build of small
+    models does not pay for it.
     """
     import torch
 
@@ -101,12 +114,13 @@ def warm_up(export: bool = False) -> None:
 
     if export:
         tiny = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.ReLU())
-        for exporter in ("dynamo", "torchscript"):
+        for exporter in ("torchscript", "dynamo") if dynamo else ("torchscript",):
             try:
                 export_onnx(tiny, (torch.zeros(1, 2),), {}, ["input"], ["output"], structure=True,
                             exporter=exporter)
             except Exception:  # noqa: BLE001  (only a warm-up: a child reports real export failures)
-                pass
+                continue
+            mark(f"server-warmed {exporter}")
 
 
 def _no_progress_monitor() -> None:
@@ -432,7 +446,7 @@ def serve(warm_export: bool = False, preload_seconds: float = PRELOAD_SECONDS) -
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     become_subreaper()
     names = os.environ.pop(PRELOAD_ENV, "").split()  # the children need not see it
-    warm_up(warm_export)
+    warm_up(warm_export, dynamo=wants_dynamo(names))
     mark("server-warm")
     out = sys.stdout
     if names:

@@ -94,8 +94,8 @@ def wants_dynamo(names: Sequence[str]) -> bool:
 def warm_up(export: bool = False, dynamo: bool = False) -> None:
     """Import torch and run one meta operation: every forked child starts past both.
 
-    With ``export``, also export a tiny model with the TorchScript exporter (0.16 s here; a
-    child's first TorchScript export costs about 1 s more than the next), and with ``dynamo``
+    With ``export``, also export a tiny model with the TorchScript exporter (0.16 s here, which
+    each child would otherwise pay in its first TorchScript export), and with ``dynamo``
     with the dynamo exporter too: 2.2 s once here, which builds the ONNX registry every dynamo
     export reuses and saves each child that exports through dynamo about 1.5 s.  Only models
     on ``meta`` (big ones, or ``:onnx: structure``) go through dynamo, so a build warms it up

@@ -20,8 +20,11 @@ from conftest import ROOTS, SphinxRun, run_sphinx
 from sphinx_netviz.jobs import TIMELINE_LOG
 
 
-def build(root: Path, *args: str) -> SphinxRun:
-    return run_sphinx(root / "src", root / "out", "-W", *args, ok=True)
+def build(root: Path, *args: str, timeline: Path | None = None) -> SphinxRun:
+    """A rebuild of ``root`` (``-W``, must succeed); ``timeline``: where its drawing's steps are
+    marked (``NETVIZ_TIMELINE_LOG``)."""
+    return run_sphinx(root / "src", root / "out", "-W", *args, ok=True,
+                      env={TIMELINE_LOG: str(timeline)} if timeline else None)
 
 
 def svg_files(outdir: Path) -> set[str]:
@@ -51,8 +54,7 @@ def test_a_fresh_environment_takes_the_diagram_from_the_cache(cache_project, tmp
     """Every page is new to a fresh environment, and the cache has each diagram: no fork server
     is started (before: one started with the build, importing torch, to be killed unused)."""
     timeline = tmp_path / "timeline"
-    fresh = run_sphinx(cache_project / "src", cache_project / "out", "-W", "-E", ok=True,
-                       env={TIMELINE_LOG: str(timeline)})
+    fresh = build(cache_project, "-E", timeline=timeline)
     assert not fresh.torch_imported
     assert "netviz: traced 0, reused 1" in fresh.stdout
     assert not timeline.exists() or "server-start" not in timeline.read_text()
@@ -63,8 +65,7 @@ def test_a_fresh_environment_starts_the_server_for_a_diagram_it_lacks(cache_proj
     index = cache_project / "src" / "index.rst"
     index.write_text(index.read_text().replace(":input-shape: 1, 4", ":input-shape: 2, 4"))
     timeline = tmp_path / "timeline"
-    fresh = run_sphinx(cache_project / "src", cache_project / "out", "-W", "-E", ok=True,
-                       env={TIMELINE_LOG: str(timeline)})
+    fresh = build(cache_project, "-E", timeline=timeline)
     assert "netviz: traced 1, reused 0" in fresh.stdout
     assert timeline.read_text().count("server-start") == 1
 
